@@ -1,0 +1,126 @@
+"""One typed settings object for a run, validated in one place.
+
+The CLI, the dashboard's URL state and the tests all build a `TrainConfig`; a bad value raises
+`ConfigError` naming the field, so every front end can turn it into a clear message.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+TRANSFORMS = ("where", "relu-pair", "learned")
+OPTIMIZERS = ("adam", "sgd")
+CRITERIA = ("tolerance", "loss", "exact")
+
+# Largest values accepted anywhere (CLI, URL, sliders); documented in the README's "Limits".
+MAX_BATCH_SIZE = 4096
+MAX_LENGTH = 10_000
+MAX_STEPS = 10_000_000
+MAX_HISTORY_ROWS = 1_000_000
+MAX_ABS_INIT = 1e6
+
+
+class ConfigError(ValueError):
+    """A setting out of its allowed range; `field` names it for the message."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(f"{field}: {message}")
+        self.field = field
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Hyperparameters of a run (the cell's initial values live in `Init`)."""
+
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    batch_size: int = 32
+    max_length: int = 10
+    seed: int = 42
+    steps: int = 50_000
+    bias: bool = True
+    transform: str = "where"
+    criterion: str = "tolerance"
+    tolerance: float = 1e-3
+    early_stop: bool = True
+    dead_patience: int = 100
+    history_rows: int = 20_000
+    device: str = "cpu"
+
+    def __post_init__(self):
+        _check_positive_float("lr", self.lr, upper=1e3)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        _check_int("max_length", self.max_length, 1, MAX_LENGTH)
+        _check_int("seed", self.seed, 0, 2**63 - 1)
+        _check_int("steps", self.steps, 0, MAX_STEPS)
+        _check_choice("transform", self.transform, TRANSFORMS)
+        _check_choice("criterion", self.criterion, CRITERIA)
+        _check_positive_float("tolerance", self.tolerance, upper=1e6)
+        _check_int("dead_patience", self.dead_patience, 1, MAX_STEPS)
+        _check_int("history_rows", self.history_rows, 0, MAX_HISTORY_ROWS)
+        if self.history_rows == 1:
+            raise ConfigError("history_rows", "must be 0 (no history) or at least 2")
+        _check_device(self.device)
+
+    def as_dict(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class Init:
+    """Initial values of the cell; the biases are ignored when the run has no bias."""
+
+    w_hh: float
+    w_ih: float
+    b_hh: float = 0.0
+    b_ih: float = 0.0
+
+    def __post_init__(self):
+        for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise ConfigError(name, f"must be a number, got {value!r}")
+            if not math.isfinite(value):
+                raise ConfigError(name, f"must be finite, got {value}")
+            if abs(value) > MAX_ABS_INIT:
+                raise ConfigError(name, f"must be within ±{MAX_ABS_INIT:g}, got {value}")
+            object.__setattr__(self, name, float(value))
+
+    def as_dict(self) -> dict:
+        return {"w_hh": self.w_hh, "w_ih": self.w_ih, "b_hh": self.b_hh, "b_ih": self.b_ih}
+
+
+def _check_int(name: str, value, low: int, high: int):
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ConfigError(name, f"must be an integer, got {value!r}")
+    if not low <= value <= high:
+        raise ConfigError(name, f"must be between {low} and {high}, got {value}")
+
+
+def _check_positive_float(name: str, value, upper: float):
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(name, f"must be a number, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(name, f"must be a finite number > 0, got {value}")
+    if value > upper:
+        raise ConfigError(name, f"must be at most {upper:g}, got {value}")
+
+
+def _check_choice(name: str, value, choices: tuple[str, ...]):
+    if value not in choices:
+        raise ConfigError(name, f"must be one of {', '.join(choices)}; got {value!r}")
+
+
+def _check_device(device: str):
+    import torch
+
+    try:
+        parsed = torch.device(device)
+    except (RuntimeError, TypeError) as error:
+        raise ConfigError("device", f"not a torch device: {device!r}") from error
+    if parsed.type == "cuda" and not torch.cuda.is_available():
+        raise ConfigError("device", "CUDA was asked for but is not available on this machine")
+    if parsed.type not in ("cpu", "cuda"):
+        raise ConfigError("device", f"only cpu and cuda are supported, got {device!r}")
