@@ -104,20 +104,24 @@ class Cell:
         return torch.stack([params[0], w_pos, w_neg, self.bias_sum(params)])
 
     # -- forward ----------------------------------------------------------------------------
-    def _features(self, params: torch.Tensor, x: torch.Tensor):
-        """f(x) as (T, B) for the fixed transforms or (T, K, B) for `learned`, and its parts."""
+    def prepare(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        """The input features that do not depend on the parameters: (|x|,) for the fixed
+        transforms, (relu(x), relu(-x)) for `learned`. Works on any leading shape."""
+        if self.learned:
+            return torch.relu(x), torch.relu(torch.neg(x))
+        return (abs_features(x, self.transform),)
+
+    def _features(self, params: torch.Tensor, parts: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        """f(x) as (T, B) for the fixed transforms or (T, K, B) for `learned`."""
         if not self.learned:
-            return abs_features(x, self.transform), ()
-        x_pos, x_neg = torch.relu(x), torch.relu(torch.neg(x))
+            return parts[0]
         slope_pos, slope_neg = self.slopes(params)
         column = (1, -1, 1)
-        features = slope_pos.view(column) * x_pos[:, None] + slope_neg.view(column) * x_neg[:, None]
-        return features, (x_pos, x_neg)
+        return slope_pos.view(column) * parts[0][:, None] + slope_neg.view(column) * parts[1][:, None]
 
     def hidden_states(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
         """All states h_0..h_T, shape (T + 1, K, B); h_T is the prediction."""
-        features, _ = self._features(params, x)
-        return self._unroll(params, features)
+        return self._unroll(params, self._features(params, self.prepare(x)))
 
     def _unroll(self, params: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
         steps, batch = features.shape[0], features.shape[-1]
@@ -146,14 +150,11 @@ class Cell:
         return 2 + self.bias + 2 * self.learned
 
     def _evaluate_native(self, params: torch.Tensor, batch: Batch):
-        if self.learned:
-            features = (torch.relu(batch.x), torch.relu(torch.neg(batch.x)))
-            slopes = tuple(s.contiguous() for s in self.slopes(params))
-        else:
-            features, slopes = (abs_features(batch.x, self.transform).contiguous(),), None
+        parts = tuple(part.contiguous() for part in batch.features or self.prepare(batch.x))
+        slopes = tuple(s.contiguous() for s in self.slopes(params)) if self.learned else None
         bias = self.bias_sum(params).contiguous() if self.bias else None
         return native.evaluate(
-            features,
+            parts,
             batch.target.contiguous(),
             params[0].contiguous(),
             params[1].contiguous(),
@@ -163,7 +164,8 @@ class Cell:
         )
 
     def _evaluate_torch(self, params: torch.Tensor, batch: Batch):
-        features, parts = self._features(params, batch.x)
+        parts = batch.features or self.prepare(batch.x)
+        features = self._features(params, parts)
         states = self._unroll(params, features)
         steps, batch_size = batch.x.shape
         count = params.shape[1]
@@ -182,8 +184,9 @@ class Cell:
             sums[1].addcmul_(grad_pre, features[t])
             if self.bias:
                 sums[2].add_(grad_pre)
-            for row, part in zip((-2, -1), parts):
-                sums[row].addcmul_(grad_pre, part[t])
+            if self.learned:
+                sums[-2].addcmul_(grad_pre, parts[0][t])
+                sums[-1].addcmul_(grad_pre, parts[1][t])
             grad = grad_pre * w_hh
         return loss, active, pairwise_sum(sums)
 

@@ -16,24 +16,31 @@ from torch.nn.utils.rnn import pad_sequence
 
 # Values drawn per chunk; a chunk covers many steps so generation costs little per step.
 CHUNK_VALUES = 1 << 20
+CHUNK_STEPS = 4096
 
 
 @dataclass(frozen=True)
 class Batch:
-    """x is time-major (T, B): the cell walks over the first axis. T = longest sequence."""
+    """x is time-major (T, B): the cell walks over the first axis. T = longest sequence.
+
+    `features` are the model-independent input features the cell needs (see `Cell.prepare`),
+    computed once per chunk of batches; empty when the batch was built by hand.
+    """
 
     x: torch.Tensor
     target: torch.Tensor
+    features: tuple[torch.Tensor, ...] = ()
 
 
 class BatchStream:
     """The same seed and settings give the same batches, whatever the models trained on them."""
 
-    def __init__(self, batch_size: int, max_length: int, seed: int, device="cpu"):
+    def __init__(self, batch_size: int, max_length: int, seed: int, device="cpu", prepare=None):
+        self.prepare = prepare
         self.batch_size = batch_size
         self.max_length = max_length
         self.device = torch.device(device)
-        self.steps_per_chunk = max(1, CHUNK_VALUES // (batch_size * max_length))
+        self.steps_per_chunk = max(1, min(CHUNK_STEPS, CHUNK_VALUES // (batch_size * max_length)))
         self._generator = torch.Generator().manual_seed(seed)
         self._chunk: list[Batch] = []
 
@@ -49,8 +56,16 @@ class BatchStream:
         values *= torch.arange(longest).view(1, longest, 1) < lengths
         values = values.to(self.device)
         targets = values.abs().sum(1)
+        features = self.prepare(values) if self.prepare else ()
         step_lengths = lengths.amax(2).flatten().tolist()
-        batches = [Batch(values[s, : step_lengths[s]], targets[s]) for s in range(steps)]
+        batches = [
+            Batch(
+                values[s, : step_lengths[s]],
+                targets[s],
+                tuple(feature[s, : step_lengths[s]] for feature in features),
+            )
+            for s in range(steps)
+        ]
         batches.reverse()  # popped from the end: the first drawn is used first
         return batches
 

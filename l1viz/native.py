@@ -91,7 +91,7 @@ def _pointer(tensor: torch.Tensor | None):
 
 
 def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
-    """loss (K,), active (K,), sums (rows, K). `features` is (u,) or (relu(x), relu(-x)).
+    """loss (K,), active (K,), sums (rows, K). `features` is (|x|,) or (relu(x), relu(-x)).
 
     All inputs must be contiguous float32 CPU tensors; parameters are (K,) rows.
     """

@@ -12,6 +12,7 @@ dead region: with h_0 = 0 the first pre-activation is w_ih f(x_1) + b. If both i
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 import torch
 
@@ -34,8 +35,17 @@ def dead_at_init(w_ih: float, b_hh: float = 0.0, b_ih: float = 0.0) -> bool:
 
 def distance_to_target(effective: torch.Tensor) -> torch.Tensor:
     """(K,) largest of |w_hh - 1|, |w+ - 1|, |w- - 1|, |b|."""
-    target = effective.new_tensor(TARGET).view(4, 1)
-    return (effective - target).abs().amax(0)
+    return (effective - _target(effective.device)).abs().amax(0)
+
+
+@lru_cache(maxsize=None)
+def _target(device: torch.device) -> torch.Tensor:
+    return torch.tensor(TARGET, device=device).view(4, 1)
+
+
+def not_finite(values: torch.Tensor) -> torch.Tensor:
+    """NaN or ±inf: x - x is 0 for every finite x and NaN otherwise (cheaper than isfinite)."""
+    return (values - values) != 0
 
 
 def has_converged(effective: torch.Tensor, loss: torch.Tensor, criterion: str, tolerance: float):
@@ -65,6 +75,7 @@ class RunResult:
     initial: dict
     params: dict
     loss: float
+    active: float  # fraction of positive pre-activations at the last evaluation
 
     @property
     def decided_at(self) -> int | None:

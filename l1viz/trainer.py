@@ -30,6 +30,7 @@ from .outcomes import (
     RunResult,
     has_converged,
     in_dead_region,
+    not_finite,
 )
 
 STAT_FIELDS = ("loss", "active", "grad_norm")
@@ -89,7 +90,9 @@ class Trainer:
         self.params = self._parameter_rows().to(self.device)
         self.initial_params = self.params.clone()
         self.optimizer = make_optimizer(config.optimizer, self.params, config.lr)
-        self.data = BatchStream(config.batch_size, config.max_length, config.seed, self.device)
+        self.data = BatchStream(
+            config.batch_size, config.max_length, config.seed, self.device, self.cell.prepare
+        )
         fields = self.cell.names + STAT_FIELDS
         capacity = min(config.history_rows, HISTORY_VALUE_LIMIT // (len(fields) * self.count))
         self.history = History(fields, self.count, capacity if capacity >= 2 else 0, self.device)
@@ -100,8 +103,10 @@ class Trainer:
         self._unseen = torch.ones(3, self.count, dtype=torch.bool, device=self.device)
         self._first = torch.full((3, self.count), -1, dtype=torch.long, device=self.device)
         self._verdict = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
-        self._streak = torch.zeros(self.count, dtype=torch.long, device=self.device)
+        # Last step at which the model was outside the dead region or fired (-1: none yet).
+        self._loud_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
         self._stopped_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
+        self._final = torch.zeros(2, self.count, device=self.device)  # loss, active at the stop
         self._any_running = True
         self._evaluate()
 
@@ -165,23 +170,23 @@ class Trainer:
         config = self.config
         effective = self.cell.effective(self.params)
         silent = in_dead_region(effective) & (active == 0)
-        self._streak = (self._streak + 1) * silent
+        self._loud_at = torch.where(silent, self._loud_at, self.steps_done)
         flags = torch.stack(
             [
-                torch.isfinite(loss).logical_not(),
-                self._streak >= config.dead_patience,
+                not_finite(loss),
+                self._loud_at <= self.steps_done - config.dead_patience,
                 has_converged(effective, loss, config.criterion, config.tolerance),
             ]
         )
         fresh = flags & self._unseen
         if fresh.any():
-            self._record_verdicts(fresh)
+            self._record_verdicts(fresh, loss, active)
 
-    def _record_verdicts(self, fresh: torch.Tensor):
+    def _record_verdicts(self, fresh: torch.Tensor, loss: torch.Tensor, active: torch.Tensor):
         """Rare path: note when each rule first held, set verdicts, freeze finished models."""
         step = self.steps_done
         self._first = torch.where(fresh, step, self._first)
-        self._first[1] = torch.where(fresh[1], step - self.config.dead_patience + 1, self._first[1])
+        self._first[1] = torch.where(fresh[1], self._loud_at + 1, self._first[1])
         self._unseen &= ~fresh
         undecided = self._verdict < 0
         first_kind = torch.argmax(fresh.to(torch.int8), 0)
@@ -189,6 +194,7 @@ class Trainer:
         stops = fresh if self.config.early_stop else fresh[:1]
         stopping = self._running & stops.any(0)
         self._stopped_at = torch.where(stopping, step, self._stopped_at)
+        self._final = torch.where(stopping, torch.stack([loss, active]), self._final)
         self._running &= ~stopping
         self._all_running = bool(self._running.all())
         self._any_running = bool(self._running.any())
@@ -224,8 +230,10 @@ class Trainer:
 
     def results(self) -> list[RunResult]:
         outcomes, events, dead = self.outcome_codes(), self.event_steps(), self.dead_at_init()
-        losses = self.last["loss"].tolist()
         stopped = self._stopped_at.tolist()
+        still = (self._stopped_at < 0).to(self.device)
+        now = torch.stack([self.last["loss"], self.last["active"]])
+        losses, active = torch.where(still, now, self._final).tolist()
         return [
             RunResult(
                 outcome=outcomes[k],
@@ -237,6 +245,7 @@ class Trainer:
                 initial=self.named_params(k, initial=True),
                 params=self.named_params(k),
                 loss=losses[k],
+                active=active[k],
             )
             for k in range(self.count)
         ]

@@ -1,0 +1,253 @@
+"""`python -m l1viz`: headless runs with readable or JSON output.
+
+Bad input never shows a traceback: one line on stderr naming the argument, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+
+from .config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
+
+USAGE_ERROR = 2
+
+
+class CliError(Exception):
+    """Bad input: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print the whole usage first
+        raise CliError(message)
+
+
+def finite_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"must be finite, got {text!r}")
+    return value
+
+
+def whole_number(text: str) -> int:
+    """An integer; '1e4' and '50_000' are accepted, '2.5' is not."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    value = finite_float(text)
+    if value != int(value):
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}")
+    return int(value)
+
+
+def json_safe(value):
+    """Non-finite floats become null so the output is valid JSON."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def print_json(payload: dict):
+    print(json.dumps(json_safe(payload), allow_nan=False))
+
+
+# -- train --------------------------------------------------------------------------------------
+CONFIG_FLAGS = {
+    "lr": "--lr",
+    "optimizer": "--optimizer",
+    "batch_size": "--batch-size",
+    "max_length": "--max-length",
+    "steps": "--steps",
+    "seed": "--seed",
+    "criterion": "--criterion",
+    "tolerance": "--tolerance",
+    "transform": "--transform",
+    "dead_patience": "--dead-patience",
+    "device": "--device",
+    "w_hh": "--w-hh",
+    "w_ih": "--w-ih",
+    "b_hh": "--b-hh",
+    "b_ih": "--b-ih",
+    "init": "--w-hh/--w-ih/--b-hh/--b-ih",
+}
+
+
+def add_config_arguments(parser: argparse.ArgumentParser, steps: int):
+    defaults = TrainConfig()
+    parser.add_argument("--lr", type=finite_float, default=defaults.lr)
+    parser.add_argument("--optimizer", choices=OPTIMIZERS, default=defaults.optimizer)
+    parser.add_argument("--batch-size", type=whole_number, default=defaults.batch_size)
+    parser.add_argument("--max-length", type=whole_number, default=defaults.max_length)
+    parser.add_argument("--steps", type=whole_number, default=steps, help="step budget")
+    parser.add_argument("--seed", type=whole_number, default=defaults.seed)
+    parser.add_argument("--criterion", choices=CRITERIA, default=defaults.criterion)
+    parser.add_argument(
+        "--tolerance",
+        type=finite_float,
+        default=defaults.tolerance,
+        help="largest parameter error (tolerance rule) or batch loss (loss rule)",
+    )
+    parser.add_argument("--transform", choices=TRANSFORMS, default=defaults.transform)
+    parser.add_argument("--no-bias", action="store_true", help="a cell without b_hh, b_ih")
+    parser.add_argument("--dead-patience", type=whole_number, default=defaults.dead_patience)
+    parser.add_argument("--device", default=defaults.device)
+
+
+def config_from(args, **overrides) -> TrainConfig:
+    return TrainConfig(
+        lr=args.lr,
+        optimizer=args.optimizer,
+        batch_size=args.batch_size,
+        max_length=args.max_length,
+        steps=args.steps,
+        seed=args.seed,
+        bias=not args.no_bias,
+        transform=args.transform,
+        criterion=args.criterion,
+        tolerance=args.tolerance,
+        dead_patience=args.dead_patience,
+        device=args.device,
+        **overrides,
+    )
+
+
+def init_from(args, bias: bool) -> Init:
+    """Given values, and PyTorch's default init from --seed for the rest."""
+    from .trainer import default_init
+
+    values = default_init(args.seed, bias).as_dict()
+    for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+        given = getattr(args, name)
+        if given is not None:
+            values[name] = given
+    if not bias:
+        values.update(b_hh=0.0, b_ih=0.0)
+    return Init(**values)
+
+
+def command_train(args):
+    from .explain import explain
+    from .generalise import long_sequence_check
+    from .trainer import Trainer
+
+    if args.check_length < 1:
+        raise CliError("argument --check-length: must be at least 1")
+    config = config_from(args, early_stop=not args.no_early_stop, history_rows=0)
+    trainer = Trainer(init_from(args, config.bias), config)
+    if not args.json:
+        print(f"initial: {_format_params(trainer.named_params(initial=True), config.bias)}")
+    _train_with_progress(trainer, show=not args.json)
+    result = trainer.results()[0]
+    check = long_sequence_check(trainer.cell, trainer.params, args.check_length, config.seed)
+    if args.json:
+        print_json(
+            {
+                "outcome": result.outcome,
+                "steps": result.steps,
+                "converged_at": result.converged_at,
+                "died_at": result.died_at,
+                "diverged_at": result.diverged_at,
+                "dead_at_init": result.dead_at_init,
+                "initial": result.initial,
+                "params": result.params,
+                "loss": result.loss,
+                "long_sequence": check.as_dict(),
+                "explanation": explain(result, config),
+                "config": config.as_dict(),
+            }
+        )
+        return
+    print(f"final:   {_format_params(result.params, config.bias)}")
+    print(f"outcome: {result.outcome} after {result.steps:,} steps, batch loss {result.loss:.6g}")
+    print(explain(result, config))
+    print(
+        f"length {check.length:,}: predicted {check.predicted:.6g}, actual {check.actual:.6g}, "
+        f"relative error {check.relative_error:.3g}"
+    )
+
+
+def _format_params(values: dict, bias: bool) -> str:
+    names = ("w_hh", "w_ih", "b_hh", "b_ih") if bias else ("w_hh", "w_ih")
+    return "  ".join(f"{name} = {values[name]:.6g}" for name in names)
+
+
+def _train_with_progress(trainer, show: bool):
+    from tqdm import tqdm
+
+    chunk = 500
+    with tqdm(total=trainer.config.steps, unit="step", disable=not show, file=sys.stderr) as bar:
+        while not trainer.done:
+            bar.update(trainer.step(chunk))
+            bar.set_postfix(loss=f"{trainer.last['loss'][0].item():.3g}", refresh=False)
+
+
+# -- notebook -----------------------------------------------------------------------------------
+def command_notebook(args):
+    from .notebook import run_notebook
+
+    def log(epoch, loss):
+        print(f"Epoch {epoch}, Loss: {loss}", flush=True)
+
+    run = run_notebook(on_log=log)
+    if run.converged:
+        print(f"Finished training after {run.epochs} epochs")
+    else:
+        print("Could not converge")
+    check = run.long_sequence
+    print(f"Predicted sum: {check.predicted}, Actual sum: {check.actual}")
+    if args.json:
+        print_json(
+            {
+                "converged": run.converged,
+                "epochs": run.epochs,
+                "initial": run.initial,
+                "params": run.params,
+                "losses": run.losses,
+                "long_sequence": check.as_dict(),
+            }
+        )
+
+
+# -- entry point --------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="python -m l1viz", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    train = commands.add_parser("train", help="train one cell and report how it ended")
+    for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+        train.add_argument(f"--{name.replace('_', '-')}", dest=name, type=finite_float)
+    add_config_arguments(train, steps=TrainConfig().steps)
+    train.add_argument("--no-early-stop", action="store_true", help="train the whole budget")
+    train.add_argument("--check-length", type=whole_number, default=10_000)
+    train.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    train.set_defaults(handler=command_train)
+
+    notebook = commands.add_parser("notebook", help="replay the original notebook's run exactly")
+    notebook.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    notebook.set_defaults(handler=command_notebook)
+    return parser
+
+
+def main(argv=None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        args.handler(args)
+    except CliError as error:
+        print(f"l1viz: error: {error}", file=sys.stderr)
+        return USAGE_ERROR
+    except ConfigError as error:
+        flag = CONFIG_FLAGS.get(error.field, error.field)
+        message = str(error).split(": ", 1)[-1]
+        print(f"l1viz: error: argument {flag}: {message}", file=sys.stderr)
+        return USAGE_ERROR
+    return 0
