@@ -211,17 +211,19 @@ def test_verdicts_converged_dead_diverged_stalled():
 
 
 def test_dying_during_training_reports_the_step_it_entered():
-    """SGD with a large step throws w_ih below 0 with a negative bias: dead mid-run."""
-    config = TrainConfig(optimizer="sgd", lr=0.05, steps=2_000, history_rows=4_000)
-    trainer = Trainer(Init(0.1, 0.05, -0.6, -0.5), config)
+    """SGD pushes w_ih below 0 while the bias is negative: alive at first, dead mid-run."""
+    config = TrainConfig(optimizer="sgd", lr=0.01, steps=3_000, history_rows=4_000)
+    trainer = Trainer(Init(0.7907, 1.2000, -1.3559, -0.8709), config)
     result = trainer.run()[0]
-    if result.outcome != "dead":
-        pytest.skip(f"this init ended {result.outcome}; the rule is covered elsewhere")
+    assert result.outcome == "dead" and not result.dead_at_init
     assert result.died_at > 0
+    assert result.steps == result.died_at + config.dead_patience - 1
     history = trainer.history.table()
     at = history["step"].index(result.died_at)
-    assert history["active"][at] == 0.0
-    assert history["active"][at - 1] > 0.0 or history["w_ih"][at - 1] > 0
+    assert history["active"][at - 1] > 0 or history["w_ih"][at - 1] > 0
+    for row in range(at, len(history["step"])):
+        assert history["active"][row] == 0 and history["w_ih"][row] <= 0
+    assert dead_at_init(result.params["w_ih"], result.params["b_hh"], result.params["b_ih"])
 
 
 def test_no_early_stop_trains_the_whole_budget():

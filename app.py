@@ -1,0 +1,12 @@
+"""l1viz dashboard: `streamlit run app.py`. Thin: page set-up and navigation only."""
+
+import streamlit as st
+
+st.set_page_config(page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide")
+
+pages = [
+    st.Page("app_pages/live.py", title="Live training", icon="▶️", default=True),
+    st.Page("app_pages/observations.py", title="Notebook observations", icon="📋"),
+    st.Page("app_pages/outcome_map.py", title="Outcome map", icon="🗺️"),
+]
+st.navigation(pages).run()

@@ -1,0 +1,6 @@
+"""Placeholder: filled in by its issue."""
+
+import streamlit as st
+
+st.title("outcome_map")
+st.info("Coming soon.")
