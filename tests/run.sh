@@ -7,7 +7,7 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check \
-  -r requirements.txt -r tests/requirements.txt
+  -r requirements.txt -r requirements-mlflow.txt -r tests/requirements.txt
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not possible).
 if ! command -v chromium >/dev/null 2>&1; then

@@ -1,0 +1,84 @@
+"""Optional MLflow logging of a run, as the notebook tracked its runs.
+
+Runs go to the experiment "RNN L1 Norm Calculation" at `sqlite:///mlflow.db` (relative to the
+working directory) unless MLFLOW_TRACKING_URI or an explicit setting says otherwise. mlflow is an
+optional dependency (requirements-mlflow.txt); without it, `available()` is False and callers show
+ENABLE_HINT instead of failing. A client bound to one URI is used, never mlflow's global state, so
+concurrent dashboard sessions cannot log into each other's runs.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import math
+import os
+import time
+
+from .config import TrainConfig
+from .outcomes import RunResult
+
+EXPERIMENT = "RNN L1 Norm Calculation"
+DEFAULT_URI = "sqlite:///mlflow.db"
+ENABLE_HINT = "MLflow is not installed; enable tracking with: pip install -r requirements-mlflow.txt"
+# MLflow accepts at most 1,000 metrics per log_batch request.
+METRICS_PER_REQUEST = 1000
+
+
+def available() -> bool:
+    return importlib.util.find_spec("mlflow") is not None
+
+
+def tracking_uri(setting: str | None = None) -> str:
+    return setting or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+
+
+def run_params(config: TrainConfig, result: RunResult) -> dict[str, str]:
+    """What the run was: its initial values and hyperparameters, as MLflow params."""
+    names = ("w_hh", "w_ih", "b_hh", "b_ih") if config.bias else ("w_hh", "w_ih")
+    params = {f"initial_{name}": result.initial[name] for name in names}
+    for name in ("lr", "optimizer", "batch_size", "max_length", "seed", "steps", "bias",
+                 "transform", "criterion", "tolerance"):
+        params[name] = getattr(config, name)
+    return {key: str(value) for key, value in params.items()}
+
+
+def log_run(
+    config: TrainConfig,
+    result: RunResult,
+    steps: list[int],
+    losses: list[float],
+    uri: str | None = None,
+    run_name: str | None = None,
+) -> str:
+    """Log one finished run and its loss curve; returns the MLflow run id."""
+    from mlflow.entities import Metric, Param, RunTag
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(tracking_uri(uri))
+    experiment = client.get_experiment_by_name(EXPERIMENT)
+    experiment_id = experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
+    run_id = client.create_run(experiment_id, run_name=run_name).info.run_id
+    now = int(time.time() * 1000)
+
+    curve = [
+        Metric("loss", loss, now, step)
+        for step, loss in zip(steps, losses)
+        if math.isfinite(loss)
+    ]
+    summary = {"steps": result.steps, "final_loss": result.loss}
+    summary.update({f"final_{name}": value for name, value in result.params.items()})
+    for name in ("converged_at", "died_at", "diverged_at"):
+        if getattr(result, name) is not None:
+            summary[name] = getattr(result, name)
+    curve += [
+        Metric(key, float(value), now, result.steps)
+        for key, value in summary.items()
+        if math.isfinite(value)
+    ]
+    params = [Param(key, value) for key, value in run_params(config, result).items()]
+    tags = [RunTag("outcome", result.outcome), RunTag("dead_at_init", str(result.dead_at_init))]
+    client.log_batch(run_id, params=params, tags=tags)
+    for start in range(0, len(curve), METRICS_PER_REQUEST):
+        client.log_batch(run_id, metrics=curve[start : start + METRICS_PER_REQUEST])
+    client.set_terminated(run_id)
+    return run_id
