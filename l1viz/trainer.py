@@ -155,7 +155,8 @@ class Trainer:
         self._grads = grads
         self.last = {"loss": loss, "active": active}
         if self.history.wants(self.steps_done):
-            grad_norm = sum_rows(grads * grads).sqrt()
+            wide = grads.double()  # squares of finite float32 gradients can overflow float32
+            grad_norm = sum_rows(wide * wide).sqrt().float()
             self.history.record(self.steps_done, [self.params, loss, active, grad_norm])
         self._judge(loss, active)
 
