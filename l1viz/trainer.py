@@ -40,27 +40,33 @@ HISTORY_VALUE_LIMIT = 50_000_000
 _VERDICTS = (DIVERGED, DEAD, CONVERGED)
 
 
-def default_init(seed: int, bias: bool = True) -> Init:
-    """PyTorch's own initialisation of a one-unit RNNCell (U(-1, 1)) after manual_seed(seed)."""
+def _seeded_modules(seed: int, bias: bool, learned: bool):
+    """The model as PyTorch would initialise it after manual_seed(seed): the one-unit RNNCell
+    (U(-1, 1)), then, for the learned transform, Linear(1, W) and Linear(W, 1) without bias."""
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
         cell = nn.RNNCell(1, 1, bias=bias, nonlinearity="relu")
+        layers = (
+            (nn.Linear(1, LEARNED_WIDTH, bias=False), nn.Linear(LEARNED_WIDTH, 1, bias=False))
+            if learned
+            else ()
+        )
+    return cell, layers
+
+
+def default_init(seed: int, bias: bool = True) -> Init:
+    """PyTorch's own initialisation of the cell from the seed (seed 42, no bias: the notebook's)."""
+    cell, _ = _seeded_modules(seed, bias, learned=False)
     values = {"w_hh": cell.weight_hh.item(), "w_ih": cell.weight_ih.item()}
     if bias:
         values.update(b_hh=cell.bias_hh.item(), b_ih=cell.bias_ih.item())
     return Init(**values)
 
 
-def learned_layer_init(seed: int) -> tuple[list[float], list[float]]:
-    """PyTorch's default init of the learned input layer: Linear(1, W) then Linear(W, 1), no bias.
-
-    Drawn from its own generator so it does not depend on whether the cell's values were given.
-    """
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        layer_in = nn.Linear(1, LEARNED_WIDTH, bias=False)
-        layer_out = nn.Linear(LEARNED_WIDTH, 1, bias=False)
-    return layer_in.weight.flatten().tolist(), layer_out.weight.flatten().tolist()
+def learned_layer_init(seed: int, bias: bool) -> list[float]:
+    """The learned input layer's weights (in_0..in_3, out_0..out_3), drawn after the cell's."""
+    _, (layer_in, layer_out) = _seeded_modules(seed, bias, learned=True)
+    return layer_in.weight.flatten().tolist() + layer_out.weight.flatten().tolist()
 
 
 def stack_inits(inits, bias: bool) -> torch.Tensor:
@@ -114,8 +120,8 @@ class Trainer:
         columns = [0, 1, 2, 3] if self.config.bias else [0, 1]
         rows = self.inits[:, columns].T.contiguous()
         if self.config.transform == "learned":
-            weights_in, weights_out = learned_layer_init(self.config.seed)
-            layer = torch.tensor(weights_in + weights_out).view(-1, 1).expand(-1, self.count)
+            weights = learned_layer_init(self.config.seed, self.config.bias)
+            layer = torch.tensor(weights).view(-1, 1).expand(-1, self.count)
             rows = torch.cat([rows, layer])
         return rows
 
@@ -232,7 +238,7 @@ class Trainer:
     def results(self) -> list[RunResult]:
         outcomes, events, dead = self.outcome_codes(), self.event_steps(), self.dead_at_init()
         stopped = self._stopped_at.tolist()
-        still = (self._stopped_at < 0).to(self.device)
+        still = self._stopped_at < 0
         now = torch.stack([self.last["loss"], self.last["active"]])
         losses, active = torch.where(still, now, self._final).tolist()
         return [
