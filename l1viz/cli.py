@@ -79,6 +79,16 @@ CONFIG_FLAGS = {
     "b_hh": "--b-hh",
     "b_ih": "--b-ih",
     "init": "--w-hh/--w-ih/--b-hh/--b-ih",
+    "samples": "--samples",
+    "normal_low": "--normal",
+    "normal_high": "--normal",
+    "small_high": "--small",
+    "x": "--x",
+    "y": "--y",
+    "x_range": "--x-range",
+    "y_range": "--y-range",
+    "grid": "--grid",
+    "fixed": "--fixed",
 }
 
 
@@ -218,6 +228,109 @@ def command_notebook(args):
         )
 
 
+# -- table and sweep ----------------------------------------------------------------------------
+def _progress_bar(show: bool):
+    """A tqdm bar on stderr driven by `on_progress(share, label)`; the label names the phase."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=100, disable=not show, file=sys.stderr,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+
+    def on_progress(share: float, label: str):
+        bar.set_description_str(label, refresh=False)
+        bar.n = round(min(share, 1.0) * 100)
+        bar.refresh()
+
+    return bar, on_progress
+
+
+def command_table(args):
+    from .regions import Magnitudes
+    from .table import TableSettings, measure_table
+    from .table_explain import measured_summary
+
+    magnitudes = Magnitudes(args.normal[0], args.normal[1], args.small)
+    settings = TableSettings(samples=args.samples, steps=args.steps, seed=args.seed,
+                             magnitudes=magnitudes, criterion=args.criterion,
+                             recheck=not args.no_recheck)
+    bar, on_progress = _progress_bar(show=not args.json)
+    with bar:
+        table = measure_table(settings, on_progress=on_progress)
+    if args.json:
+        print_json(table)
+        return
+    for case in table["cases"]:
+        print(f"{case['label']:<10} {case['documented']:<37} {case['verdict']:<10} "
+              f"{measured_summary(case['measured'])}")
+        print(f"{'':<10} {case['explanation']}")
+
+
+def fixed_value(text: str) -> tuple[str, float]:
+    """NAME=VALUE, e.g. b_hh=0.1."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), finite_float(value)
+
+
+SWEEP_SYMBOLS = {"converged": "#", "dead": ".", "diverged": "X", "stalled": "~"}
+SWEEP_TEXT_GRID = 80  # largest grid drawn as text
+
+
+def command_sweep(args):
+    from .sweep import SweepSettings, measure_sweep, outcome_counts_text
+
+    settings = SweepSettings(x=args.x, y=args.y, x_range=tuple(args.x_range),
+                             y_range=tuple(args.y_range), grid=args.grid, steps=args.steps,
+                             fixed=tuple(args.fixed or ()), seed=args.seed)
+    if args.csv:
+        _check_writable(args.csv)
+    bar, on_progress = _progress_bar(show=not args.json)
+    with bar:
+        sweep = measure_sweep(settings, on_progress=on_progress)
+    if args.csv:
+        _write_sweep_csv(sweep, args.csv)
+    if args.json:
+        print_json({key: value for key, value in sweep.items() if key != "boundary"})
+        return
+    if settings.grid <= SWEEP_TEXT_GRID:
+        print(f"{settings.y} ↑ (top row = {sweep['ys'][-1]:.3g}), {settings.x} → "
+              f"(left column = {sweep['xs'][0]:.3g}); "
+              + ", ".join(f"{symbol} {name}" for name, symbol in SWEEP_SYMBOLS.items()))
+        for row in reversed(sweep["outcome"]):
+            print("".join(SWEEP_SYMBOLS[outcome] for outcome in row))
+    print(f"outcomes: {outcome_counts_text(sweep['counts'])}")
+
+
+def _check_writable(path: str):
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise CliError(f"argument --csv: cannot write {path!r}: {error.strerror}") from None
+
+
+def _write_sweep_csv(sweep: dict, path: str):
+    """One row per grid cell: its indices, initial values and how its run ended."""
+    import csv
+
+    from .sweep import cell_init
+
+    columns = ("row", "column", "w_hh", "w_ih", "b_hh", "b_ih", "outcome", "dead_at_init",
+               "steps", "converged_at", "loss")
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row, outcomes in enumerate(sweep["outcome"]):
+            for column, outcome in enumerate(outcomes):
+                init = cell_init(sweep, row, column)
+                writer.writerow([
+                    row, column, init["w_hh"], init["w_ih"], init["b_hh"], init["b_ih"], outcome,
+                    sweep["dead_at_init"][row][column], sweep["steps"][row][column],
+                    sweep["converged_at"][row][column], sweep["loss"][row][column],
+                ])
+
+
 # -- entry point --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m l1viz", description=__doc__.splitlines()[0])
@@ -235,7 +348,55 @@ def build_parser() -> argparse.ArgumentParser:
     notebook = commands.add_parser("notebook", help="replay the original notebook's run exactly")
     notebook.add_argument("--json", action="store_true", help="one JSON object on the last line")
     notebook.set_defaults(handler=command_notebook)
+    add_table_parser(commands)
+    add_sweep_parser(commands)
     return parser
+
+
+def add_table_parser(commands):
+    from .regions import Magnitudes
+    from .table import TableSettings
+
+    defaults, magnitudes = TableSettings(), Magnitudes()
+    table = commands.add_parser("table", help="measure the notebook's 17 observations")
+    table.add_argument("--samples", type=whole_number, default=defaults.samples,
+                       help="initialisations per case")
+    table.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
+    table.add_argument("--seed", type=whole_number, default=defaults.seed)
+    table.add_argument("--normal", type=finite_float, nargs=2, metavar=("LOW", "HIGH"),
+                       default=[magnitudes.normal_low, magnitudes.normal_high],
+                       help="range of a 'normal' magnitude")
+    table.add_argument("--small", type=finite_float, default=magnitudes.small_high,
+                       metavar="HIGH", help="a 'very small' magnitude is in (0, HIGH]")
+    table.add_argument("--criterion", choices=CRITERIA, default=defaults.criterion)
+    table.add_argument("--no-recheck", action="store_true",
+                       help="skip re-training disputed samples under the notebook's stop rule")
+    table.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    table.set_defaults(handler=command_table)
+
+
+def add_sweep_parser(commands):
+    from .observations import PARAMETERS
+    from .sweep import SweepSettings
+
+    defaults = SweepSettings()
+    sweep = commands.add_parser("sweep", help="the outcome map over two parameters")
+    sweep.add_argument("--x", choices=PARAMETERS, default=defaults.x)
+    sweep.add_argument("--y", choices=PARAMETERS, default=defaults.y)
+    sweep.add_argument("--x-range", type=finite_float, nargs=2, metavar=("LOW", "HIGH"),
+                       default=list(defaults.x_range))
+    sweep.add_argument("--y-range", type=finite_float, nargs=2, metavar=("LOW", "HIGH"),
+                       default=list(defaults.y_range))
+    sweep.add_argument("--grid", type=whole_number, default=defaults.grid,
+                       help="cells per side")
+    sweep.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
+    sweep.add_argument("--fixed", type=fixed_value, action="append", metavar="NAME=VALUE",
+                       help="value of a parameter off the axes (repeatable); naming a bias "
+                            "gives the cell biases")
+    sweep.add_argument("--seed", type=whole_number, default=defaults.seed)
+    sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
+    sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    sweep.set_defaults(handler=command_sweep)
 
 
 def main(argv=None) -> int:
