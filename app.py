@@ -2,11 +2,13 @@
 
 import streamlit as st
 
-st.set_page_config(page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide")
+st.set_page_config(
+    page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide"
+)
 
 pages = [
-    st.Page("app_pages/live.py", title="Live training", icon="▶️", default=True),
-    st.Page("app_pages/observations.py", title="Notebook observations", icon="📋"),
-    st.Page("app_pages/outcome_map.py", title="Outcome map", icon="🗺️"),
+    st.Page("app_pages/live.py", title="Live training", icon=":material/play_circle:", default=True),
+    st.Page("app_pages/observations.py", title="Notebook observations", icon=":material/table_view:"),
+    st.Page("app_pages/outcome_map.py", title="Outcome map", icon=":material/map:"),
 ]
 st.navigation(pages).run()

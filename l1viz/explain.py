@@ -36,6 +36,13 @@ def _dead_reason(values: dict, config: TrainConfig) -> str:
     )
 
 
+def ready_note(result: RunResult, config: TrainConfig) -> str:
+    """Before the first step: why an init in the dead region cannot learn ('' if it is not)."""
+    if not result.dead_at_init:
+        return ""
+    return f"This initialisation is in the dead region: {_dead_reason(result.initial, config)}."
+
+
 def explain(result: RunResult, config: TrainConfig) -> str:
     values = result.params
     if result.outcome == DEAD:

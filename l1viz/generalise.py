@@ -40,6 +40,11 @@ class LongSequenceCheck:
         }
 
 
+def sequence(length: int, seed: int) -> torch.Tensor:
+    """The N(0, 1) test sequence of a given length and seed (its own generator)."""
+    return torch.randn(length, generator=torch.Generator().manual_seed(seed))
+
+
 def prefix_predictions(cell: Cell, params: torch.Tensor, values: torch.Tensor):
     """(predicted, actual) L1 norm of every prefix of one sequence `values` (L,), model 0."""
     column = params[:, :1].to("cpu")
@@ -54,6 +59,6 @@ def long_sequence_check(
 ) -> LongSequenceCheck:
     """Prediction vs true L1 norm on one N(0, 1) sequence of `length` (or on `values`)."""
     if values is None:
-        values = torch.randn(length, generator=torch.Generator().manual_seed(seed))
+        values = sequence(length, seed)
     predicted, actual = prefix_predictions(cell, params, values)
     return LongSequenceCheck(len(values), predicted[-1].item(), actual[-1].item())
