@@ -16,7 +16,7 @@ from l1viz.table import MAX_SAMPLES, TableSettings, measure_table
 from l1viz.table_explain import measured_summary, percent, remark_text, signs_text
 from l1viz.table_figures import VERDICT_COLORS, share_bar_html, share_legend_html
 
-COLUMNS = [0.45, 1.5, 1.5, 2.1, 0.9, 3.2, 0.6]
+COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.15, 3.0, 0.8]
 HEADERS = ["#", "initial signs", "notebook", "measured", "verdict", "why", ""]
 COUNT_WORDS = {"agrees": "agree", "partly": "partly", "disagrees": "disagree"}
 
@@ -38,28 +38,30 @@ def cached_table(samples, steps, seed, normal_low, normal_high, small_high, crit
 
 def settings_form() -> dict:
     defaults, magnitudes = TableSettings(), Magnitudes()
-    with st.expander("Sampling and budget", expanded=False), st.form("table.form"):
-        left, middle, right = st.columns(3)
+    with st.sidebar.form("table.form"):
+        st.subheader("Sampling and budget")
         values = {
-            "samples": left.number_input("Samples per case", 1, MAX_SAMPLES, defaults.samples,
-                                         key="table.samples"),
-            "steps": middle.number_input("Step budget", 1, 1_000_000, defaults.steps, step=1000,
-                                         key="table.steps"),
-            "seed": right.number_input("Seed", 0, 2**32 - 1, defaults.seed, key="table.seed"),
-            "normal_low": left.number_input("Normal magnitude: low", 0.0, 100.0,
-                                            magnitudes.normal_low, format="%.3f",
-                                            key="table.normal_low"),
-            "normal_high": middle.number_input("Normal magnitude: high", 0.0, 100.0,
-                                               magnitudes.normal_high, format="%.3f",
-                                               key="table.normal_high"),
-            "small_high": right.number_input("Very small: at most", 0.0, 100.0,
-                                             magnitudes.small_high, format="%.3f",
-                                             key="table.small_high"),
-            "criterion": left.selectbox("Convergence rule", CRITERIA, key="table.criterion"),
-            "recheck": middle.toggle("Re-check disputed cases under the notebook's stop rule",
-                                     defaults.recheck, key="table.recheck"),
+            "samples": st.number_input("Samples per case", 1, MAX_SAMPLES, defaults.samples,
+                                       key="table.samples"),
+            "steps": st.number_input("Step budget", 1, 1_000_000, defaults.steps, step=1000,
+                                     key="table.steps"),
+            "seed": st.number_input("Seed", 0, 2**32 - 1, defaults.seed, key="table.seed"),
+            "normal_low": st.number_input("Normal magnitude: low", 0.0, 100.0,
+                                          magnitudes.normal_low, format="%.3f",
+                                          key="table.normal_low"),
+            "normal_high": st.number_input("Normal magnitude: high", 0.0, 100.0,
+                                           magnitudes.normal_high, format="%.3f",
+                                           key="table.normal_high"),
+            "small_high": st.number_input("Very small magnitude: at most", 0.0, 100.0,
+                                          magnitudes.small_high, format="%.3f",
+                                          key="table.small_high"),
+            "criterion": st.selectbox("Convergence rule", CRITERIA, key="table.criterion",
+                                      help="tolerance: every parameter within 1e-3 of the "
+                                           "solution; exact: the notebook's rule"),
+            "recheck": st.toggle("Re-check disputed cases under the notebook's stop rule",
+                                 defaults.recheck, key="table.recheck"),
         }
-        st.form_submit_button("Measure")
+        st.form_submit_button("Measure", type="primary")
     return values
 
 
@@ -111,7 +113,7 @@ for bias in (False, True):
     st.subheader("With bias" if bias else "Without bias (the notebook's cell)")
     header = st.columns(COLUMNS)
     for cell, text in zip(header, HEADERS):
-        cell.caption(text)
+        cell.caption(plain_markdown(text))
     for case in table["cases"]:
         if case["bias"] == bias:
             case_row(case)

@@ -38,26 +38,26 @@ def cached_sweep(x, y, x_range, y_range, grid, steps, fixed, seed):
 
 def settings_form() -> dict:
     defaults = SweepSettings()
-    with st.form("map.form"):
-        left, middle, right = st.columns(3)
-        x = left.selectbox("x axis", PARAMETERS, PARAMETERS.index(defaults.x), key="map.x")
-        y = left.selectbox("y axis", PARAMETERS, PARAMETERS.index(defaults.y), key="map.y")
-        x_range = middle.slider("x range", -3.0, 3.0, defaults.x_range, 0.1, key="map.x_range")
-        y_range = middle.slider("y range", -3.0, 3.0, defaults.y_range, 0.1, key="map.y_range")
-        grid = right.select_slider("Grid (cells per side)", GRIDS, defaults.grid, key="map.grid")
-        steps = right.number_input("Step budget", 1, 1_000_000, defaults.steps, step=1000,
-                                   key="map.steps")
-        bias = left.toggle("Cell with biases", False, key="map.bias",
-                           help="A bias on an axis gives the cell biases too.")
-        seed = right.number_input("Seed", 0, 2**32 - 1, defaults.seed, key="map.seed")
+    with st.sidebar.form("map.form"):
+        st.subheader("Map")
+        x = st.selectbox("x axis", PARAMETERS, PARAMETERS.index(defaults.x), key="map.x")
+        y = st.selectbox("y axis", PARAMETERS, PARAMETERS.index(defaults.y), key="map.y")
+        x_range = st.slider("x range", -3.0, 3.0, defaults.x_range, 0.1, key="map.x_range")
+        y_range = st.slider("y range", -3.0, 3.0, defaults.y_range, 0.1, key="map.y_range")
+        grid = st.select_slider("Grid (cells per side)", GRIDS, defaults.grid, key="map.grid")
+        steps = st.number_input("Step budget", 1, 1_000_000, defaults.steps, step=1000,
+                                key="map.steps")
+        seed = st.number_input("Seed", 0, 2**32 - 1, defaults.seed, key="map.seed")
+        bias = st.toggle("Cell with biases", False, key="map.bias",
+                         help="A bias on an axis gives the cell biases too.")
         st.caption("Values of the parameters that are not on an axis:")
-        fixed_columns = st.columns(len(PARAMETERS))
+        left, right = st.columns(2)
         values = {
             name: column.number_input(name, -3.0, 3.0, FIXED_DEFAULTS[name], 0.05,
                                       format="%.3f", key=f"map.fixed.{name}")
-            for column, name in zip(fixed_columns, PARAMETERS)
+            for column, name in zip((left, right, left, right), PARAMETERS)
         }
-        st.form_submit_button("Draw map")
+        st.form_submit_button("Draw map", type="primary")
     bias = bias or x in BIASES or y in BIASES
     fixed = tuple(
         (name, value) for name, value in values.items()

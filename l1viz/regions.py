@@ -13,18 +13,28 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 import torch
 
 from .cell import Cell
 from .config import MAX_ABS_INIT, ConfigError
-from .observations import NEGATIVE, PARAMETERS, POSITIVE, SMALL_NEGATIVE, SMALL_POSITIVE, Observation
+from .observations import (
+    NEGATIVE,
+    OBSERVATIONS,
+    PARAMETERS,
+    POSITIVE,
+    SMALL_NEGATIVE,
+    SMALL_POSITIVE,
+    Observation,
+)
 from .outcomes import in_dead_region
 
 # Points used to estimate the share of a region that lies in the dead region (rule only, no
 # training): the estimate's standard error is at most 0.2 percentage points.
 DEAD_SHARE_POINTS = 1 << 16
+DEAD_SHARE_SEED = 0
 
 
 @dataclass(frozen=True)
@@ -51,12 +61,12 @@ class Magnitudes:
     def interval(self, sign: str) -> tuple[float, float]:
         """Signed [low, high] of a sign, bounds rounded to float32. Very small ones exclude 0."""
         normal = (_f32(self.normal_low), _f32(self.normal_high))
-        small = (0.0, _f32(self.small_high))
+        small = _f32(self.small_high)
         return {
             POSITIVE: normal,
             NEGATIVE: (-normal[1], -normal[0]),
-            SMALL_POSITIVE: small,
-            SMALL_NEGATIVE: (-small[1], -small[0]),
+            SMALL_POSITIVE: (0.0, small),
+            SMALL_NEGATIVE: (-small, 0.0),
         }[sign]
 
     def as_dict(self) -> dict:
@@ -113,9 +123,17 @@ def contains(case: Observation, magnitudes: Magnitudes, values: torch.Tensor) ->
     return inside
 
 
-def dead_share(case: Observation, magnitudes: Magnitudes, seed: int, index: int) -> float:
-    """Share of the region where the cell can never fire, by the engine's dead rule alone."""
-    points = sample(case, DEAD_SHARE_POINTS, magnitudes, generator(seed, index, 1))
+def dead_share(case: Observation, magnitudes: Magnitudes) -> float:
+    """Share of the region where the cell can never fire, by the engine's dead rule alone.
+
+    A property of the region, estimated from a fixed stream of points (not the table's seed)."""
+    return _dead_share(OBSERVATIONS.index(case), magnitudes)
+
+
+@lru_cache(maxsize=256)
+def _dead_share(index: int, magnitudes: Magnitudes) -> float:
+    case = OBSERVATIONS[index]
+    points = sample(case, DEAD_SHARE_POINTS, magnitudes, generator(DEAD_SHARE_SEED, index))
     return float(dead_by_rule(points, case.bias).float().mean())
 
 

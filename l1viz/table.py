@@ -163,9 +163,7 @@ def measure_case(case: Observation, results: list[RunResult], inits, settings) -
         "diverged": kinds[DIVERGED] / count,
         "stalled": kinds[STALLED] / count,
         "median_steps": _median(converged_steps),
-        "analytic_dead": dead_share(
-            case, settings.magnitudes, settings.seed, OBSERVATIONS.index(case)
-        ),
+        "analytic_dead": dead_share(case, settings.magnitudes),
         "stalled_active": _median([r.active for r in stalled]),
         "stalled_threshold": _median(thresholds),
         "remark_subset": remark_subset(case, results, inits),

@@ -118,11 +118,17 @@ def outcome_map_figure(sweep: dict) -> go.Figure:
     figure.update_layout(
         title=title, height=MAP_HEIGHT, clickmode="event+select", dragmode="zoom",
         xaxis={"title": x_name, "range": settings["x_range"], "constrain": "domain"},
-        yaxis={"title": y_name, "range": settings["y_range"]},
+        yaxis={"title": y_name, "range": settings["y_range"], "scaleanchor": "x",
+               "scaleratio": _span(settings["x_range"]) / _span(settings["y_range"]),
+               "constrain": "domain"},
         legend={"orientation": "h", "y": -0.12}, uirevision="outcome-map",
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
     )
     return figure
+
+
+def _span(value_range: list[float]) -> float:
+    return value_range[1] - value_range[0]
 
 
 def _add_case_region(figure: go.Figure, case: dict):
