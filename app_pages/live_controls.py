@@ -106,20 +106,18 @@ def sidebar() -> Settings:
     _push_to_widgets(current(), force=False)
     bar = st.sidebar
     bar.header("Initial values")
-    columns = bar.columns(len(PRESETS))
-    for column, (name, label) in zip(columns, PRESETS.items()):
-        column.button(label, key=KEY(f"preset.{name}"), help=PRESET_HELP[name],
-                      on_click=_replace_setup,
-                      args=(lambda s, name=name: apply_preset(s, name),), width="stretch")
-    left, right = bar.columns(2)
-    left.button("Random init", key=KEY("random"), icon=":material/casino:", width="stretch",
-                help="PyTorch's default init, U(−1, 1), from a fresh random seed "
-                     "(which also becomes the data seed, as in the notebook).",
-                on_click=_replace_setup,
-                args=(lambda s: pytorch_init(s, random.randrange(MAX_SEED + 1)),))
-    right.button("Init from seed", key=KEY("seeded"), width="stretch",
-                 help="PyTorch's default init, U(−1, 1), from the seed below.",
-                 on_click=_replace_setup, args=(pytorch_init,))
+    with bar.container(horizontal=True):
+        for name, label in PRESETS.items():
+            st.button(label, key=KEY(f"preset.{name}"), help=PRESET_HELP[name],
+                      on_click=_replace_setup, args=(lambda s, name=name: apply_preset(s, name),))
+        st.button("Random init", key=KEY("random"), icon=":material/casino:",
+                  help="PyTorch's default init, U(−1, 1), from a fresh random seed "
+                       "(which also becomes the data seed, as in the notebook).",
+                  on_click=_replace_setup,
+                  args=(lambda s: pytorch_init(s, random.randrange(MAX_SEED + 1)),))
+        st.button("Init from seed", key=KEY("seeded"),
+                  help="PyTorch's default init, U(−1, 1), from the seed below.",
+                  on_click=_replace_setup, args=(pytorch_init,))
     bias = bar.toggle("bias (b_hh, b_ih)", key=KEY("bias"))
     for name in INIT_NAMES:
         if name in BIAS_NAMES and not bias:

@@ -108,17 +108,21 @@ def _plane_axes(grid: LossGrid) -> dict:
 def landscape_figure(
     grid: LossGrid, w_hh: Sequence[float], w_ih: Sequence[float], bias_label: str, revision=0
 ) -> go.Figure:
-    """Contour of the expected loss, the dead region shaded, the solution, the path so far, its
-    start and the current point."""
-    surface = go.Contour(
-        x=grid.w_hh, y=grid.w_ih, z=log_loss(grid), colorscale=COLORSCALE, ncontours=24,
-        contours={"coloring": "heatmap"}, line={"width": 0.5},
+    """The expected loss (colour, with contour lines), the dead region shaded, the solution, the
+    path so far, its start and the current point. A smoothed heatmap under bare contour lines
+    draws several times faster in the browser than a filled contour."""
+    z = log_loss(grid)
+    surface = go.Heatmap(
+        x=grid.w_hh, y=grid.w_ih, z=z, colorscale=COLORSCALE, zsmooth="fast",
         colorbar={"title": {"text": "log₁₀ loss"}, "thickness": 12},
         hovertemplate="w_hh %{x:.2f}<br>w_ih %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra></extra>",
         name="expected loss",
     )
+    levels = go.Contour(x=grid.w_hh, y=grid.w_ih, z=z, ncontours=16, showscale=False,
+                        contours={"coloring": "lines"}, line={"color": "rgba(0, 0, 0, 0.35)"},
+                        hoverinfo="skip", name="contours")
     xs, ys = finite_array(w_hh), finite_array(w_ih)
-    figure = go.Figure([surface, _dead_trace(grid, bias_label), _solution_trace(),
+    figure = go.Figure([surface, levels, _dead_trace(grid, bias_label), _solution_trace(),
                         go.Scatter(x=xs, y=ys, mode="lines", name="path", line=PATH_LINE)])
     known = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
     if len(known):

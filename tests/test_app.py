@@ -1,0 +1,234 @@
+"""The live page through Streamlit's AppTest: URL in, widgets, Play/Step/Reset, what it shows.
+
+`run_every` never fires in AppTest: each `at.run()` stands for one refresh while playing.
+"""
+
+import base64
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from app_pages.common import LOAD_KEY
+from l1viz.state import NOTEBOOK_INIT, Settings
+from l1viz.trainer import default_init
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+MAX_TICKS = 200
+
+
+def open_app(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in query.items():
+        at.query_params[name] = value
+    at.run()
+    assert not at.exception
+    return at
+
+
+def status(at: AppTest) -> str:
+    """The badge's words (rendered as :color-badge[words])."""
+    badges = [m.value for m in at.markdown if "-badge[" in m.value]
+    assert len(badges) == 1, badges
+    return badges[0].split("[", 1)[1].rstrip("]")
+
+
+def press(at: AppTest, key: str) -> AppTest:
+    at.button(key=f"live.{key}").click().run()
+    assert not at.exception
+    return at
+
+
+def play_until(at: AppTest, words: str) -> None:
+    press(at, "play")
+    for _ in range(MAX_TICKS):
+        if words in status(at):
+            return
+        at.run()
+        assert not at.exception
+    pytest.fail(f"{words!r} not shown after {MAX_TICKS} refreshes; status {status(at)!r}")
+
+
+def decode(data):
+    if isinstance(data, dict) and "bdata" in data:
+        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
+        return array.reshape(data["shape"]) if "shape" in data else array
+    return np.asarray(data, dtype=float)
+
+
+def chart(at: AppTest, key: str) -> dict:
+    (element,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-live.chart.{key}")]
+    return json.loads(element.proto.spec)
+
+
+def trace(spec: dict, name: str) -> dict:
+    return next(t for t in spec["data"] if t.get("name") == name)
+
+
+def metrics(at: AppTest) -> dict:
+    return {m.label: m.value for m in at.metric}
+
+
+def test_default_page_is_the_notebook_setup_ready_to_play():
+    at = open_app()
+    assert status(at) == "ready"
+    assert at.slider(key="live.w_hh").value == NOTEBOOK_INIT.w_hh
+    assert at.number_input(key="live.w_ih.exact").value == NOTEBOOK_INIT.w_ih
+    assert at.toggle(key="live.bias").value is False
+    assert [s.key for s in at.slider] == ["live.w_hh", "live.w_ih"]  # no bias sliders
+    assert dict(at.query_params) == {}
+    assert metrics(at)["step (of 50,000)"] == "0"
+    assert {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")} >= {
+        "live.chart.loss", "live.chart.params", "live.chart.landscape", "live.chart.active"}
+
+
+def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_the_run():
+    at = open_app(w_hh="0.83", w_ih="0.7645", bias="false", lr="0.001")
+    press(at, "step1")
+    assert status(at) == "training" and metrics(at)["step (of 50,000)"] == "1"
+    press(at, "step100")
+    assert metrics(at)["step (of 50,000)"] == "101"
+    play_until(at, "converged")
+    run = at.session_state["live.run"]
+    result = run.result()
+    assert status(at) == f"converged at step {result.converged_at}"
+    assert any(m.value.startswith("Converged at step") for m in at.markdown)
+    assert at.session_state["live.playing"] is False
+
+    series = run.series()
+    loss = trace(chart(at, "loss"), "batch loss")
+    assert decode(loss["x"]).tolist() == series["step"]
+    assert decode(loss["x"])[-1] == result.converged_at
+    np.testing.assert_array_equal(decode(loss["y"]), np.array(series["loss"]))
+    params = chart(at, "params")
+    np.testing.assert_array_equal(decode(trace(params, "w_hh")["y"]), np.array(series["w_hh"]))
+    now = trace(chart(at, "landscape"), "now")
+    assert decode(now["x"])[0] == result.params["w_hh"]
+    assert decode(now["y"])[0] == result.params["w_ih"]
+    assert chart(at, "replay")["frames"][-1]["name"] == str(result.converged_at)
+    assert metrics(at)["sequence length"] == "10,000"
+    assert at.dataframe[0].value["status"].tolist() == [status(at)]
+
+
+def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
+    at = open_app(w_hh="0.7", w_ih="-0.2", bias="false")
+    assert at.slider(key="live.w_ih").value == Settings(w_ih=-0.2).w_ih
+    assert status(at) == "ready"
+    assert any("in the dead region" in m.value for m in at.markdown)
+    play_until(at, "dead")
+    assert status(at) == "dead from the start"
+    words = [m.value for m in at.markdown if m.value.startswith("Dead from the start")]
+    assert words and "w\\_ih \\= \\-0\\.2 ≤ 0 and no bias" in words[0]
+    loss = chart(at, "loss")
+    assert [s["type"] for s in loss["layout"]["shapes"]] == ["rect"]
+    assert loss["layout"]["annotations"][0]["text"] == "dead from step 0"
+    assert set(decode(chart(at, "active")["data"][0]["y"]).tolist()) == {0.0}
+
+
+def test_garbage_in_the_url_warns_and_falls_back_to_the_defaults():
+    at = open_app(w_hh="abc", lr="5", w_ih="<img src=x onerror=alert(1)>", steps="1e999", foo="1")
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == 5
+    assert any(w.startswith("w\\_hh \\= \\'abc\\'\\: must be a number") for w in warnings)
+    assert any("\\<img src\\=x" in w for w in warnings)  # shown as text, never as HTML
+    assert any("Unknown URL parameter \\'foo\\'" in w for w in warnings)
+    assert status(at) == "ready"
+    assert at.session_state["live.run"].settings == Settings()
+    assert dict(at.query_params) == {}  # rewritten to the (default) setup
+
+
+def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
+    at = open_app()
+    press(at, "step100")
+    first = at.session_state["live.run"]
+    at.slider(key="live.w_hh").set_value(0.5).run()
+    assert at.number_input(key="live.w_hh.exact").value == 0.5
+    assert status(at) == "ready" and at.session_state["live.run"] is not first
+    assert dict(at.query_params) == {"w_hh": "0.5"}
+    assert at.dataframe[0].value["status"].tolist() == ["training"]  # the paused run kept its row
+    at.number_input(key="live.w_ih.exact").set_value(-0.25).run()
+    assert at.slider(key="live.w_ih").value == -0.25
+    assert dict(at.query_params) == {"w_hh": "0.5", "w_ih": "-0.25"}
+
+
+def test_bias_toggle_shows_the_bias_controls_and_presets_fill_them():
+    at = open_app()
+    at.toggle(key="live.bias").set_value(True).run()
+    assert [s.key for s in at.slider] == ["live.w_hh", "live.w_ih", "live.b_hh", "live.b_ih"]
+    assert dict(at.query_params) == {"bias": "true"}
+    press(at, "preset.dead")
+    assert at.slider(key="live.b_hh").value == Settings(b_hh=-0.1, bias=True).b_hh
+    assert dict(at.query_params) == {"w_hh": "0.7", "w_ih": "-0.2", "b_hh": "-0.1",
+                                     "b_ih": "0.05", "bias": "true"}
+    press(at, "preset.notebook")
+    assert at.toggle(key="live.bias").value is False
+    assert dict(at.query_params) == {}
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_pytorch_init_buttons_draw_from_the_seed(bias):
+    at = open_app(bias=str(bias).lower(), seed="7")
+    press(at, "seeded")
+    setup = at.session_state["live.run"].settings
+    assert setup.seed == 7 and setup.init() == Settings(bias=bias).with_init(default_init(7, bias)).init()
+    press(at, "random")
+    setup = at.session_state["live.run"].settings
+    assert setup.init() == Settings(bias=bias).with_init(default_init(setup.seed, bias)).init()
+    assert dict(at.query_params)["seed"] == str(setup.seed)
+
+
+def test_hyperparameter_controls_reach_the_run():
+    at = open_app()
+    at.select_slider(key="live.lr").set_value(0.01).run()
+    at.selectbox(key="live.optimizer").set_value("sgd").run()
+    at.number_input(key="live.batch_size").set_value(8).run()
+    at.selectbox(key="live.criterion").set_value("exact").run()
+    config = at.session_state["live.run"].config
+    assert (config.lr, config.optimizer, config.batch_size, config.criterion) == (
+        0.01, "sgd", 8, "exact")
+    assert dict(at.query_params) == {"lr": "0.01", "optimizer": "sgd", "batch_size": "8",
+                                     "criterion": "exact"}
+    assert "live.tolerance" not in [n.key for n in at.number_input]  # no threshold for "exact"
+
+
+def test_reset_replays_the_same_run():
+    at = open_app(w_hh="0.5", w_ih="0.5", bias="true", b_hh="0.2", b_ih="-0.1")
+    press(at, "step100")
+    first = at.session_state["live.run"].series()
+    press(at, "reset")
+    assert status(at) == "ready"
+    press(at, "step100")
+    assert at.session_state["live.run"].series() == first
+    press(at, "reset")
+    table = at.dataframe[0].value
+    assert table["run"].tolist() == [1, 2]
+    assert table["final_loss"][0] == table["final_loss"][1]
+
+
+def test_pause_stops_playing_and_records_the_run():
+    at = open_app()
+    press(at, "play")
+    assert at.session_state["live.playing"] is True and status(at) == "training"
+    press(at, "pause")
+    assert at.session_state["live.playing"] is False
+    assert at.dataframe[0].value["outcome"].tolist() == ["paused"]
+
+
+def test_another_page_can_load_a_setup_and_start_it_playing():
+    """The live side of `request_live_run`: the request in session state, then this page."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state[LOAD_KEY] = {"w_hh": 0.83, "w_ih": 0.7645, "bias": False, "steps": 5000,
+                                  "lr": "oops"}
+    at.run()
+    assert not at.exception
+    assert at.session_state["live.playing"] is True and status(at) == "training"
+    assert at.session_state["live.run"].settings == Settings(w_hh=0.83, w_ih=0.7645, steps=5000)
+    assert dict(at.query_params) == {"w_hh": "0.83", "w_ih": "0.7645", "steps": "5000"}
+    assert [w.value.split("\\:")[0] for w in at.warning] == ["lr \\= \\'oops\\'"]
+    for _ in range(MAX_TICKS):
+        if status(at) != "training":
+            break
+        at.run()
+    assert status(at) == "converged at step 4087"

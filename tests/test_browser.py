@@ -1,0 +1,92 @@
+"""End to end in a real browser: `streamlit run app.py`, Debian's chromium driven by Playwright.
+
+Opens setups by URL, presses Play, waits for the verdict on screen, and checks that the page shows
+no exception and the browser logged no error. Screenshots go to tests/artifacts/.
+"""
+
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.browser_support import CHART, STATUS_BADGE, launch_chromium, running_app
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+VERDICT_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    with running_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh session; fails the test if the browser reports an error."""
+    page = browser.new_page(viewport={"width": 1500, "height": 2400})
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda message: errors.append(message.text)
+            if message.type == "error" else None)
+    yield page
+    page.close()
+    assert errors == []
+
+
+def badge(page, words: str):
+    return page.locator(STATUS_BADGE).filter(has_text=words)
+
+
+def assert_no_exception(page) -> None:
+    expect(page.locator("[data-testid=stException]")).to_have_count(0)
+
+
+def test_a_converging_setup_from_the_url_converges_on_screen(page, app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{app_url}/?w_hh=0.83&w_ih=0.7645&bias=false&lr=0.001")
+    expect(page.locator(CHART).first).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(badge(page, "ready")).to_be_visible()
+    expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.830000")
+    page.get_by_role("button", name="Play").click()
+    expect(badge(page, "converged at step 4087")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(page.get_by_text("Converged at step 4087: w_hh = 1.0002")).to_be_visible()
+    expect(page.get_by_text("Does it compute the L1 norm beyond length 10?")).to_be_visible(
+        timeout=VERDICT_TIMEOUT_MS)
+    expect(page.locator(f".st-key-live-chart-replay {CHART}")).to_be_visible()
+    assert_no_exception(page)
+    page.screenshot(path=ARTIFACTS / "converged.png")
+
+
+def test_a_dead_setup_is_marked_dead(page, app_url):
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.goto(f"{app_url}/?w_hh=0.7&w_ih=-0.2&bias=false")
+    expect(badge(page, "ready")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(page.get_by_text("This initialisation is in the dead region")).to_be_visible()
+    page.get_by_role("button", name="Play").click()
+    expect(badge(page, "dead from the start")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(page.get_by_text("Dead from the start: w_ih = -0.2 ≤ 0 and no bias")).to_be_visible()
+    expect(page.locator(".st-key-live-chart-loss").get_by_text("dead from step 0")).to_be_visible()
+    assert_no_exception(page)
+    page.screenshot(path=ARTIFACTS / "dead.png")
+
+
+def test_a_garbage_url_shows_warnings_and_the_default_setup(page, app_url):
+    page.goto(f"{app_url}/?w_hh=abc&lr=%3Cb%3Ebold%3C%2Fb%3E&steps=-3")
+    expect(badge(page, "ready")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(page.get_by_text("w_hh = 'abc': must be a number. Using the default, 0.8300079."))\
+        .to_be_visible()
+    expect(page.get_by_text("lr = '<b>bold</b>': must be a number")).to_be_visible()
+    expect(page.locator("[data-testid=stAlert] b")).to_have_count(0)  # text, not HTML
+    expect(page.locator("[data-testid=stAlert]")).to_have_count(3)
+    assert_no_exception(page)

@@ -1,0 +1,203 @@
+"""The figure builders and the loss landscape: exact data in, exact data on the chart."""
+
+import base64
+import struct
+import zlib
+
+import numpy as np
+import plotly.graph_objects as go
+import pytest
+import torch
+
+from l1viz import figures, plane_figures
+from l1viz.cell import Cell
+from l1viz.landscape import evaluation_batch, expected_loss, resolution, view_range
+from l1viz.live_run import LiveRun, Span
+from l1viz.outcomes import in_dead_region
+from l1viz.state import Settings
+
+
+def values(array) -> list:
+    """A trace's data as plain floats (plotly keeps numpy arrays as they were given)."""
+    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+            for v in np.asarray(array, dtype=float)]
+
+
+def trace(figure: go.Figure, name: str):
+    return next(t for t in figure.data if t.name == name)
+
+
+SERIES = {
+    "step": [0, 1, 2, 3],
+    "loss": [4.0, 0.0, float("nan"), 0.5],
+    "active": [1.0, 0.5, 0.0, 0.0],
+    "w_hh": [0.8, 0.9, 1.0, 1.1],
+    "w_ih": [0.7, 0.6, -0.1, float("inf")],
+    "b_hh": [0.0, 0.1, 0.2, 0.3],
+    "b_ih": [0.0, -0.1, -0.1, -0.1],
+    "b": [0.0, 0.0, 0.1, 0.2],
+}
+
+
+def test_loss_chart_draws_the_batch_losses_on_a_log_axis_with_gaps():
+    figure = figures.loss_figure(SERIES, revision=3)
+    (line,) = figure.data
+    assert values(line.x) == [0, 1, 2, 3]
+    assert values(line.y) == [4.0, None, None, 0.5]  # 0 and NaN cannot sit on a log axis
+    assert figure.layout.yaxis.type == "log" and figure.layout.uirevision == "3"
+
+
+def test_dead_and_diverged_spans_are_shaded_and_labelled():
+    figure = figures.loss_figure(SERIES, [Span("dead", 1, 3)])
+    (band,) = figure.layout.shapes
+    assert (band.type, band.x0, band.x1, band.fillcolor) == ("rect", 1, 3, figures.SPAN_STYLE["dead"])
+    assert figure.layout.annotations[0].text == "dead from step 1"
+    at_the_end = figures.active_figure({"step": list(range(1001)), "active": [1.0] * 1001},
+                                       [Span("diverged", 1000, 1000)])
+    band = at_the_end.layout.shapes[0]
+    assert band.x1 == 1000 and band.x0 == pytest.approx(990)  # still visible: 1 % of the axis
+    assert at_the_end.layout.annotations[0].text == "diverged from step 1000"
+
+
+def test_parameter_chart_traces_and_targets():
+    plain = figures.parameters_figure(SERIES, bias=False)
+    assert [t.name for t in plain.data] == ["w_hh", "w_ih"]
+    assert values(trace(plain, "w_ih").y) == [0.7, 0.6, -0.1, None]
+    assert [shape.y0 for shape in plain.layout.shapes] == [1]
+    biased = figures.parameters_figure(SERIES, bias=True)
+    assert [t.name for t in biased.data] == ["w_hh", "w_ih", "b_hh", "b_ih", "b_hh + b_ih"]
+    assert values(trace(biased, "b_hh + b_ih").y) == SERIES["b"]
+    assert [shape.y0 for shape in biased.layout.shapes] == [1, 0]
+    learned = figures.parameters_figure({**SERIES, "w_ih_pos": [1] * 4, "w_ih_neg": [2] * 4}, False)
+    assert [t.name for t in learned.data] == ["w_hh", "w_ih·s₊ (x > 0)", "w_ih·s₋ (x < 0)"]
+
+
+def test_active_chart_is_a_fraction():
+    figure = figures.active_figure(SERIES)
+    assert values(figure.data[0].y) == SERIES["active"]
+    assert list(figure.layout.yaxis.range) == [-0.02, 1.05]
+
+
+def test_generalisation_chart_and_overlay():
+    figure = figures.generalisation_figure([1, 10, 100], [1.0, 12.0, float("inf")], [1.0, 10.0, 80.0])
+    assert [t.name for t in figure.data] == ["true ‖x‖₁", "cell's output h_T", "relative error"]
+    assert values(figure.data[1].y) == [1.0, 12.0, None]
+    assert values(figure.data[2].y) == [None, pytest.approx(0.2), None]  # 0 has no log
+    overlay = figures.overlay_figure([("run 1", [0, 1], [2.0, 1.0]), ("run 2", [0], [3.0])])
+    assert [t.name for t in overlay.data] == ["run 1", "run 2"]
+    assert values(overlay.data[1].y) == [3.0]
+
+
+# -- the landscape -----------------------------------------------------------------------------
+@pytest.mark.parametrize("bias,bias_sum", [(False, 0.0), (True, -0.3), (True, 0.25)])
+def test_landscape_is_the_cells_loss_on_the_fixed_batch_and_marks_the_dead_region(bias, bias_sum):
+    grid = expected_loss("where", bias, bias_sum, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    cells, batch_size = resolution((-2, 2), (-2, 2), 10)
+    assert len(grid.w_hh) == len(grid.w_ih) == 4 * cells
+    assert grid.w_hh[0] == pytest.approx(-2 + 0.5 / cells)  # centres half a cell in: 0 is an edge
+    assert not np.any(np.isclose(grid.w_ih, 0.0))
+    cell = Cell(bias, "where")
+    batch = evaluation_batch(batch_size, 10, "where")
+    for row, column in [(0, 0), (25, 29), (30, 30), (39, 12)]:
+        params = torch.tensor([[grid.w_hh[column]], [grid.w_ih[row]]], dtype=torch.float32)
+        if bias:
+            params = torch.cat([params, torch.tensor([[bias_sum], [0.0]])])
+        loss, _, _ = cell.loss_and_grads(params, batch)
+        assert grid.loss[row, column] == loss.item()
+        assert grid.dead[row, column] == bool(in_dead_region(cell.effective(params))[0])
+    expected_dead = (grid.w_ih[:, None] <= 0) & (bias_sum <= 0) & np.ones_like(grid.dead)
+    assert np.array_equal(grid.dead, expected_dead)
+
+
+def test_landscape_valley_runs_through_the_solution():
+    grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    near = grid.loss[np.argmin(abs(grid.w_ih - 1)), np.argmin(abs(grid.w_hh - 1))]
+    assert near < 0.1 * np.median(grid.loss)
+
+
+def test_long_sequences_get_a_coarser_grid_within_the_work_budget():
+    assert resolution((-2, 2), (-2, 2), 10) == (10, 256)
+    cells, batch = resolution((-2, 2), (-2, 2), 10_000)
+    assert cells < 10 and batch >= 32
+    grid = expected_loss("where", True, 0.0, (1.0, 1.0), 10_000, (-2, 2), (-2, 2))
+    assert grid.loss.shape == (4 * cells, 4 * cells)
+    assert np.isinf(grid.loss).any() or grid.loss.max() > 1e6  # w_hh = 2 over 10,000 steps
+
+
+def test_view_range_follows_the_path_within_limits():
+    assert view_range([0.5, 1.2]) == (-2, 2)
+    assert view_range([0.5, 2.3, -3.1]) == (-4, 3)
+    assert view_range([float("nan"), 1e9, float("inf")]) == (-2, 8)
+
+
+def test_learned_landscape_uses_the_layers_slopes():
+    grid = expected_loss("learned", False, 0.0, (1.0, -0.5), 10, (-2, 2), (-2, 2))
+    assert not grid.dead.any()  # slopes of opposite signs: some input always fires the cell
+    both_positive = expected_loss("learned", False, 0.0, (0.5, 2.0), 10, (-2, 2), (-2, 2))
+    assert np.array_equal(both_positive.dead[:, 0], both_positive.w_ih <= 0)
+
+
+def test_dead_outline_covers_exactly_the_dead_cells():
+    grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    xs, ys = plane_figures.dead_outline(grid)
+    rectangles = [(xs[i:i + 5], ys[i:i + 5]) for i in range(0, len(xs), 6)]
+    assert len(rectangles) == grid.dead.any(axis=1).sum() == 20
+    assert min(min(r[1]) for r in rectangles) == pytest.approx(-2)
+    assert max(max(r[1]) for r in rectangles) == pytest.approx(0)
+    for x, _ in rectangles:
+        assert (min(x), max(x)) == (pytest.approx(-2), pytest.approx(2))
+
+
+def test_landscape_chart_draws_the_path_start_and_now():
+    run = LiveRun(Settings())
+    run.step(500)
+    series = run.series()
+    grid = expected_loss(*run.landscape_key(), view_range(series["w_hh"]), view_range(series["w_ih"]))
+    figure = plane_figures.landscape_figure(grid, series["w_hh"], series["w_ih"], "no bias", 1)
+    names = [t.name for t in figure.data]
+    assert names == ["expected loss", "contours", "dead region (no bias)", "solution (1, 1)",
+                     "path", "start", "now"]
+    assert values(trace(figure, "path").x) == pytest.approx(series["w_hh"])
+    assert values(trace(figure, "now").y) == pytest.approx([run.trainer.named_params()["w_ih"]])
+    assert values(trace(figure, "start").x) == pytest.approx([Settings().w_hh])
+    assert list(figure.layout.xaxis.range) == [-2, 2]
+
+
+def _png_size(uri: str) -> tuple[int, int, bytes]:
+    data = base64.b64decode(uri.split(",", 1)[1])
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", data[16:24])
+    idat = data.index(b"IDAT")
+    (length,) = struct.unpack(">I", data[idat - 4:idat])
+    return width, height, zlib.decompress(data[idat + 4:idat + 4 + length])
+
+
+def test_surface_image_has_one_pixel_per_cell_with_the_top_row_first():
+    grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    width, height, raw = _png_size(plane_figures.surface_image(grid))
+    assert (width, height) == (len(grid.w_hh), len(grid.w_ih))
+    rows = [raw[r * (3 * width + 1) + 1:(r + 1) * (3 * width + 1)] for r in range(height)]
+    z = plane_figures.log_loss(grid)
+    low = np.unravel_index(np.argmin(z), z.shape)  # the lowest loss gets the scale's end colour
+    pixel = rows[height - 1 - low[0]][3 * low[1]:3 * low[1] + 3]
+    assert tuple(pixel) == (253, 231, 37)  # Viridis reversed: yellow at the minimum
+
+
+def test_replay_animates_the_run_over_fixed_axes():
+    run = LiveRun(Settings())
+    while not run.done:
+        run.step(1_000)
+    series = run.series()
+    grid = expected_loss(*run.landscape_key(), view_range(series["w_hh"]), view_range(series["w_ih"]))
+    figure = plane_figures.replay_figure(grid, series, "no bias")
+    assert len(figure.frames) == plane_figures.REPLAY_FRAMES
+    assert figure.frames[0].name == "0" and figure.frames[-1].name == "4087"
+    last = figure.frames[-1].data
+    assert values(last[1].x) == pytest.approx([series["w_hh"][-1]])  # "now" on the landscape
+    assert values(last[2].x) == [4087]  # and on the loss curve
+    assert len(figure.layout.sliders[0].steps) == len(figure.frames)
+    assert figure.layout.updatemenus[0].buttons[0].label == "▶ Play"
+    assert figure.layout.images[0].source.startswith("data:image/png;base64,")
+    assert list(figure.layout.xaxis.range) == list(grid.x_range)
+    assert figure.layout.xaxis2.range[1] == 4087
+    assert not any(t.type in ("contour", "heatmap") for t in figure.data)  # they vanish in animations

@@ -1,0 +1,198 @@
+"""A run as the live view drives it: status words, shaded spans, display series, replays, the
+generalisation check and the run history."""
+
+import json
+import math
+
+import pandas as pd
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from l1viz.live_run import LiveRun, Span, evenly_spaced
+from l1viz.run_log import MAX_RUNS, RunLog
+from l1viz.state import Settings
+
+CONVERGING = Settings()  # the notebook's init: converges at step 4087 with the default rule
+DEAD = Settings(w_hh=0.7, w_ih=-0.2)
+DYING = Settings(w_hh=0.7907, w_ih=1.2, b_hh=-1.3559, b_ih=-0.8709, bias=True, optimizer="sgd",
+                 lr=0.01, steps=3_000)
+DIVERGING = Settings(w_hh=0.9, w_ih=0.5, b_hh=0.1, b_ih=0.1, bias=True, lr=1.0, optimizer="sgd",
+                     steps=100)
+
+
+def finished(settings: Settings) -> LiveRun:
+    run = LiveRun(settings)
+    while not run.done:
+        run.step(1_000)
+    return run
+
+
+def test_status_and_explanation_through_a_converging_run():
+    run = LiveRun(CONVERGING)
+    assert run.status().label == "ready" and run.explanation() == ""
+    run.step(1)
+    assert run.status().label == "training"
+    assert run.explanation().startswith("Training: step 1 of 50,000")
+    while not run.done:
+        run.step(1_000)
+    assert run.status().label == "converged at step 4087"
+    assert run.explanation().startswith("Converged at step 4087: w_hh = 1.0002, w_ih = 0.9990")
+    assert run.spans() == []
+
+
+def test_dead_from_the_start_is_announced_before_play_and_shaded_after():
+    run = LiveRun(DEAD)
+    assert run.status().label == "ready"
+    assert run.explanation() == (
+        "This initialisation is in the dead region: w_ih = -0.2 ≤ 0 and no bias: the first "
+        "pre-activation w_ih·|x₁| is ≤ 0 for every input, so h stays 0 and every gradient is 0."
+    )
+    while not run.done:
+        run.step(7)
+    assert run.status().label == "dead from the start"
+    assert run.spans() == [Span("dead", 0, 99)]
+    series = run.series()
+    assert set(series["active"]) == {0.0} and set(series["w_ih"]) == {DEAD.w_ih}
+
+
+def test_dying_mid_run_and_diverging_are_dated():
+    dying = finished(DYING)
+    result = dying.result()
+    assert dying.status().label == f"died at step {result.died_at}" and result.died_at > 0
+    assert dying.spans() == [Span("dead", result.died_at, result.steps)]
+    diverging = finished(DIVERGING)
+    result = diverging.result()
+    assert diverging.status().label == f"diverged at step {result.diverged_at}"
+    assert diverging.spans() == [Span("diverged", result.diverged_at, result.steps)]
+    assert diverging.explanation().startswith(f"Diverged at step {result.diverged_at}: with lr = 1")
+
+
+def test_stalled_when_the_budget_runs_out():
+    run = finished(Settings(steps=50))
+    assert run.status().label == "stalled" and run.steps_done == 50
+
+
+def test_identity_is_converged_before_any_step():
+    run = LiveRun(Settings(w_hh=1.0, w_ih=1.0))
+    assert run.done and run.status().label == "converged at step 0"
+
+
+def test_a_rebuilt_run_replays_bit_for_bit():
+    first, second = LiveRun(DYING), LiveRun(DYING)
+    first.step(700)
+    second.step(300)
+    second.step(400)
+    assert first.series() == second.series()
+    assert torch.equal(first.trainer.params, second.trainer.params)
+
+
+def test_advance_trains_for_a_slice_of_time_and_stops_at_the_verdict():
+    run = LiveRun(CONVERGING)
+    made = run.advance(0.05)
+    assert made >= 50 and run.steps_done == made
+    while not run.done:
+        run.advance(0.5)
+    assert run.steps_done == 4087 and run.advance(0.5) == 0
+
+
+@given(st.integers(0, 5_000), st.integers(2, 2_000))
+def test_evenly_spaced_keeps_the_ends_and_the_limit(count, limit):
+    picked = evenly_spaced(count, limit)
+    assert len(picked) == min(count, limit) or (count > limit and len(picked) <= limit)
+    assert picked == sorted(set(picked))
+    if count:
+        assert picked[0] == 0 and picked[-1] == count - 1
+
+
+def test_series_are_thinned_for_display_but_keep_both_ends():
+    run = LiveRun(Settings(bias=True, b_hh=0.1, b_ih=-0.3))
+    run.step(3_000)
+    full = run.trainer.history.table()
+    series = run.series(limit=500)
+    assert len(series["step"]) == 500
+    assert series["step"][0] == 0 and series["step"][-1] == full["step"][-1] == 3_000
+    at = {step: i for i, step in enumerate(full["step"])}
+    for i, step in enumerate(series["step"]):
+        assert series["loss"][i] == full["loss"][at[step]]
+        assert series["b"][i] == pytest.approx(full["b_hh"][at[step]] + full["b_ih"][at[step]])
+
+
+def test_learned_transform_series_show_the_effective_input_weights():
+    run = LiveRun(Settings(transform="learned"))
+    run.step(10)
+    series = run.series()
+    values = run.trainer.named_params()
+    assert series["w_ih_pos"][-1] == pytest.approx(values["w_ih"] * values["slope_pos"])
+    assert series["w_ih_neg"][-1] == pytest.approx(values["w_ih"] * values["slope_neg"])
+
+
+def test_generalisation_of_the_solution_is_exact_and_of_the_start_is_not():
+    solution = LiveRun(Settings(w_hh=1.0, w_ih=1.0)).generalisation()
+    assert solution.lengths[0] == 1 and solution.lengths[-1] == 10_000
+    assert solution.check.length == 10_000
+    assert solution.check.relative_error < 1e-4
+    assert solution.predicted[-1] == solution.check.predicted
+    assert solution.actual == sorted(solution.actual)  # L1 norms of growing prefixes
+    start = LiveRun(CONVERGING).generalisation()
+    assert start.check.actual == solution.check.actual  # same sequence (the run's seed)
+    assert start.check.relative_error > 0.1
+
+
+def test_landscape_key_rounds_the_bias_sum_and_slopes():
+    run = LiveRun(Settings(bias=True, b_hh=0.123, b_ih=0.2))
+    assert run.landscape_key() == ("where", True, 0.32, (1.0, 1.0), 10)
+    learned = LiveRun(Settings(transform="learned", max_length=7))
+    transform, bias, bias_sum, slopes, length = learned.landscape_key()
+    values = learned.trainer.named_params()
+    assert (transform, bias, bias_sum, length) == ("learned", False, 0.0, 7)
+    assert slopes == (round(values["slope_pos"], 2), round(values["slope_neg"], 2))
+
+
+# -- history -----------------------------------------------------------------------------------
+def test_run_log_rows_update_in_place_and_export():
+    log = RunLog()
+    first = LiveRun(CONVERGING, run_id=1)
+    log.record(first)
+    assert len(log) == 0  # nothing happened yet
+    first.step(100)
+    log.record(first)
+    assert log.table()["outcome"].tolist() == ["paused"]
+    while not first.done:
+        first.step(1_000)
+    log.record(first)
+    dead = finished(DEAD)
+    dead.run_id = 2
+    log.record(dead)
+    table = log.table()
+    assert table["run"].tolist() == [1, 2]
+    assert table["outcome"].tolist() == ["converged", "dead"]
+    assert table["status"].tolist() == ["converged at step 4087", "dead from the start"]
+    assert table["steps_done"].tolist() == [4087, 99]
+    assert table["w_ih₀"].tolist() == [CONVERGING.w_ih, DEAD.w_ih]
+    assert table["final_loss"][0] == pytest.approx(first.result().loss)
+
+    rows = json.loads(log.table_json())
+    assert [row["outcome"] for row in rows] == ["converged", "dead"]
+    csv = pd.read_csv(pd.io.common.StringIO(log.table().to_csv(index=False)))
+    assert csv["steps_done"].tolist() == [4087, 99]
+    record = log.get(1)
+    trajectory = json.loads(record.trajectory_json())
+    assert trajectory["status"] == "converged at step 4087"
+    assert trajectory["trajectory"]["step"][-1] == 4087
+    assert trajectory["settings"]["w_hh"] == CONVERGING.w_hh
+    label, steps, losses = log.loss_curves([2])[0]
+    assert label == "run 2: dead from the start" and steps[-1] == 99 and len(losses) == 100
+
+
+def test_run_log_keeps_the_latest_runs_and_json_has_no_nan():
+    log = RunLog()
+    for run_id in range(1, MAX_RUNS + 3):
+        run = LiveRun(DIVERGING, run_id=run_id)
+        run.step(100)
+        log.record(run)
+    assert log.run_ids == list(range(3, MAX_RUNS + 3))
+    trajectory = json.loads(log.get(3).trajectory_json())
+    assert None in trajectory["trajectory"]["loss"]  # the non-finite loss, as null
+    assert not any(isinstance(v, float) and math.isnan(v) for v in trajectory["trajectory"]["loss"])

@@ -1,0 +1,200 @@
+"""The live view's setup <-> URL: defaults, exact round trips, garbage in, presets."""
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from l1viz.config import CRITERIA, MAX_BATCH_SIZE, MAX_LENGTH, MAX_STEPS, OPTIMIZERS, TRANSFORMS
+from l1viz.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, pytorch_init
+from l1viz.state import FIELD_NAMES, MAX_SEED, NOTEBOOK_INIT, Settings, format_value
+from l1viz.trainer import Trainer, default_init
+
+
+def f32(value: float) -> float:
+    return float(np.float32(value))
+
+
+def test_default_is_the_notebook_setup_and_a_bare_url():
+    default = Settings()
+    assert default.to_query() == {}
+    assert (default.w_hh, default.w_ih) == (NOTEBOOK_INIT.w_hh, NOTEBOOK_INIT.w_ih)
+    assert NOTEBOOK_INIT == default_init(42, bias=False)
+    assert round(default.w_hh, 4) == 0.8300 and round(default.w_ih, 4) == 0.7645
+    config = default.config()
+    assert (config.bias, config.lr, config.optimizer, config.batch_size, config.max_length) == (
+        False, 1e-3, "adam", 32, 10)
+    assert (config.seed, config.steps, config.transform, config.criterion) == (
+        42, 50_000, "where", "tolerance")
+
+
+def test_the_issue_example_url_gives_exactly_that_setup():
+    settings, warnings = Settings.from_params({"w_hh": "0.7", "w_ih": "-0.2", "bias": "false"})
+    assert warnings == []
+    assert settings == Settings(w_hh=0.7, w_ih=-0.2, bias=False)
+    assert settings.w_hh == f32(0.7) and settings.w_ih == f32(-0.2)
+    assert settings.to_query() == {"w_hh": "0.7", "w_ih": "-0.2"}
+    trainer = Trainer(settings.init(), settings.config())
+    initial = trainer.named_params(initial=True)
+    assert (initial["w_hh"], initial["w_ih"]) == (settings.w_hh, settings.w_ih)
+
+
+finite_init = st.floats(-2.0, 2.0, allow_nan=False, width=32)
+valid_settings = st.builds(
+    Settings,
+    w_hh=finite_init, w_ih=finite_init, b_hh=finite_init, b_ih=finite_init,
+    bias=st.booleans(),
+    lr=st.floats(1e-4, 1.0),
+    optimizer=st.sampled_from(OPTIMIZERS),
+    batch_size=st.integers(1, MAX_BATCH_SIZE),
+    max_length=st.integers(1, MAX_LENGTH),
+    seed=st.integers(0, MAX_SEED),
+    steps=st.integers(1, MAX_STEPS),
+    transform=st.sampled_from(TRANSFORMS),
+    criterion=st.sampled_from(CRITERIA),
+    tolerance=st.floats(1e-8, 100.0),
+)
+
+
+@given(valid_settings)
+@settings(max_examples=300)
+def test_every_setup_survives_the_url_bit_for_bit(setup):
+    again, warnings = Settings.from_params(setup.to_query())
+    assert warnings == []
+    assert again == setup
+    assert again.config() == setup.config() and again.init() == setup.init()
+
+
+garbage_text = st.one_of(
+    st.text(max_size=30),
+    st.sampled_from(["nan", "inf", "-inf", "1e999", "-1", "0", "2.5", "3", "1e-9", "true",
+                     "<b>x</b>", "[a](javascript:x)", "$x$", ""]),
+)
+
+
+def _as_given(name: str, raw: str):
+    """What an accepted URL text means for a field, independently of the parser under test."""
+    kind = type(getattr(Settings(), name))
+    text = raw.strip().lower()
+    if kind is bool:
+        return text in ("true", "1", "yes", "on")
+    if kind is str:
+        return text
+    return float(text)
+
+
+@given(st.dictionaries(st.sampled_from(FIELD_NAMES + ("foo", "w-hh")), garbage_text, max_size=8))
+@settings(max_examples=200, suppress_health_check=[HealthCheck.too_slow])
+def test_any_url_gives_a_valid_setup_and_a_warning_per_rejected_value(query):
+    setup, warnings = Settings.from_params(query)
+    setup.config()  # always valid for the engine
+    setup.init()
+    default = Settings()
+    for name, raw in query.items():
+        about = [w for w in warnings if w.startswith(f"{name} ") or f"{name!r}" in w]
+        if name not in FIELD_NAMES:
+            assert about == [f"Unknown URL parameter {name!r} was ignored."]
+        elif about and "ignored" in about[0]:  # a bias given to a cell without bias
+            assert not setup.bias and getattr(setup, name) == 0.0
+        elif about:
+            assert getattr(setup, name) == getattr(default, name)
+        else:
+            given_value = _as_given(name, raw)
+            if name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+                given_value = f32(given_value)
+            assert getattr(setup, name) == given_value
+
+
+@pytest.mark.parametrize(
+    "name,raw,problem",
+    [
+        ("w_hh", "abc", "must be a number"),
+        ("w_hh", "nan", "must be a finite number"),
+        ("w_ih", "3", "between -2 and 2"),
+        ("lr", "0", "between 0.0001 and 1"),
+        ("lr", "1e999", "finite"),
+        ("batch_size", "2.5", "whole number"),
+        ("max_length", "0", "between 1 and 10000"),
+        ("steps", "-5", "between 1 and"),
+        ("optimizer", "rmsprop", "one of adam, sgd"),
+        ("transform", "abs", "one of where, relu-pair, learned"),
+        ("criterion", "close", "one of tolerance, loss, exact"),
+        ("bias", "maybe", "true or false"),
+        ("seed", str(2**40), "between 0 and"),
+    ],
+)
+def test_garbage_values_are_named_explained_and_replaced_by_the_default(name, raw, problem):
+    setup, warnings = Settings.from_params({name: raw})
+    assert setup == Settings()
+    assert len(warnings) == 1
+    assert warnings[0].startswith(f"{name} = {raw!r}: ") and problem in warnings[0]
+    assert warnings[0].endswith(f"Using the default, {format_value(name, getattr(Settings(), name))}.")
+
+
+def test_accepted_spellings():
+    setup, warnings = Settings.from_params(
+        {"bias": "TRUE", "steps": "1e4", "batch_size": "64.0", "optimizer": "SGD", "lr": " 0.01 "}
+    )
+    assert warnings == []
+    assert (setup.bias, setup.steps, setup.batch_size, setup.optimizer, setup.lr) == (
+        True, 10_000, 64, "sgd", 0.01)
+
+
+def test_plain_values_from_another_page():
+    setup, warnings = Settings.from_params(
+        {"w_hh": np.float64(0.5), "w_ih": 1, "bias": True, "seed": 7, "steps": 1000.0,
+         "b_hh": -0.25, "b_ih": 0.0, "transform": "relu-pair"}
+    )
+    assert warnings == []
+    assert setup == Settings(w_hh=0.5, w_ih=1.0, bias=True, seed=7, steps=1000, b_hh=-0.25,
+                             transform="relu-pair")
+    assert isinstance(setup.steps, int)
+    _, warnings = Settings.from_params({"seed": True, "bias": 1.5})
+    assert [w.split(" = ")[0] for w in warnings] == ["seed", "bias"]
+
+
+def test_biases_are_part_of_the_setup_only_with_bias():
+    setup, warnings = Settings.from_params({"b_hh": "0.5", "b_ih": "0"})
+    assert (setup.b_hh, setup.b_ih) == (0.0, 0.0)
+    assert warnings == ["b_hh was ignored: the cell has no bias (add bias=true to use it)."]
+    setup, warnings = Settings.from_params({"b_hh": "0.5", "bias": "true"})
+    assert warnings == [] and setup.b_hh == 0.5
+    assert setup.to_query() == {"b_hh": "0.5", "bias": "true"}
+    assert Settings(b_hh=0.5, bias=False).b_hh == 0.0
+
+
+def test_user_text_in_warnings_is_quoted_and_shortened():
+    long_name = "x" * 100
+    _, warnings = Settings.from_params({long_name: "1", "lr": "y" * 100})
+    assert warnings[0] == f"Unknown URL parameter {('x' * 40 + '…')!r} was ignored."
+    assert ("y" * 40 + "…") in warnings[1] and "y" * 41 not in warnings[1]
+
+
+def test_float32_values_are_written_as_their_shortest_exact_text():
+    assert format_value("w_hh", NOTEBOOK_INIT.w_hh) == "0.8300079"
+    assert Settings.from_params({"w_hh": "0.8300079"})[0].w_hh == NOTEBOOK_INIT.w_hh
+    assert format_value("lr", 0.0003) == "0.0003" and format_value("bias", True) == "true"
+    assert not math.isclose(f32(0.1), 0.1, abs_tol=1e-12)
+    assert Settings(w_hh=0.1).to_query() == {"w_hh": "0.1"}
+
+
+def test_presets():
+    with_bias = Settings(bias=True, seed=3)
+    notebook = apply_preset(with_bias, "notebook")
+    assert notebook.bias is False and notebook.init() == NOTEBOOK_INIT and notebook.seed == 3
+    assert apply_preset(with_bias, "identity").init() == IDENTITY_INIT
+    for bias in (False, True):
+        dead = apply_preset(Settings(bias=bias), "dead")
+        assert dead.bias is bias
+        assert Trainer(dead.init(), dead.config()).dead_at_init() == [True]
+    assert DEAD_INIT.b_hh + DEAD_INIT.b_ih < 0
+
+
+@pytest.mark.parametrize("bias", [False, True])
+def test_pytorch_init_comes_from_the_seed_and_becomes_the_data_seed(bias):
+    setup = pytorch_init(Settings(bias=bias), seed=1234)
+    assert setup.seed == 1234
+    assert setup.init() == Settings(bias=bias).with_init(default_init(1234, bias)).init()
+    assert pytorch_init(Settings(bias=False, seed=42)).init() == NOTEBOOK_INIT
