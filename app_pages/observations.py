@@ -16,7 +16,7 @@ from l1viz.table import MAX_SAMPLES, TableSettings, measure_table
 from l1viz.table_explain import measured_summary, percent, remark_text, signs_text
 from l1viz.table_figures import VERDICT_COLORS, share_bar_html, share_legend_html
 
-COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.15, 3.0, 0.8]
+COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.45, 2.9, 0.8]
 HEADERS = ["#", "initial signs", "notebook", "measured", "verdict", "why", ""]
 COUNT_WORDS = {"agrees": "agree", "partly": "partly", "disagrees": "disagree"}
 

@@ -25,7 +25,7 @@ SHARES = {
     "stalled": ("stalled at the budget", OUTCOME_COLORS[STALLED]),
 }
 VERDICT_COLORS = {"agrees": "green", "partly": "orange", "disagrees": "red"}  # Streamlit's names
-MAP_HEIGHT = 640
+MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects
 
 
@@ -96,7 +96,8 @@ def outcome_map_figure(sweep: dict) -> go.Figure:
     figure.add_trace(go.Contour(
         x=boundary["xs"], y=boundary["ys"], z=boundary["dead"], showscale=False,
         contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
-        line={"color": "black", "width": 2, "dash": "dash"}, hoverinfo="skip",
+        colorscale=[[0, "black"], [1, "black"]],  # "lines" colouring takes the line's colour here
+        line={"width": 2, "dash": "dash"}, hoverinfo="skip",
         name="dead rule boundary", showlegend=True,
     ))
     for case in sweep["cases"]:
