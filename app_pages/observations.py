@@ -12,12 +12,15 @@ from app_pages.common import plain_markdown, request_live_run
 from l1viz.config import CRITERIA, ConfigError
 from l1viz.observations import OBSERVATIONS
 from l1viz.regions import Magnitudes
+from l1viz.state import INIT_RANGE
 from l1viz.table import MAX_SAMPLES, TableSettings, measure_table
 from l1viz.table_explain import measured_summary, percent, remark_text, signs_text
 from l1viz.table_figures import VERDICT_COLORS, share_bar_html, share_legend_html
 
 COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.45, 2.9, 0.8]
 HEADERS = ["#", "initial signs", "notebook", "measured", "verdict", "why", ""]
+# Magnitudes stay within what the live view accepts, so "Load" always works.
+MAX_MAGNITUDE = INIT_RANGE[1]
 COUNT_WORDS = {"agrees": "agree", "partly": "partly", "disagrees": "disagree"}
 
 
@@ -46,13 +49,13 @@ def settings_form() -> dict:
             "steps": st.number_input("Step budget", 1, 1_000_000, defaults.steps, step=1000,
                                      key="table.steps"),
             "seed": st.number_input("Seed", 0, 2**32 - 1, defaults.seed, key="table.seed"),
-            "normal_low": st.number_input("Normal magnitude: low", 0.0, 100.0,
+            "normal_low": st.number_input("Normal magnitude: low", 0.0, MAX_MAGNITUDE,
                                           magnitudes.normal_low, format="%.3f",
                                           key="table.normal_low"),
-            "normal_high": st.number_input("Normal magnitude: high", 0.0, 100.0,
+            "normal_high": st.number_input("Normal magnitude: high", 0.0, MAX_MAGNITUDE,
                                            magnitudes.normal_high, format="%.3f",
                                            key="table.normal_high"),
-            "small_high": st.number_input("Very small magnitude: at most", 0.0, 100.0,
+            "small_high": st.number_input("Very small magnitude: at most", 0.0, MAX_MAGNITUDE,
                                           magnitudes.small_high, format="%.3f",
                                           key="table.small_high"),
             "criterion": st.selectbox("Convergence rule", CRITERIA, key="table.criterion",
@@ -82,7 +85,8 @@ def case_row(case: dict):
     cells[5].caption(plain_markdown(case["explanation"]))
     typical = case["representative"]
     init = ", ".join(f"{k} = {v:.4g}" for k, v in typical["init"].items())
-    hint = f"Train {init} in the live view ({typical['outcome']} here, after {typical['steps']:,} steps)"
+    hint = (f"Train {init} in the live view ({typical['outcome']} here, after "
+            f"{typical['steps']:,} steps)")
     if cells[6].button("Load", key=f"table.load.{case['id']}", help=hint):
         request_live_run(typical["live"])
 
@@ -120,6 +124,6 @@ for bias in (False, True):
 st.caption(
     f"{len(OBSERVATIONS)} cases × {table['settings']['samples']:,} samples, budget "
     f"{table['settings']['steps']:,} steps, seed {table['settings']['seed']}, rule "
-    f"“{table['settings']['criterion']}”. \"Load\" replays the sample closest to the middle of the "
-    "region among those with the case's most common outcome; in the live view it ends the same way."
+    f"“{table['settings']['criterion']}”. \"Load\" replays the sample nearest the middle of the "
+    "region among those with the case's most common outcome: in the live view it ends the same way."
 )

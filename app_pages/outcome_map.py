@@ -11,6 +11,7 @@ import streamlit as st
 from app_pages.common import request_live_run
 from l1viz.config import ConfigError
 from l1viz.observations import PARAMETERS
+from l1viz.state import INIT_RANGE
 from l1viz.sweep import (
     BIASES,
     SweepSettings,
@@ -21,6 +22,7 @@ from l1viz.sweep import (
 from l1viz.table_figures import outcome_map_figure, selected_cell
 
 GRIDS = (16, 24, 32, 48, 64, 96, 128)
+# Ranges and values stay within what the live view accepts, so every cell can be loaded there.
 FIXED_DEFAULTS = {"w_hh": 0.5, "w_ih": 0.5, "b_hh": 0.5, "b_ih": -0.75}
 
 
@@ -42,8 +44,8 @@ def settings_form() -> dict:
         st.subheader("Map")
         x = st.selectbox("x axis", PARAMETERS, PARAMETERS.index(defaults.x), key="map.x")
         y = st.selectbox("y axis", PARAMETERS, PARAMETERS.index(defaults.y), key="map.y")
-        x_range = st.slider("x range", -3.0, 3.0, defaults.x_range, 0.1, key="map.x_range")
-        y_range = st.slider("y range", -3.0, 3.0, defaults.y_range, 0.1, key="map.y_range")
+        x_range = st.slider("x range", *INIT_RANGE, defaults.x_range, 0.1, key="map.x_range")
+        y_range = st.slider("y range", *INIT_RANGE, defaults.y_range, 0.1, key="map.y_range")
         grid = st.select_slider("Grid (cells per side)", GRIDS, defaults.grid, key="map.grid")
         steps = st.number_input("Step budget", 1, 1_000_000, defaults.steps, step=1000,
                                 key="map.steps")
@@ -53,7 +55,7 @@ def settings_form() -> dict:
         st.caption("Values of the parameters that are not on an axis:")
         left, right = st.columns(2)
         values = {
-            name: column.number_input(name, -3.0, 3.0, FIXED_DEFAULTS[name], 0.05,
+            name: column.number_input(name, *INIT_RANGE, FIXED_DEFAULTS[name], 0.05,
                                       format="%.3f", key=f"map.fixed.{name}")
             for column, name in zip((left, right, left, right), PARAMETERS)
         }
@@ -71,7 +73,8 @@ st.title("Outcome map")
 st.markdown(
     "Each cell is one initialisation, trained with the notebook's settings (Adam, lr 0.001, "
     "batch 32, length ≤ 10) until it converges, dies or the budget runs out. The dashed line is "
-    "where the dead rule starts to hold (the cell can never fire: w_ih ≤ 0 and b_hh + b_ih ≤ 0); "
+    "where the dead rule starts to hold (the cell can never fire: w_ih ≤ 0 and "
+    "b_hh + b_ih ≤ 0); "
     "dotted boxes are the notebook's cases whose region this plane passes through. "
     "**Click a cell** to train it in the live view."
 )

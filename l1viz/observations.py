@@ -25,7 +25,6 @@ DOCUMENTED_OUTCOMES = (CONVERGES, CONVERGES_SLOWLY, CONVERGES_FAST, DOES_NOT_CON
 SUM_NEGATIVE = "sum of coefficients is negative"
 SUM_POSITIVE = "sum of coefficients is positive"
 
-WEIGHTS = ("w_hh", "w_ih")
 PARAMETERS = ("w_hh", "w_ih", "b_hh", "b_ih")
 
 
@@ -39,10 +38,6 @@ class Observation:
     signs: dict
     documented: str
     remark: str = ""
-
-    @property
-    def parameters(self) -> tuple[str, ...]:
-        return PARAMETERS if self.bias else WEIGHTS
 
     @property
     def label(self) -> str:

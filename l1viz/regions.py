@@ -39,7 +39,7 @@ DEAD_SHARE_SEED = 0
 
 @dataclass(frozen=True)
 class Magnitudes:
-    """What "normal" and "very small" mean: |value| in [normal_low, normal_high] or (0, small_high]."""
+    """What "normal" and "very small" mean: |value| in [normal_low, normal_high], (0, small_high]."""
 
     normal_low: float = 0.1
     normal_high: float = 1.0
@@ -93,7 +93,7 @@ def generator(seed: int, *path: int) -> torch.Generator:
 
 
 def sample(case: Observation, count: int, magnitudes: Magnitudes, rng: torch.Generator):
-    """(count, 4) float32 tensor, uniform over the case's region (columns w_hh, w_ih, b_hh, b_ih)."""
+    """(count, 4) float32 tensor, uniform over the case's region; columns w_hh, w_ih, b_hh, b_ih."""
     columns = []
     for name in PARAMETERS:
         if name not in case.signs:

@@ -73,7 +73,7 @@ class SweepSettings:
         return bool(named & set(BIASES))
 
     def fixed_values(self) -> dict[str, float]:
-        """Every parameter off the axes: its fixed value, else 0 (biases only if the cell has them)."""
+        """Each parameter off the axes: its fixed value, else 0 (biases only if the cell has them)."""
         given = dict(self.fixed)
         return {
             name: given.get(name, 0.0)
@@ -167,7 +167,7 @@ def measure_sweep(
 
 
 def dead_boundary(settings: SweepSettings) -> dict:
-    """The dead rule evaluated on a fine grid over the plane, for drawing where it starts to hold."""
+    """The dead rule on a fine grid over the plane, for drawing where it starts to hold."""
     xs = torch.linspace(*settings.x_range, BOUNDARY_GRID, dtype=torch.float64)
     ys = torch.linspace(*settings.y_range, BOUNDARY_GRID, dtype=torch.float64)
     dead = dead_by_rule(plane_inits(settings, xs, ys), settings.bias)

@@ -15,7 +15,7 @@ from .verdict import DOCUMENTED_SPEED
 
 
 def percent(share: float) -> str:
-    """Whole percent, without rounding a small non-zero share to 0 % or a near-total one to 100 %."""
+    """Whole percent, never rounding a small non-zero share to 0 % or a near-total one to 100 %."""
     if 0 < share < 0.005:
         return "<1%"
     if 0.995 <= share < 1:

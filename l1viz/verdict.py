@@ -20,7 +20,6 @@ from __future__ import annotations
 from .observations import CONVERGES_FAST, CONVERGES_SLOWLY, DOES_NOT_CONVERGE
 
 AGREES, PARTLY, DISAGREES = "agrees", "partly", "disagrees"
-VERDICTS = (AGREES, PARTLY, DISAGREES)
 AGREE_ABOVE = 0.8
 PARTLY_FROM = 0.2
 FAST_RATIO = 0.8
