@@ -18,7 +18,7 @@ def request_live_run(settings: dict) -> None:
     optimizer, batch_size, max_length, seed, steps, transform, criterion); missing ones keep
     their defaults. Values may be text (as in a URL) or plain Python values; a bad one is replaced
     by its default and the live page says so. Called by the observation table and the outcome map
-    ("Load"), from a button's return value or its on_click callback.
+    ("Load").
     """
     st.session_state[LOAD_KEY] = dict(settings)
     st.switch_page(LIVE_PAGE)

@@ -22,7 +22,7 @@ RUN, PLAYING, LOG, LAST_ID, AFTER = (
     "live.run", "live.playing", "live.log", "live.last_id", "live.after",
 )
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
-TRAIN_SECONDS = 0.2  # training per refresh; drawing takes ~0.1 s more
+TRAIN_SECONDS = 0.3  # training per refresh: it overlaps the browser drawing the last one
 BADGE_COLORS = {
     "ready": "gray", "training": "blue", "converged": "green", "dead": "red",
     "diverged": "orange", "stalled": "violet",

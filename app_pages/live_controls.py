@@ -16,7 +16,14 @@ import streamlit as st
 from app_pages.common import plain_markdown
 from l1viz.config import CRITERIA, OPTIMIZERS, TRANSFORMS
 from l1viz.presets import PRESET_HELP, PRESETS, apply_preset, pytorch_init
-from l1viz.state import BIAS_NAMES, INIT_NAMES, MAX_SEED, Settings, value_range
+from l1viz.state import (
+    BIAS_NAMES,
+    INIT_NAMES,
+    MAX_SEED,
+    MAX_STEP_VALUES,
+    Settings,
+    value_range,
+)
 
 SETTINGS = "live.settings"
 NOTES = "live.notes"  # warnings about the last URL or load request, shown until the next one
@@ -45,6 +52,9 @@ HELP = {
     "b_ih": "Input bias. Only b_hh + b_ih matters; the solution is a sum of 0.",
     "seed": "Seeds the training batches (and the 'PyTorch init' buttons).",
     "steps": "Step budget: a run that has not met its rule by then is 'stalled'.",
+    "batch_size": f"Sequences per step. batch size × max length ≤ {MAX_STEP_VALUES:,} here, so "
+                  "a step stays short enough to watch; the CLI allows more.",
+    "max_length": "Sequence lengths are drawn uniformly from 1..max length.",
 }
 
 
@@ -131,8 +141,10 @@ def sidebar() -> Settings:
     bar.selectbox("optimiser", OPTIMIZERS, key=KEY("optimizer"),
                   format_func=LABELS["optimizer"].get)
     left, right = bar.columns(2)
-    _int_input(left, "batch_size", "batch size", step=1)
-    _int_input(right, "max_length", "max sequence length", step=1)
+    # Each bounds the other: one step unrolls batch_size × max_length values.
+    batch = _int_input(left, "batch_size", "batch size", step=1,
+                       most=MAX_STEP_VALUES // st.session_state[KEY("max_length")])
+    _int_input(right, "max_length", "max sequence length", step=1, most=MAX_STEP_VALUES // batch)
     left, right = bar.columns(2)
     _int_input(left, "seed", "seed", step=1)
     _int_input(right, "steps", "step budget", step=1000)
@@ -159,10 +171,11 @@ def _init_input(bar, name: str) -> None:
                        on_change=_copy, args=(EXACT(name), KEY(name)))
 
 
-def _int_input(container, name: str, label: str, step: int) -> None:
+def _int_input(container, name: str, label: str, step: int, most: int | None = None) -> int:
     low, high = value_range(name)
-    container.number_input(label, min_value=low, max_value=high, step=step, key=KEY(name),
-                           help=HELP.get(name))
+    high = high if most is None else min(high, most)
+    return container.number_input(label, min_value=low, max_value=high, step=step, key=KEY(name),
+                                  help=HELP.get(name))
 
 
 def _read_widgets(bias: bool) -> Settings:

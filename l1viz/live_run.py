@@ -22,7 +22,7 @@ from .trainer import Trainer
 READY = "ready"
 # Points per trace on the live charts; the trainer's history holds more.
 DISPLAY_POINTS = 1_500
-# Steps between clock checks while advancing (~10 ms of training at the notebook's settings).
+# Most steps between clock checks while advancing (~10 ms of training at the notebook's settings).
 CLOCK_CHUNK = 50
 
 
@@ -104,12 +104,19 @@ class LiveRun:
         return self.trainer.step(count)
 
     def advance(self, seconds: float) -> int:
-        """Train until the run ends or `seconds` have passed (at least one chunk)."""
-        start, made = time.perf_counter(), 0
+        """Train until the run ends or about `seconds` have passed (at least one step). Chunks
+        between clock checks are sized from the last one, so slow steps (long sequences, big
+        batches) do not overrun the slice."""
+        start, made, chunk = time.perf_counter(), 0, 1
         while not self.done:
-            made += self.trainer.step(CLOCK_CHUNK)
-            if time.perf_counter() - start >= seconds:
+            began = time.perf_counter()
+            made += self.trainer.step(chunk)
+            now = time.perf_counter()
+            left = seconds - (now - start)
+            if left <= 0:
                 break
+            per_step = (now - began) / chunk
+            chunk = max(1, min(CLOCK_CHUNK, int(left / (2 * per_step)) if per_step else CLOCK_CHUNK))
         return made
 
     # -- reading ----------------------------------------------------------------------------

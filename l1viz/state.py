@@ -30,6 +30,9 @@ INIT_RANGE = (-2.0, 2.0)
 LR_RANGE = (1e-4, 1.0)
 TOLERANCE_RANGE = (1e-8, 100.0)
 MAX_SEED = 2**32 - 1
+# Values drawn and unrolled per training step. The engine allows up to 4096 x 10,000, but such a
+# step takes seconds; the live view keeps every step well under a refresh (~0.25 s here).
+MAX_STEP_VALUES = 1 << 20
 # Streamlit adds these to a URL itself; they are not ours to validate.
 FOREIGN_PARAMS = frozenset({"embed", "embed_options"})
 
@@ -66,6 +69,8 @@ class Settings:
             problem = _problem(name, getattr(self, name))
             if problem:
                 raise ValueError(f"{name}: {problem}")
+        if self.batch_size * self.max_length > MAX_STEP_VALUES:
+            raise ValueError(f"batch_size × max_length: {STEP_VALUES_RULE}")
         for name in INIT_NAMES:
             value = 0.0 if name in BIAS_NAMES and not self.bias else getattr(self, name)
             object.__setattr__(self, name, as_float32(value))
@@ -129,6 +134,13 @@ class Settings:
                 )
             else:
                 values[name] = value
+        batch = values.get("batch_size", default.batch_size)
+        if batch * values.get("max_length", default.max_length) > MAX_STEP_VALUES:
+            values["max_length"] = MAX_STEP_VALUES // batch
+            warnings.append(
+                f"batch_size × max_length: {STEP_VALUES_RULE}. max_length lowered to "
+                f"{values['max_length']:,}."
+            )
         if not values.get("bias", default.bias):
             for name in BIAS_NAMES:
                 if values.pop(name, 0.0) != 0.0:
@@ -138,6 +150,7 @@ class Settings:
         return cls(**values), warnings
 
 
+STEP_VALUES_RULE = f"at most {MAX_STEP_VALUES:,} values per step in the live view"
 FIELD_NAMES = tuple(f.name for f in fields(Settings))
 _DEFAULTS = {f.name: f.default for f in fields(Settings)}
 INT_NAMES = tuple(name for name, value in _DEFAULTS.items() if type(value) is int)

@@ -127,6 +127,19 @@ def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
     assert set(decode(chart(at, "active")["data"][0]["y"]).tolist()) == {0.0}
 
 
+def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly():
+    at = open_app(w_hh="0.9", w_ih="0.5", bias="true", b_hh="0.1", b_ih="0.1", lr="1",
+                  optimizer="sgd")
+    play_until(at, "diverged")
+    result = at.session_state["live.run"].result()
+    assert status(at) == f"diverged at step {result.diverged_at}"
+    assert chart(at, "params")["layout"]["annotations"][-1]["text"] == (
+        f"diverged from step {result.diverged_at}")
+    shown = metrics(at)
+    assert shown["batch loss"] in ("nan", "inf")
+    assert shown["cell's output"] == "not finite" and shown["relative error"] == "—"
+
+
 def test_garbage_in_the_url_warns_and_falls_back_to_the_defaults():
     at = open_app(w_hh="abc", lr="5", w_ih="<img src=x onerror=alert(1)>", steps="1e999", foo="1")
     warnings = [w.value for w in at.warning]

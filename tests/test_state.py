@@ -9,7 +9,14 @@ from hypothesis import strategies as st
 
 from l1viz.config import CRITERIA, MAX_BATCH_SIZE, MAX_LENGTH, MAX_STEPS, OPTIMIZERS, TRANSFORMS
 from l1viz.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, pytorch_init
-from l1viz.state import FIELD_NAMES, MAX_SEED, NOTEBOOK_INIT, Settings, format_value
+from l1viz.state import (
+    FIELD_NAMES,
+    MAX_SEED,
+    MAX_STEP_VALUES,
+    NOTEBOOK_INIT,
+    Settings,
+    format_value,
+)
 from l1viz.trainer import Trainer, default_init
 
 
@@ -42,23 +49,28 @@ def test_the_issue_example_url_gives_exactly_that_setup():
 
 
 finite_init = st.floats(-2.0, 2.0, allow_nan=False, width=32)
-valid_settings = st.builds(
-    Settings,
-    w_hh=finite_init, w_ih=finite_init, b_hh=finite_init, b_ih=finite_init,
-    bias=st.booleans(),
-    lr=st.floats(1e-4, 1.0),
-    optimizer=st.sampled_from(OPTIMIZERS),
-    batch_size=st.integers(1, MAX_BATCH_SIZE),
-    max_length=st.integers(1, MAX_LENGTH),
-    seed=st.integers(0, MAX_SEED),
-    steps=st.integers(1, MAX_STEPS),
-    transform=st.sampled_from(TRANSFORMS),
-    criterion=st.sampled_from(CRITERIA),
-    tolerance=st.floats(1e-8, 100.0),
-)
 
 
-@given(valid_settings)
+@st.composite
+def valid_settings(draw):
+    batch_size = draw(st.integers(1, MAX_BATCH_SIZE))
+    return Settings(
+        w_hh=draw(finite_init), w_ih=draw(finite_init), b_hh=draw(finite_init),
+        b_ih=draw(finite_init),
+        bias=draw(st.booleans()),
+        lr=draw(st.floats(1e-4, 1.0)),
+        optimizer=draw(st.sampled_from(OPTIMIZERS)),
+        batch_size=batch_size,
+        max_length=draw(st.integers(1, min(MAX_LENGTH, MAX_STEP_VALUES // batch_size))),
+        seed=draw(st.integers(0, MAX_SEED)),
+        steps=draw(st.integers(1, MAX_STEPS)),
+        transform=draw(st.sampled_from(TRANSFORMS)),
+        criterion=draw(st.sampled_from(CRITERIA)),
+        tolerance=draw(st.floats(1e-8, 100.0)),
+    )
+
+
+@given(valid_settings())
 @settings(max_examples=300)
 def test_every_setup_survives_the_url_bit_for_bit(setup):
     again, warnings = Settings.from_params(setup.to_query())
@@ -69,7 +81,8 @@ def test_every_setup_survives_the_url_bit_for_bit(setup):
 
 garbage_text = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["nan", "inf", "-inf", "1e999", "-1", "0", "2.5", "3", "1e-9", "true",
+    st.sampled_from(["nan", "inf", "-inf", "1e999", "-1", "0", "2.5", "3", "1e-9", "true", "4096",
+                     "10000",
                      "<b>x</b>", "[a](javascript:x)", "$x$", ""]),
 )
 
@@ -92,8 +105,11 @@ def test_any_url_gives_a_valid_setup_and_a_warning_per_rejected_value(query):
     setup.config()  # always valid for the engine
     setup.init()
     default = Settings()
+    assert setup.batch_size * setup.max_length <= MAX_STEP_VALUES
     for name, raw in query.items():
         about = [w for w in warnings if w.startswith(f"{name} ") or f"{name!r}" in w]
+        if name == "max_length" and any(f"{name} lowered" in w for w in warnings):
+            continue
         if name not in FIELD_NAMES:
             assert about == [f"Unknown URL parameter {name!r} was ignored."]
         elif about and "ignored" in about[0]:  # a bias given to a cell without bias
@@ -131,6 +147,16 @@ def test_garbage_values_are_named_explained_and_replaced_by_the_default(name, ra
     assert len(warnings) == 1
     assert warnings[0].startswith(f"{name} = {raw!r}: ") and problem in warnings[0]
     assert warnings[0].endswith(f"Using the default, {format_value(name, getattr(Settings(), name))}.")
+
+
+def test_a_step_stays_small_enough_for_the_live_view():
+    setup, warnings = Settings.from_params({"batch_size": "4096", "max_length": "10000"})
+    assert (setup.batch_size, setup.max_length) == (4096, 256)
+    assert warnings == ["batch_size × max_length: at most 1,048,576 values per step in the live "
+                        "view. max_length lowered to 256."]
+    assert Settings.from_params({"max_length": "10000"}) == (Settings(max_length=10_000), [])
+    with pytest.raises(ValueError, match="batch_size × max_length"):
+        Settings(batch_size=4096, max_length=10_000)
 
 
 def test_accepted_spellings():
