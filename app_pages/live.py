@@ -9,18 +9,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import live_after, live_history
 from app_pages import live_controls as controls
-from app_pages import live_history
 from app_pages.common import LOAD_KEY, plain_markdown
+from app_pages.live_surface import surface_for
 from l1viz import figures, plane_figures
-from l1viz.landscape import expected_loss, view_range
 from l1viz.live_run import LiveRun
 from l1viz.run_log import RunLog
 from l1viz.state import Settings
 
-RUN, PLAYING, LOG, LAST_ID, AFTER = (
-    "live.run", "live.playing", "live.log", "live.last_id", "live.after",
-)
+RUN, PLAYING, LOG, LAST_ID = "live.run", "live.playing", "live.log", "live.last_id"
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
 TRAIN_SECONDS = 0.3  # training per refresh: it overlaps the browser drawing the last one
 BADGE_COLORS = {
@@ -108,23 +106,6 @@ def status_block(run: LiveRun, playing: bool) -> None:
         column.metric(label, value)
 
 
-@st.cache_data(max_entries=64, show_spinner=False)
-def loss_grid(key: tuple, x_range: tuple, y_range: tuple):
-    transform, bias, bias_sum, slopes, max_length = key
-    return expected_loss(transform, bias, bias_sum, slopes, max_length, x_range, y_range)
-
-
-def surface_for(run: LiveRun, series: dict):
-    """The cached loss surface at the run's current biases, and the words that say which."""
-    key = run.landscape_key()
-    grid = loss_grid(key, view_range(series["w_hh"]), view_range(series["w_ih"]))
-    _, bias, bias_sum, slopes, _ = key
-    label = f"b_hh + b_ih = {bias_sum:+.2f}" if bias else "no bias"
-    if run.config.transform == "learned":
-        label += f", s₊ = {slopes[0]:.2f}, s₋ = {slopes[1]:.2f}"
-    return grid, label
-
-
 def charts(run: LiveRun) -> None:
     series, spans, revision = run.series(), run.spans(), run.run_id
     grid, label = surface_for(run, series)
@@ -150,41 +131,6 @@ def live_view(playing: bool) -> None:
     view()
 
 
-# -- after a run --------------------------------------------------------------------------------
-def after_run(run: LiveRun) -> None:
-    """Replay and generalisation of the run as it stands (built once per run state)."""
-    st.subheader("Replay")
-    if run.steps_done == 0:
-        st.caption("The replay and the generalisation check appear once the run has taken a step.")
-        return
-    made = st.session_state.get(AFTER)
-    if made is None or made[0] != (run.run_id, run.steps_done):
-        series = run.series()
-        grid, label = surface_for(run, series)
-        made = ((run.run_id, run.steps_done), plane_figures.replay_figure(grid, series, label),
-                run.generalisation())
-        st.session_state[AFTER] = made
-    _, replay, general = made
-    st.caption("The run again, on the landscape at its final biases: press Play or drag the slider.")
-    st.plotly_chart(replay, key="live.chart.replay")
-
-    st.subheader("Does it compute the L1 norm beyond length 10?")
-    check = general.check
-    columns = st.columns(4)
-    columns[0].metric("sequence length", f"{check.length:,}")
-    columns[1].metric("true L1 norm", f"{check.actual:,.2f}")
-    columns[2].metric("cell's output", f"{check.predicted:,.2f}" if check.finite else "not finite")
-    columns[3].metric("relative error", f"{check.relative_error:.2%}" if check.finite else "—")
-    st.plotly_chart(
-        figures.generalisation_figure(general.lengths, general.predicted, general.actual),
-        key="live.chart.general",
-    )
-    st.caption(
-        "One N(0, 1) sequence of length 10,000 (drawn from the run's seed); the cell's state "
-        "after t inputs is its answer for the first t values, so one pass gives every length."
-    )
-
-
 # -- the page -----------------------------------------------------------------------------------
 def main() -> None:
     state = st.session_state
@@ -207,19 +153,19 @@ def main() -> None:
 
     run, playing = state[RUN], state[PLAYING]
     st.title("Live training")
-    st.caption(
-        "A one-unit ReLU cell h ← relu(w\\_hh·h + w\\_ih·|x| + b\\_hh + b\\_ih) learns the L1 norm "
-        "of a sequence when w\\_hh = w\\_ih = 1 and b\\_hh + b\\_ih = 0. Set its initial values "
-        "in the sidebar, press Play, and watch it learn, or die."
-    )
+    st.caption(plain_markdown(
+        "A one-unit ReLU cell h ← relu(w_hh·h + w_ih·|x| + b_hh + b_ih) learns the L1 norm of a "
+        "sequence when w_hh = w_ih = 1 and b_hh + b_ih = 0. Set its initial values in the "
+        "sidebar, press Play, and watch it learn, or die."
+    ))
     for note in state.get(controls.NOTES, []):
-        st.warning(plain_markdown(note), icon="⚠️")
+        st.warning(plain_markdown(note), icon=":material/warning:")
     control_row(run, playing)
     live_view(playing)
     if playing:
         st.caption("The replay and the generalisation check appear when the run stops.")
     else:
-        after_run(run)
+        live_after.section(run)
     live_history.section(state[LOG])
 
 

@@ -10,6 +10,7 @@ from l1viz.run_log import RunLog
 
 TABLE_KEY = "live.history"
 PICK_KEY = "live.history.pick"
+DOWNLOAD = ":material/download:"
 
 
 def section(log: RunLog) -> None:
@@ -37,25 +38,28 @@ def section(log: RunLog) -> None:
     left, right = st.columns(2)
     with left:
         st.markdown("**The table**")
-        st.download_button("CSV", data=lambda: log.table().to_csv(index=False),
-                           file_name="l1viz-runs.csv", mime="text/csv", on_click="ignore",
-                           key="live.dl.table.csv")
-        st.download_button("JSON", data=log.table_json, file_name="l1viz-runs.json",
-                           mime="application/json", on_click="ignore", key="live.dl.table.json")
+        with st.container(horizontal=True):
+            st.download_button("CSV", data=lambda: log.table().to_csv(index=False),
+                               file_name="l1viz-runs.csv", mime="text/csv", on_click="ignore",
+                               icon=DOWNLOAD, key="live.dl.table.csv")
+            st.download_button("JSON", data=log.table_json, file_name="l1viz-runs.json",
+                               mime="application/json", on_click="ignore", icon=DOWNLOAD,
+                               key="live.dl.table.json")
     with right:
         ids = log.run_ids
-        default = selected[-1] if selected else ids[-1]
         if st.session_state.get(PICK_KEY) not in ids:
-            st.session_state[PICK_KEY] = default
-        run_id = st.selectbox("One run's trajectory", ids, key=PICK_KEY,
+            st.session_state[PICK_KEY] = selected[-1] if selected else ids[-1]
+        run_id = st.selectbox("One run's trajectory (every recorded step)", ids, key=PICK_KEY,
                               format_func=lambda i: f"run {i}: {log.get(i).status}")
         record = log.get(run_id)
-        st.download_button("CSV", data=lambda: record.trajectory.to_csv(index=False),
-                           file_name=f"l1viz-run-{run_id}.csv", mime="text/csv",
-                           on_click="ignore", key="live.dl.run.csv")
-        st.download_button("JSON", data=record.trajectory_json,
-                           file_name=f"l1viz-run-{run_id}.json", mime="application/json",
-                           on_click="ignore", key="live.dl.run.json")
-        st.button("Load this run's setup", key="live.history.load",
-                  on_click=controls.adopt, args=(record.settings, []),
-                  help="Back to this run's initial values and hyperparameters, ready to play.")
+        with st.container(horizontal=True):
+            st.download_button("CSV", data=lambda: record.trajectory.to_csv(index=False),
+                               file_name=f"l1viz-run-{run_id}.csv", mime="text/csv",
+                               on_click="ignore", icon=DOWNLOAD, key="live.dl.run.csv")
+            st.download_button("JSON", data=record.trajectory_json,
+                               file_name=f"l1viz-run-{run_id}.json", mime="application/json",
+                               on_click="ignore", icon=DOWNLOAD, key="live.dl.run.json")
+            st.button("Load this run's setup", key="live.history.load",
+                      on_click=controls.adopt, args=(record.settings, []),
+                      help="Back to this run's initial values and hyperparameters, ready to "
+                           "play.")

@@ -116,7 +116,8 @@ class LiveRun:
             if left <= 0:
                 break
             per_step = (now - began) / chunk
-            chunk = max(1, min(CLOCK_CHUNK, int(left / (2 * per_step)) if per_step else CLOCK_CHUNK))
+            fits = int(left / (2 * per_step)) if per_step else CLOCK_CHUNK
+            chunk = max(1, min(CLOCK_CHUNK, fits))
         return made
 
     # -- reading ----------------------------------------------------------------------------

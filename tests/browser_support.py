@@ -35,7 +35,7 @@ def free_port() -> int:
 def chromium_path() -> str:
     found = CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium")
     if not found:
-        raise RuntimeError("Debian's chromium is needed (apt-get install chromium; tests/run.sh does)")
+        raise RuntimeError("needs Debian's chromium: apt-get install chromium (tests/run.sh does)")
     return found
 
 

@@ -185,7 +185,8 @@ def test_pytorch_init_buttons_draw_from_the_seed(bias):
     at = open_app(bias=str(bias).lower(), seed="7")
     press(at, "seeded")
     setup = at.session_state["live.run"].settings
-    assert setup.seed == 7 and setup.init() == Settings(bias=bias).with_init(default_init(7, bias)).init()
+    assert setup.seed == 7
+    assert setup.init() == Settings(bias=bias).with_init(default_init(7, bias)).init()
     press(at, "random")
     setup = at.session_state["live.run"].settings
     assert setup.init() == Settings(bias=bias).with_init(default_init(setup.seed, bias)).init()

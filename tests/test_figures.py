@@ -50,7 +50,8 @@ def test_loss_chart_draws_the_batch_losses_on_a_log_axis_with_gaps():
 def test_dead_and_diverged_spans_are_shaded_and_labelled():
     figure = figures.loss_figure(SERIES, [Span("dead", 1, 3)])
     (band,) = figure.layout.shapes
-    assert (band.type, band.x0, band.x1, band.fillcolor) == ("rect", 1, 3, figures.SPAN_STYLE["dead"])
+    assert (band.type, band.x0, band.x1) == ("rect", 1, 3)
+    assert band.fillcolor == figures.SPAN_STYLE["dead"]
     assert figure.layout.annotations[0].text == "dead from step 1"
     at_the_end = figures.active_figure({"step": list(range(1001)), "active": [1.0] * 1001},
                                        [Span("diverged", 1000, 1000)])
@@ -79,7 +80,8 @@ def test_active_chart_is_a_fraction():
 
 
 def test_generalisation_chart_and_overlay():
-    figure = figures.generalisation_figure([1, 10, 100], [1.0, 12.0, float("inf")], [1.0, 10.0, 80.0])
+    figure = figures.generalisation_figure([1, 10, 100], [1.0, 12.0, float("inf")],
+                                           [1.0, 10.0, 80.0])
     assert [t.name for t in figure.data] == ["true ‖x‖₁", "cell's output h_T", "relative error"]
     assert values(figure.data[1].y) == [1.0, 12.0, None]
     assert values(figure.data[2].y) == [None, pytest.approx(0.2), None]  # 0 has no log
@@ -148,11 +150,16 @@ def test_dead_outline_covers_exactly_the_dead_cells():
         assert (min(x), max(x)) == (pytest.approx(-2), pytest.approx(2))
 
 
+def surface(run: LiveRun, series: dict):
+    return expected_loss(*run.landscape_key(), view_range(series["w_hh"]),
+                         view_range(series["w_ih"]))
+
+
 def test_landscape_chart_draws_the_path_start_and_now():
     run = LiveRun(Settings())
     run.step(500)
     series = run.series()
-    grid = expected_loss(*run.landscape_key(), view_range(series["w_hh"]), view_range(series["w_ih"]))
+    grid = surface(run, series)
     figure = plane_figures.landscape_figure(grid, series["w_hh"], series["w_ih"], "no bias", 1)
     names = [t.name for t in figure.data]
     assert names == ["expected loss", "contours", "dead region (no bias)", "solution (1, 1)",
@@ -188,7 +195,7 @@ def test_replay_animates_the_run_over_fixed_axes():
     while not run.done:
         run.step(1_000)
     series = run.series()
-    grid = expected_loss(*run.landscape_key(), view_range(series["w_hh"]), view_range(series["w_ih"]))
+    grid = surface(run, series)
     figure = plane_figures.replay_figure(grid, series, "no bias")
     assert len(figure.frames) == plane_figures.REPLAY_FRAMES
     assert figure.frames[0].name == "0" and figure.frames[-1].name == "4087"
@@ -200,4 +207,5 @@ def test_replay_animates_the_run_over_fixed_axes():
     assert figure.layout.images[0].source.startswith("data:image/png;base64,")
     assert list(figure.layout.xaxis.range) == list(grid.x_range)
     assert figure.layout.xaxis2.range[1] == 4087
-    assert not any(t.type in ("contour", "heatmap") for t in figure.data)  # they vanish in animations
+    # contour and heatmap traces vanish from view in plotly animations
+    assert not any(t.type in ("contour", "heatmap") for t in figure.data)

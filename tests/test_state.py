@@ -146,7 +146,8 @@ def test_garbage_values_are_named_explained_and_replaced_by_the_default(name, ra
     assert setup == Settings()
     assert len(warnings) == 1
     assert warnings[0].startswith(f"{name} = {raw!r}: ") and problem in warnings[0]
-    assert warnings[0].endswith(f"Using the default, {format_value(name, getattr(Settings(), name))}.")
+    default = format_value(name, getattr(Settings(), name))
+    assert warnings[0].endswith(f"Using the default, {default}.")
 
 
 def test_a_step_stays_small_enough_for_the_live_view():
