@@ -74,12 +74,21 @@ def adopt(settings: Settings, notes: list[str] | None = None) -> None:
 def take_setup_from_url() -> bool:
     """Adopt the URL's setup when it is not the one we wrote (a link opened, or a new session).
     A bare URL after a page switch keeps the session's setup. Returns whether it adopted one."""
-    query = st.query_params.to_dict()
+    query = _url_params()
     if SETTINGS in st.session_state and (not query or query == st.session_state.get(WRITTEN)):
         return False
     settings, notes = Settings.from_params(query)
     adopt(settings, notes)
     return True
+
+
+def _url_params() -> dict:
+    """The URL's parameters; a repeated name keeps all its values, for `from_params` to reject."""
+    params = {}
+    for name in st.query_params:
+        values = st.query_params.get_all(name)
+        params[name] = values[0] if len(values) == 1 else values
+    return params
 
 
 def write_url(settings: Settings) -> None:

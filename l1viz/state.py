@@ -117,7 +117,8 @@ class Settings:
     @classmethod
     def from_params(cls, params: Mapping) -> tuple[Settings, list[str]]:
         """Settings from URL strings or plain values; missing ones take the default, bad ones
-        the default and a warning. Unknown names are reported too."""
+        (and names given more than once, as a list) the default and a warning. Unknown names
+        are reported too."""
         default = cls()
         values, warnings = {}, []
         for name, raw in params.items():
@@ -126,9 +127,17 @@ class Settings:
             if name not in FIELD_NAMES:
                 warnings.append(f"Unknown URL parameter {_quote(name)} was ignored.")
                 continue
+            fallback = format_value(name, getattr(default, name))
+            if isinstance(raw, (list, tuple)):  # a URL may repeat a name: which one was meant?
+                if len(raw) != 1:
+                    given = ", ".join(_quote(item) for item in raw[:3])
+                    more = ", …" if len(raw) > 3 else ""
+                    warnings.append(f"{name} was given {len(raw)} times ({given}{more}). "
+                                    f"Using the default, {fallback}.")
+                    continue
+                raw = raw[0]
             value, problem = parse_value(name, raw)
             if problem:
-                fallback = format_value(name, getattr(default, name))
                 warnings.append(
                     f"{name} = {_quote(raw)}: {problem}. Using the default, {fallback}."
                 )

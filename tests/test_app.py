@@ -152,6 +152,21 @@ def test_garbage_in_the_url_warns_and_falls_back_to_the_defaults():
     assert dict(at.query_params) == {}  # rewritten to the (default) setup
 
 
+@pytest.mark.parametrize("kind", ["empty", "repeated"])
+def test_every_parameter_empty_or_repeated_in_the_url_is_named_and_defaulted(kind):
+    names = list(Settings().as_dict())
+    value = {"empty": "", "repeated": ["0.5", "0.25"]}[kind]
+    at = open_app(**{name: value for name in names})
+    warnings = [w.value for w in at.warning]
+    assert len(warnings) == len(names)
+    for name in names:
+        shown = name.replace("_", "\\_")
+        assert sum(w.startswith(shown + " ") for w in warnings) == 1, name
+    assert status(at) == "ready"
+    assert at.session_state["live.run"].settings == Settings()
+    assert dict(at.query_params) == {}
+
+
 def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
     at = open_app()
     press(at, "step100")

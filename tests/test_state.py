@@ -150,6 +150,42 @@ def test_garbage_values_are_named_explained_and_replaced_by_the_default(name, ra
     assert warnings[0].endswith(f"Using the default, {default}.")
 
 
+# For every URL parameter: text that is not a value at all, and a well-formed value out of range.
+BAD_VALUES = {
+    "w_hh": ("0.5x", "2.5"), "w_ih": ("one", "-7"), "b_hh": ("--1", "9"), "b_ih": ("1,5", "-3"),
+    "bias": ("maybe", "2"), "lr": ("fast", "2"), "optimizer": ("", "rmsprop"),
+    "batch_size": ("lots", "0"), "max_length": ("1.5", "10001"), "seed": ("x", "-1"),
+    "steps": ("many", "0"), "transform": ("", "abs"), "criterion": ("", "close"),
+    "tolerance": ("tiny", "0"),
+}
+
+
+def test_every_parameter_is_covered_by_the_bad_value_cases():
+    assert set(BAD_VALUES) == set(FIELD_NAMES)
+
+
+@pytest.mark.parametrize("name", FIELD_NAMES)
+@pytest.mark.parametrize("kind", ["garbage", "out of range", "empty", "repeated"])
+def test_every_bad_url_value_is_named_and_the_default_used(name, kind):
+    garbage, out_of_range = BAD_VALUES[name]
+    raw = {"garbage": garbage, "out of range": out_of_range, "empty": "",
+           "repeated": [out_of_range, garbage]}[kind]
+    query = {name: raw, "bias": "true"} if name in ("b_hh", "b_ih") else {name: raw}
+    setup, warnings = Settings.from_params(query)
+    assert len(warnings) == 1 and warnings[0].startswith(f"{name} ")
+    default = Settings(bias=True) if name in ("b_hh", "b_ih") else Settings()
+    assert setup == default
+    assert warnings[0].endswith(f"Using the default, {format_value(name, getattr(default, name))}.")
+
+
+def test_a_repeated_parameter_is_ambiguous_even_when_each_value_is_good():
+    setup, warnings = Settings.from_params({"lr": ["0.01", "0.1"], "seed": ["7"]})
+    assert (setup.lr, setup.seed) == (Settings().lr, 7)
+    assert warnings == ["lr was given 2 times ('0.01', '0.1'). Using the default, 0.001."]
+    _, warnings = Settings.from_params({"steps": ["1", "2", "3", "4"]})
+    assert warnings == ["steps was given 4 times ('1', '2', '3', …). Using the default, 50000."]
+
+
 def test_a_step_stays_small_enough_for_the_live_view():
     setup, warnings = Settings.from_params({"batch_size": "4096", "max_length": "10000"})
     assert (setup.batch_size, setup.max_length) == (4096, 256)
