@@ -10,6 +10,7 @@ import json
 import math
 import sys
 
+from . import tracking
 from .config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
 
 USAGE_ERROR = 2
@@ -152,13 +153,19 @@ def command_train(args):
 
     if args.check_length < 1:
         raise CliError("argument --check-length: must be at least 1")
-    config = config_from(args, early_stop=not args.no_early_stop, history_rows=0)
+    args.mlflow = args.mlflow or args.mlflow_uri is not None  # a URI alone asks for logging
+    if args.mlflow and not tracking.available():
+        raise CliError(f"argument --mlflow: {tracking.ENABLE_HINT}")
+    # History is only kept for MLflow's loss curve (bounded: decimated past the cap).
+    history_rows = TrainConfig().history_rows if args.mlflow else 0
+    config = config_from(args, early_stop=not args.no_early_stop, history_rows=history_rows)
     trainer = Trainer(init_from(args, config.bias), config)
     if not args.json:
         print(f"initial: {_format_params(trainer.named_params(initial=True), config.bias)}")
     _train_with_progress(trainer, show=not args.json)
     result = trainer.results()[0]
     check = long_sequence_check(trainer.cell, trainer.params, args.check_length, config.seed)
+    logged = _log_to_mlflow(trainer, args.mlflow_uri) if args.mlflow else None
     if args.json:
         print_json(
             {
@@ -174,6 +181,7 @@ def command_train(args):
                 "long_sequence": check.as_dict(),
                 "explanation": explain(result, config),
                 "config": config.as_dict(),
+                "mlflow": logged,
             }
         )
         return
@@ -184,6 +192,16 @@ def command_train(args):
         f"length {check.length:,}: predicted {check.predicted:.6g}, actual {check.actual:.6g}, "
         f"relative error {check.relative_error:.3g}"
     )
+
+
+def _log_to_mlflow(trainer, uri: str | None) -> dict:
+    """Log the finished run; says where it went (on stderr: stdout's last line stays JSON)."""
+    history = trainer.history.table()
+    uri = tracking.tracking_uri(uri)
+    run_id = tracking.log_run(trainer.config, trainer.results()[0], history["step"],
+                              history["loss"], uri=uri)
+    print(f"MLflow: run {run_id} in experiment {tracking.EXPERIMENT!r} at {uri}", file=sys.stderr)
+    return {"run_id": run_id, "tracking_uri": uri}
 
 
 def _format_params(values: dict, bias: bool) -> str:
@@ -343,6 +361,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-early-stop", action="store_true", help="train the whole budget")
     train.add_argument("--check-length", type=whole_number, default=10_000)
     train.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    train.add_argument("--mlflow", action="store_true",
+                       help=f"log the run to MLflow (experiment {tracking.EXPERIMENT!r})")
+    train.add_argument("--mlflow-uri", metavar="URI",
+                       help="log to this tracking URI (implies --mlflow; default: "
+                            f"$MLFLOW_TRACKING_URI, else {tracking.DEFAULT_URI})")
     train.set_defaults(handler=command_train)
 
     notebook = commands.add_parser("notebook", help="replay the original notebook's run exactly")

@@ -1,5 +1,7 @@
 """MLflow tracking against a real sqlite store, read back with the MLflow client."""
 
+import json
+
 import mlflow  # installed for the tests by tests/run.sh (requirements-mlflow.txt)
 import pytest
 
@@ -43,3 +45,45 @@ def test_without_mlflow_the_hint_says_how_to_enable_it(monkeypatch):
     monkeypatch.setattr(tracking.importlib.util, "find_spec", lambda name: None)
     assert not tracking.available()
     assert "requirements-mlflow.txt" in tracking.ENABLE_HINT
+
+
+def test_cli_mlflow_flag_logs_the_run_it_prints(tmp_path, capsys):
+    from l1viz.cli import main
+
+    uri = f"sqlite:///{tmp_path / 'cli.db'}"
+    assert main(["train", "--w-hh", "0.5", "--w-ih", "-0.3", "--no-bias", "--lr", "0.01",
+                 "--mlflow", "--mlflow-uri", uri, "--json"]) == 0
+    captured = capsys.readouterr()
+    out = json.loads(captured.out.strip().splitlines()[-1])
+    assert out["mlflow"]["tracking_uri"] == uri
+    assert f"MLflow: run {out['mlflow']['run_id']}" in captured.err
+
+    run = mlflow.tracking.MlflowClient(uri).get_run(out["mlflow"]["run_id"])
+    assert run.data.tags["outcome"] == out["outcome"] == "dead"
+    assert run.data.tags["dead_at_init"] == "True"
+    assert run.data.params["initial_w_ih"] == str(out["initial"]["w_ih"])
+    assert run.data.params["lr"] == "0.01" and run.data.params["bias"] == "False"
+    assert run.data.metrics["steps"] == out["steps"]
+    assert run.data.metrics["final_loss"] == pytest.approx(out["loss"])
+
+
+def test_cli_mlflow_uri_from_the_environment(tmp_path, monkeypatch, capsys):
+    from l1viz.cli import main
+
+    uri = f"sqlite:///{tmp_path / 'env.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    assert main(["train", "--w-hh", "1", "--w-ih", "1", "--no-bias", "--mlflow", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["mlflow"]["tracking_uri"] == uri and out["outcome"] == "converged"
+    experiment = mlflow.tracking.MlflowClient(uri).get_experiment_by_name(tracking.EXPERIMENT)
+    runs = mlflow.tracking.MlflowClient(uri).search_runs([experiment.experiment_id])
+    assert [r.info.run_id for r in runs] == [out["mlflow"]["run_id"]]
+
+
+def test_cli_mlflow_without_mlflow_says_how_to_enable_it(monkeypatch, capsys):
+    from l1viz.cli import main
+
+    monkeypatch.setattr(tracking.importlib.util, "find_spec", lambda name: None)
+    assert main(["train", "--mlflow", "--steps", "10"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"l1viz: error: argument --mlflow: {tracking.ENABLE_HINT}"]
