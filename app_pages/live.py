@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages import live_after, live_history
+from app_pages import live_after, live_history, live_tracking
 from app_pages import live_controls as controls
 from app_pages.common import LOAD_KEY, plain_markdown
 from app_pages.live_surface import surface_for
@@ -104,6 +104,7 @@ def status_block(run: LiveRun, playing: bool) -> None:
     values["active"] = f"{result.active:.0%}"
     for column, (label, value) in zip(st.columns(len(values)), values.items()):
         column.metric(label, value)
+    live_tracking.note(run)
 
 
 def charts(run: LiveRun) -> None:
@@ -146,10 +147,12 @@ def main() -> None:
         controls.take_setup_from_url()
 
     settings = controls.sidebar()
+    live_tracking.sidebar()
     state[controls.SETTINGS] = settings
     if RUN not in state or state[RUN].settings != settings:
         start_run(settings)
     controls.write_url(settings)
+    live_tracking.log_if_finished(state[RUN])
 
     run, playing = state[RUN], state[PLAYING]
     st.title("Live training")

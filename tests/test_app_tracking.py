@@ -1,0 +1,67 @@
+"""The live page's MLflow switch, against a real sqlite store (AppTest)."""
+
+import mlflow  # installed for the tests by tests/run.sh (requirements-mlflow.txt)
+import pytest
+
+from app_pages.common import plain_markdown
+from l1viz import tracking
+from tests.test_app import open_app, play_until, press
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    uri = f"sqlite:///{tmp_path / 'app.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    return uri
+
+
+def runs_in(uri: str) -> list:
+    client = mlflow.tracking.MlflowClient(uri)
+    experiment = client.get_experiment_by_name(tracking.EXPERIMENT)
+    return client.search_runs([experiment.experiment_id]) if experiment else []
+
+
+def captions(at) -> list[str]:
+    return [c.value for c in at.caption]
+
+
+def test_a_finished_run_is_logged_once_and_the_page_says_where(store):
+    at = open_app(w_hh="0.7", w_ih="-0.2", lr="0.01", seed="3")
+    at.toggle(key="live.mlflow").set_value(True).run()
+    press(at, "step1")
+    assert runs_in(store) == []  # still training: nothing logged
+    play_until(at, "dead")
+    at.run()
+    (run,) = runs_in(store)
+    assert run.data.tags["outcome"] == "dead"
+    assert run.data.params["initial_w_ih"] == str(at.session_state["live.run"].settings.w_ih)
+    assert run.data.params["lr"] == "0.01" and run.data.params["seed"] == "3"
+    assert run.data.metrics["steps"] == at.session_state["live.run"].result().steps
+    logged = f"Logged to MLflow: run {run.info.run_id} at {store}."
+    assert [c for c in captions(at) if c.startswith("Logged")] == [plain_markdown(logged)]
+    assert len(runs_in(store)) == 1  # reruns do not log it again
+
+
+def test_switched_off_nothing_is_logged(store):
+    at = open_app(w_hh="0.7", w_ih="-0.2")
+    play_until(at, "dead")
+    assert runs_in(store) == []
+    assert not [c for c in captions(at) if "MLflow" in c]
+
+
+def test_a_bad_tracking_uri_is_reported_not_raised(store):
+    at = open_app(w_hh="0.7", w_ih="-0.2")
+    at.toggle(key="live.mlflow").set_value(True).run()
+    at.text_input(key="live.mlflow.uri").input("nosuchscheme://x").run()
+    play_until(at, "dead")
+    at.run()
+    assert not at.exception
+    assert any(c.startswith("MLflow logging failed \\(nosuchscheme\\:") for c in captions(at))
+    assert runs_in(store) == []
+
+
+def test_without_mlflow_the_switch_is_off_and_says_how_to_enable_it(monkeypatch):
+    monkeypatch.setattr(tracking, "available", lambda: False)
+    at = open_app()
+    assert at.toggle(key="live.mlflow").disabled and at.toggle(key="live.mlflow").value is False
+    assert [i.value for i in at.info] == [plain_markdown(tracking.ENABLE_HINT)]
