@@ -5,8 +5,8 @@ While they train, torch runs on one thread in this thread. The trainer's own per
 on (rows, K) tensors are tiny, but some (Adam's sqrt) still fork torch's OpenMP team, and on two
 shared cores a team member that the scheduler has put aside stalls every step: profiled at
 K = 4,096, 8 ms of each step went to that sqrt, 0.4-0.6M model-steps/s instead of 4-5M on one
-thread. The compiled kernel then also runs on one thread; each model's result is the same either
-way (the engine's guarantee), only the speed changes.
+thread. The compiled kernel keeps its own threads (one per core, `native.WORKERS`); each model's
+result is the same however the work is split (the engine's guarantee), only the speed changes.
 """
 
 from __future__ import annotations

@@ -26,6 +26,9 @@ SOURCE = Path(__file__).with_name("kernel.c")
 FLAGS = ("-O2", "-march=native", "-ffp-contract=off", "-shared", "-fPIC")
 # Below this much work per evaluation, one thread is faster than handing out chunks.
 PARALLEL_MIN_VALUES = 1 << 16
+# The kernel's own threads, one per core: independent of torch's thread count, which sweeps set
+# to 1 for torch's small per-step operations (see batch_run.py).
+WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
 def cache_dir() -> Path:
@@ -83,7 +86,7 @@ def kernel():
 
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=torch.get_num_threads(), thread_name_prefix="l1viz")
+    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="l1viz")
 
 
 def _pointer(tensor: torch.Tensor | None):
@@ -109,9 +112,8 @@ def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
     def run(begin: int, end: int) -> int:
         return function(begin, end, count, steps, batch, *fixed)
 
-    workers = torch.get_num_threads()
-    if workers > 1 and count > 1 and count * steps * batch >= PARALLEL_MIN_VALUES:
-        bounds = [count * i // workers for i in range(workers + 1)]
+    if WORKERS > 1 and count > 1 and count * steps * batch >= PARALLEL_MIN_VALUES:
+        bounds = [count * i // WORKERS for i in range(WORKERS + 1)]
         codes = list(_pool().map(run, bounds[:-1], bounds[1:]))
     else:
         codes = [run(0, count)]

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn, optim
 
+from .config import TrainConfig
 from .data import notebook_batch
 from .generalise import LongSequenceCheck
 
@@ -23,6 +24,14 @@ LEARNING_RATE = 1e-3
 BATCH_SIZE = 32
 MAX_LENGTH = 10
 EPOCH_CAP = 50_000
+
+
+def notebook_config(seed: int, steps: int, bias: bool, criterion: str = "tolerance") -> TrainConfig:
+    """The notebook's hyperparameters (Adam, lr 1e-3, batch 32, length up to 10, |x| by sign flip)
+    for a batched engine run without history: what the table and the map train with."""
+    return TrainConfig(lr=LEARNING_RATE, optimizer="adam", batch_size=BATCH_SIZE,
+                       max_length=MAX_LENGTH, seed=seed, steps=steps, bias=bias,
+                       transform="where", criterion=criterion, history_rows=0)
 CHECK_LENGTH = 10_000
 LOG_EVERY = 100
 

@@ -52,15 +52,15 @@ class Settings:
     b_hh: float = 0.0
     b_ih: float = 0.0
     bias: bool = False
-    lr: float = 1e-3
-    optimizer: str = "adam"
-    batch_size: int = 32
-    max_length: int = 10
-    seed: int = 42
-    steps: int = 50_000
-    transform: str = "where"
-    criterion: str = "tolerance"
-    tolerance: float = 1e-3
+    lr: float = TrainConfig.lr
+    optimizer: str = TrainConfig.optimizer
+    batch_size: int = TrainConfig.batch_size
+    max_length: int = TrainConfig.max_length
+    seed: int = TrainConfig.seed
+    steps: int = TrainConfig.steps
+    transform: str = TrainConfig.transform
+    criterion: str = TrainConfig.criterion
+    tolerance: float = TrainConfig.tolerance
 
     def __post_init__(self):
         """Every way of building Settings ends here: values checked, init in float32, biases

@@ -21,7 +21,7 @@ import torch
 from .config import MAX_ABS_INIT, MAX_STEPS, ConfigError, TrainConfig
 from .batch_run import Progress, run_trainers
 from .live_link import config_settings
-from .notebook import BATCH_SIZE, LEARNING_RATE, MAX_LENGTH
+from .notebook import notebook_config
 from .observations import OBSERVATIONS, PARAMETERS
 from .outcomes import OUTCOMES
 from .regions import Magnitudes, bounds, dead_by_rule
@@ -82,16 +82,7 @@ class SweepSettings:
         }
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(
-            lr=LEARNING_RATE,
-            optimizer="adam",
-            batch_size=BATCH_SIZE,
-            max_length=MAX_LENGTH,
-            seed=self.seed,
-            steps=self.steps,
-            bias=self.bias,
-            history_rows=0,
-        )
+        return notebook_config(self.seed, self.steps, self.bias)
 
     def as_dict(self) -> dict:
         return {

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 import torch
 
 from .batch_run import Progress, run_trainers
-from .config import MAX_STEPS, ConfigError, TrainConfig
+from .config import MAX_STEPS, ConfigError
 from .live_link import live_settings
-from .notebook import BATCH_SIZE, EPOCH_CAP, LEARNING_RATE, MAX_LENGTH
+from .notebook import EPOCH_CAP, notebook_config
 from .observations import DOES_NOT_CONVERGE, OBSERVATIONS, SUM_NEGATIVE, SUM_POSITIVE, Observation
 from .outcomes import CONVERGED, DEAD, DIVERGED, OUTCOMES, STALLED, RunResult
 from .regions import Magnitudes, bounds, dead_share, generator, sample
@@ -60,18 +60,7 @@ class TableSettings:
         self.train_config(bias=False)  # validates seed and criterion
 
     def train_config(self, bias: bool, criterion: str | None = None, steps: int | None = None):
-        return TrainConfig(
-            lr=LEARNING_RATE,
-            optimizer="adam",
-            batch_size=BATCH_SIZE,
-            max_length=MAX_LENGTH,
-            seed=self.seed,
-            steps=steps or self.steps,
-            bias=bias,
-            transform="where",
-            criterion=criterion or self.criterion,
-            history_rows=0,
-        )
+        return notebook_config(self.seed, steps or self.steps, bias, criterion or self.criterion)
 
     @property
     def recheck_budget(self) -> int:

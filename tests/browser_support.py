@@ -66,12 +66,19 @@ def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> 
 @contextlib.contextmanager
 def running_app(log: Path):
     """The app on a free port; yields its base URL and stops it afterwards."""
+    with serving_app(log) as (url, _):
+        yield url
+
+
+@contextlib.contextmanager
+def serving_app(log: Path):
+    """The app on a free port; yields (base URL, server process) and stops it afterwards."""
     port = free_port()
     process = start_app(port, log)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
-        yield url
+        yield url, process
     finally:
         process.terminate()
         try:

@@ -12,7 +12,6 @@ be up, healthy, and have logged no traceback at the end.
 from __future__ import annotations
 
 import contextlib
-import subprocess
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
@@ -23,14 +22,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from l1viz.live_run import LiveRun
 from l1viz.state import Settings
-from tests.browser_support import (
-    CHART,
-    STATUS_BADGE,
-    free_port,
-    launch_chromium,
-    start_app,
-    wait_healthy,
-)
+from tests.browser_support import CHART, STATUS_BADGE, launch_chromium, serving_app
 
 pytestmark = pytest.mark.browser
 
@@ -75,19 +67,8 @@ class Expected:
 def server(tmp_path_factory):
     """(base URL, process, log path) of one app server for the whole module."""
     log = tmp_path_factory.mktemp("streamlit") / "streamlit.log"
-    port = free_port()
-    process = start_app(port, log)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_healthy(url, process)
+    with serving_app(log) as (url, process):
         yield url, process, log
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def health(url: str) -> bytes:

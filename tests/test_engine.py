@@ -9,7 +9,7 @@ from torch import nn
 from l1viz import native
 from l1viz.cell import Cell
 from l1viz.config import Init, TrainConfig
-from l1viz.data import Batch, BatchStream
+from l1viz.data import BatchStream
 from l1viz.optim import Adam
 from l1viz.outcomes import dead_at_init, in_dead_region
 from l1viz.trainer import Trainer, default_init
