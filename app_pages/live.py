@@ -20,7 +20,7 @@ from l1viz.state import Settings
 
 RUN, PLAYING, LOG, LAST_ID = "live.run", "live.playing", "live.log", "live.last_id"
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
-TRAIN_SECONDS = 0.3  # training per refresh: it overlaps the browser drawing the last one
+TRAIN_SECONDS = 0.15  # training per refresh: it overlaps the browser drawing the last one
 BADGE_COLORS = {
     "ready": "gray", "training": "blue", "converged": "green", "dead": "red",
     "diverged": "orange", "stalled": "violet",

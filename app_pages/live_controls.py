@@ -137,7 +137,7 @@ def sidebar() -> Settings:
         st.button("Init from seed", key=KEY("seeded"),
                   help="PyTorch's default init, U(−1, 1), from the seed below.",
                   on_click=_replace_setup, args=(pytorch_init,))
-    bias = bar.toggle("bias (b_hh, b_ih)", key=KEY("bias"))
+    bias = bar.toggle("bias (b_hh, b_ih)", value=_now(KEY("bias")), key=KEY("bias"))
     for name in INIT_NAMES:
         if name in BIAS_NAMES and not bias:
             continue
@@ -146,9 +146,8 @@ def sidebar() -> Settings:
     bar.header("Training")
     lr_options = sorted(set(LR_GRID) | {st.session_state[KEY("lr")]})
     bar.select_slider("learning rate (log scale)", options=lr_options, key=KEY("lr"),
-                      format_func=lambda v: f"{v:g}")
-    bar.selectbox("optimiser", OPTIMIZERS, key=KEY("optimizer"),
-                  format_func=LABELS["optimizer"].get)
+                      value=_now(KEY("lr")), format_func=lambda v: f"{v:g}")
+    _choice(bar, "optimiser", OPTIMIZERS, "optimizer")
     left, right = bar.columns(2)
     # Each bounds the other: one step unrolls batch_size × max_length values.
     batch = _int_input(left, "batch_size", "batch size", step=1,
@@ -157,14 +156,12 @@ def sidebar() -> Settings:
     left, right = bar.columns(2)
     _int_input(left, "seed", "seed", step=1)
     _int_input(right, "steps", "step budget", step=1000)
-    bar.selectbox("input transform", TRANSFORMS, key=KEY("transform"),
-                  format_func=LABELS["transform"].get)
-    criterion = bar.selectbox("convergence rule", CRITERIA, key=KEY("criterion"),
-                              format_func=LABELS["criterion"].get)
+    _choice(bar, "input transform", TRANSFORMS, "transform")
+    criterion = _choice(bar, "convergence rule", CRITERIA, "criterion")
     if criterion != "exact":
         low, high = value_range("tolerance")
         bar.number_input("threshold", min_value=low, max_value=high, key=KEY("tolerance"),
-                         step=1e-4, format="%.2e")
+                         value=_now(KEY("tolerance")), step=1e-4, format="%.2e")
     bar.caption("The address bar holds this setup: copy it to share or replay the run.")
     return _read_widgets(bias)
 
@@ -174,17 +171,31 @@ def _init_input(bar, name: str) -> None:
     low, high = value_range(name)
     slide, exact = bar.columns([3, 2], vertical_alignment="bottom")
     slide.slider(name, min_value=low, max_value=high, step=0.01, key=KEY(name),
-                 help=HELP[name], on_change=_copy, args=(KEY(name), EXACT(name)))
+                 value=_now(KEY(name)), help=HELP[name], on_change=_copy,
+                 args=(KEY(name), EXACT(name)))
     exact.number_input(f"{name} (exact)", min_value=low, max_value=high, step=0.01,
-                       format="%.6f", key=EXACT(name), label_visibility="collapsed",
-                       on_change=_copy, args=(EXACT(name), KEY(name)))
+                       format="%.6f", key=EXACT(name), value=_now(EXACT(name)),
+                       label_visibility="collapsed", on_change=_copy,
+                       args=(EXACT(name), KEY(name)))
 
 
 def _int_input(container, name: str, label: str, step: int, most: int | None = None) -> int:
     low, high = value_range(name)
     high = high if most is None else min(high, most)
     return container.number_input(label, min_value=low, max_value=high, step=step, key=KEY(name),
-                                  help=HELP.get(name))
+                                  value=_now(KEY(name)), help=HELP.get(name))
+
+
+def _choice(bar, label: str, options: tuple[str, ...], name: str) -> str:
+    return bar.selectbox(label, options, key=KEY(name), index=options.index(_now(KEY(name))),
+                         format_func=LABELS[name].get)
+
+
+def _now(key: str):
+    """The value a widget shows, passed as its default too: the browser sometimes draws a new
+    session's widgets from their default rather than the value set in session state (seen in 1
+    of 3 page loads under load), and the default would otherwise be the widget's minimum."""
+    return st.session_state[key]
 
 
 def _read_widgets(bias: bool) -> Settings:

@@ -28,6 +28,7 @@ from playwright.sync_api import expect, sync_playwright
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.browser import LONG_RUN as ENDLESS_RUN  # noqa: E402
 from bench.browser import machine, step_count  # noqa: E402
 from tests.browser_support import (  # noqa: E402
     CHROMIUM_ARGS,
@@ -39,9 +40,6 @@ from tests.browser_support import (  # noqa: E402
 )
 
 TIMEOUT_MS = 120_000
-# The notebook's init, SGD at lr 1e-4: still ~2e-5 from the solution after 800,000 steps (engine
-# alone), creeping closer by ~1e-7 per 100,000 steps, so it is far from the 1e-8 tolerance.
-ENDLESS_RUN = "/?lr=0.0001&optimizer=sgd&tolerance=1e-08&steps=10000000"
 # A trace's x as the page holds it: an array, or plotly's {dtype, bdata} (base64) encoding.
 POINTS = """const points = trace => {
     const x = trace && trace.x;

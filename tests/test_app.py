@@ -167,6 +167,30 @@ def test_every_parameter_empty_or_repeated_in_the_url_is_named_and_defaulted(kin
     assert dict(at.query_params) == {}
 
 
+def test_every_setup_widget_defaults_to_the_value_it_shows():
+    """A browser may draw a new session's widget from its default instead of the value set in
+    session state (seen in 1 of 3 page loads): the default must be the setup, never the minimum."""
+    at = open_app(w_hh="0.5", w_ih="-0.75", bias="true", b_hh="0.125", b_ih="-0.25", lr="0.01",
+                  optimizer="sgd", batch_size="16", max_length="20", seed="7", steps="1234",
+                  transform="relu-pair", criterion="loss", tolerance="0.002")
+    setup = at.session_state["live.run"].settings
+    assert setup.steps == 1234 and setup.optimizer == "sgd"  # the URL was taken
+    for name, value in setup.as_dict().items():
+        widget = next(w for kind in ("slider", "number_input", "select_slider", "selectbox",
+                                     "toggle") for w in at.get(kind) if w.key == f"live.{name}")
+        default = widget.proto.default
+        if widget.type == "selectbox":
+            assert widget.options[default] == widget.format_func(value), name
+        elif widget.type == "select_slider":
+            assert widget.options[int(default[0])] == widget.format_func(value), name
+        elif widget.type == "slider":
+            assert default == [value], name
+        else:
+            assert default == value, name
+        if name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+            assert at.number_input(key=f"live.{name}.exact").proto.default == value, name
+
+
 def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
     at = open_app()
     press(at, "step100")
