@@ -53,7 +53,7 @@ def section(log: RunLog) -> None:
                               format_func=lambda i: f"run {i}: {log.get(i).status}")
         record = log.get(run_id)
         with st.container(horizontal=True):
-            st.download_button("CSV", data=lambda: record.trajectory.to_csv(index=False),
+            st.download_button("CSV", data=record.trajectory_csv,
                                file_name=f"l1viz-run-{run_id}.csv", mime="text/csv",
                                on_click="ignore", icon=DOWNLOAD, key="live.dl.run.csv")
             st.download_button("JSON", data=record.trajectory_json,

@@ -182,6 +182,9 @@ def test_run_log_rows_update_in_place_and_export():
     assert trajectory["status"] == "converged at step 4087"
     assert trajectory["trajectory"]["step"][-1] == 4087
     assert trajectory["settings"]["w_hh"] == CONVERGING.w_hh
+    rows = pd.read_csv(pd.io.common.StringIO(record.trajectory_csv()))
+    assert rows["step"].tolist() == trajectory["trajectory"]["step"]
+    assert rows["w_ih"].tolist() == pytest.approx(trajectory["trajectory"]["w_ih"])
     label, steps, losses = log.loss_curves([2])[0]
     assert label == "run 2: dead from the start" and steps[-1] == 99 and len(losses) == 100
 
