@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
+import numpy as np
+
 from .cli import json_safe
 from .live_run import LiveRun
 from .state import INIT_NAMES, Settings
@@ -29,7 +31,7 @@ class RunRecord:
     status: str  # the badge's words, e.g. "died at step 312"
     steps: int
     loss: float
-    trajectory: dict[str, list]  # step, parameters, loss, active, grad_norm: one list each
+    trajectory: dict[str, np.ndarray]  # step, parameters, loss, active, grad_norm
 
     def summary(self) -> dict:
         """The table row: initial values, hyperparameters, outcome, steps, final loss."""
@@ -49,7 +51,7 @@ class RunRecord:
             "settings": self.settings.as_dict(),
             "outcome": self.outcome,
             "status": self.status,
-            "trajectory": self.trajectory,
+            "trajectory": {name: column.tolist() for name, column in self.trajectory.items()},
         }
         return json.dumps(json_safe(payload), allow_nan=False, ensure_ascii=False)
 
@@ -64,7 +66,9 @@ def record_of(run: LiveRun) -> RunRecord:
         status=run.status().label,
         steps=result.steps,
         loss=result.loss,
-        trajectory=run.trainer.history.table(),
+        # Arrays, not lists: a session keeps up to MAX_RUNS x 20,000 rows.
+        trajectory={name: np.asarray(column) for name, column in
+                    run.trainer.history.table().items()},
     )
 
 
@@ -112,7 +116,7 @@ class RunLog:
         rows = [json_safe(record.summary()) for record in self._records.values()]
         return json.dumps(rows, allow_nan=False, ensure_ascii=False)
 
-    def loss_curves(self, run_ids) -> list[tuple[str, list[int], list[float]]]:
+    def loss_curves(self, run_ids) -> list[tuple[str, np.ndarray, np.ndarray]]:
         """(label, steps, losses) of each run, for an overlay chart."""
         curves = []
         for run_id in run_ids:
