@@ -1,6 +1,12 @@
 """l1viz dashboard: `streamlit run app.py`. Thin: page set-up and navigation only."""
 
+import pandas  # noqa: F401  (see below)
 import streamlit as st
+
+# Sessions run in threads of one process, and plotly peeks at sys.modules for pandas without
+# importing it: a chart drawn while another session is half-way through importing pandas fails
+# ("partially initialized module 'pandas'", seen with five sessions). Every session imports it
+# here, completely, before any page can draw.
 
 st.set_page_config(
     page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide"
