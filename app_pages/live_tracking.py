@@ -41,10 +41,9 @@ def log_if_finished(run: LiveRun) -> None:
     if run.run_id in logged:
         return
     uri = tracking.tracking_uri(state.get(URI, "").strip() or None)
-    history = run.trainer.history.table()
     try:
-        mlflow_id = tracking.log_run(run.config, run.result(), history["step"], history["loss"],
-                                     uri=uri, run_name=f"l1viz live run {run.run_id}")
+        mlflow_id = tracking.log_trainer(run.trainer, uri=uri,
+                                         run_name=f"l1viz live run {run.run_id}")
     except Exception as error:  # any store failure (bad URI, locked database) is only reported
         logged[run.run_id] = f"MLflow logging failed ({uri}): {error}"
     else:

@@ -35,6 +35,7 @@ from tests.browser_support import (  # noqa: E402
     chromium_path,
     free_port,
     launch_chromium,
+    running_app,
     start_app,
     wait_healthy,
 )
@@ -139,21 +140,17 @@ def main(argv=None) -> None:
         log = Path(scratch) / "streamlit.log"
         cold = [cold_first_chart(browser, log) for _ in range(args.repeats)]
         print(f"first chart after `streamlit run`:  {summary(cold, 's')}")
-        port = free_port()
-        process = start_app(port, log)
         try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, process)
-            warm = [warm_first_chart(browser, url) for _ in range(args.repeats + 1)][1:]
-            print(f"first chart, new session, warm server:  {summary(warm, 's')}")
-            play = [play_to_converged(browser, url) for _ in range(args.repeats)]
-            print(f"Play -> converged (notebook init):  {summary(play, 's')}")
-            rates = [updates_while_playing(browser, url, args.watch) for _ in range(args.repeats)]
-            print(f"chart updates while playing:  {summary([r[0] for r in rates], '/s')}")
-            print(f"training while playing:  {summary([r[1] for r in rates], 'steps/s')}")
+            with running_app(log) as url:
+                warm = [warm_first_chart(browser, url) for _ in range(args.repeats + 1)][1:]
+                print(f"first chart, new session, warm server:  {summary(warm, 's')}")
+                play = [play_to_converged(browser, url) for _ in range(args.repeats)]
+                print(f"Play -> converged (notebook init):  {summary(play, 's')}")
+                rates = [updates_while_playing(browser, url, args.watch)
+                         for _ in range(args.repeats)]
+                print(f"chart updates while playing:  {summary([r[0] for r in rates], '/s')}")
+                print(f"training while playing:  {summary([r[1] for r in rates], 'steps/s')}")
         finally:
-            process.terminate()
-            process.wait(timeout=30)
             browser.close()
 
 

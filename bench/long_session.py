@@ -34,9 +34,7 @@ from tests.browser_support import (  # noqa: E402
     CHROMIUM_ARGS,
     STATUS_BADGE,
     chromium_path,
-    free_port,
-    start_app,
-    wait_healthy,
+    serving_app,
 )
 
 TIMEOUT_MS = 120_000
@@ -82,20 +80,11 @@ def tree(pid: int) -> list[int]:
     return pids
 
 
-def status_kb(pid: int, field: str) -> int:
+def proc_kb(pid: int, file: str, field: str) -> int:
+    """A `field: N kB` line of /proc/PID/`file` (0 if the process is gone)."""
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        for line in Path(f"/proc/{pid}/{file}").read_text().splitlines():
             if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def pss_kb(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -110,14 +99,14 @@ def name_of(pid: int) -> str:
 
 
 def server_rss_mb(pid: int) -> float:
-    return sum(status_kb(p, "VmRSS") for p in tree(pid)) / 1024
+    return sum(proc_kb(p, "status", "VmRSS") for p in tree(pid)) / 1024
 
 
 def chromium_pss_mb(server_pid: int) -> float:
     """Chromium's processes: descendants of this benchmark (via Playwright's driver)."""
     ours = set(tree(server_pid))
     pids = [p for p in tree(os.getpid()) if p not in ours and "chrom" in name_of(p)]
-    return sum(pss_kb(p) for p in pids) / 1024
+    return sum(proc_kb(p, "smaps_rollup", "Pss") for p in pids) / 1024
 
 
 # -- the page ------------------------------------------------------------------------------------
@@ -176,16 +165,13 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     print(f"{datetime.date.today()}  {machine()}")
     print(f"setup: {ENDLESS_RUN}, {args.minutes:g} min, a sample every {args.every:g} s")
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright, \
+            serving_app(Path(scratch) / "streamlit.log") as (url, process):
         # Precise memory info: otherwise chromium rounds usedJSHeapSize to coarse buckets.
         browser = playwright.chromium.launch(
             executable_path=chromium_path(),
             args=CHROMIUM_ARGS + ["--enable-precise-memory-info"])
-        port = free_port()
-        process = start_app(port, Path(scratch) / "streamlit.log")
         try:
-            url = f"http://127.0.0.1:{port}"
-            wait_healthy(url, process)
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
@@ -215,8 +201,6 @@ def main(argv=None) -> None:
                   + (f" (first: {errors[0]})" if errors else ""))
             page.get_by_role("button", name="Pause").click()
         finally:
-            process.terminate()
-            process.wait(timeout=30)
             browser.close()
 
 

@@ -153,11 +153,11 @@ def command_train(args):
 
     if args.check_length < 1:
         raise CliError("argument --check-length: must be at least 1")
-    args.mlflow = args.mlflow or args.mlflow_uri is not None  # a URI alone asks for logging
-    if args.mlflow and not tracking.available():
+    track = args.mlflow or args.mlflow_uri is not None  # a URI alone asks for logging
+    if track and not tracking.available():
         raise CliError(f"argument --mlflow: {tracking.ENABLE_HINT}")
     # History is only kept for MLflow's loss curve (bounded: decimated past the cap).
-    history_rows = TrainConfig().history_rows if args.mlflow else 0
+    history_rows = TrainConfig().history_rows if track else 0
     config = config_from(args, early_stop=not args.no_early_stop, history_rows=history_rows)
     trainer = Trainer(init_from(args, config.bias), config)
     if not args.json:
@@ -165,7 +165,7 @@ def command_train(args):
     _train_with_progress(trainer, show=not args.json)
     result = trainer.results()[0]
     check = long_sequence_check(trainer.cell, trainer.params, args.check_length, config.seed)
-    logged = _log_to_mlflow(trainer, args.mlflow_uri) if args.mlflow else None
+    logged = _log_to_mlflow(trainer, args.mlflow_uri) if track else None
     if args.json:
         print_json(
             {
@@ -196,10 +196,8 @@ def command_train(args):
 
 def _log_to_mlflow(trainer, uri: str | None) -> dict:
     """Log the finished run; says where it went (on stderr: stdout's last line stays JSON)."""
-    history = trainer.history.table()
     uri = tracking.tracking_uri(uri)
-    run_id = tracking.log_run(trainer.config, trainer.results()[0], history["step"],
-                              history["loss"], uri=uri)
+    run_id = tracking.log_trainer(trainer, uri=uri)
     print(f"MLflow: run {run_id} in experiment {tracking.EXPERIMENT!r} at {uri}", file=sys.stderr)
     return {"run_id": run_id, "tracking_uri": uri}
 

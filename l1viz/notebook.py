@@ -24,6 +24,8 @@ LEARNING_RATE = 1e-3
 BATCH_SIZE = 32
 MAX_LENGTH = 10
 EPOCH_CAP = 50_000
+CHECK_LENGTH = 10_000
+LOG_EVERY = 100
 
 
 def notebook_config(seed: int, steps: int, bias: bool, criterion: str = "tolerance") -> TrainConfig:
@@ -32,8 +34,6 @@ def notebook_config(seed: int, steps: int, bias: bool, criterion: str = "toleran
     return TrainConfig(lr=LEARNING_RATE, optimizer="adam", batch_size=BATCH_SIZE,
                        max_length=MAX_LENGTH, seed=seed, steps=steps, bias=bias,
                        transform="where", criterion=criterion, history_rows=0)
-CHECK_LENGTH = 10_000
-LOG_EVERY = 100
 
 
 @dataclass(frozen=True)

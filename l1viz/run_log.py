@@ -73,7 +73,6 @@ def record_of(run: LiveRun) -> RunRecord:
     )
 
 
-
 class RunLog:
     def __init__(self):
         self._records: dict[int, RunRecord] = {}

@@ -42,6 +42,13 @@ def run_params(config: TrainConfig, result: RunResult) -> dict[str, str]:
     return {key: str(value) for key, value in params.items()}
 
 
+def log_trainer(trainer, uri: str | None = None, run_name: str | None = None) -> str:
+    """Log a single-model trainer's finished run with the loss curve its history kept."""
+    history = trainer.history
+    return log_run(trainer.config, trainer.results()[0], history.steps, history.column("loss"),
+                   uri=uri, run_name=run_name)
+
+
 def log_run(
     config: TrainConfig,
     result: RunResult,
