@@ -8,13 +8,20 @@ import streamlit as st
 # ("partially initialized module 'pandas'", seen with five sessions). Every session imports it
 # here, completely, before any page can draw.
 
-st.set_page_config(
-    page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide"
-)
+st.set_page_config(page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide")
 
 pages = [
-    st.Page("app_pages/live.py", title="Live training", icon=":material/play_circle:", default=True),
-    st.Page("app_pages/observations.py", title="Notebook observations", icon=":material/table_view:"),
-    st.Page("app_pages/outcome_map.py", title="Outcome map", icon=":material/map:"),
+    st.Page(
+        "app_pages/live_page.py", title="Live training", icon=":material/play_circle:", default=True
+    ),
+    st.Page(
+        "app_pages/table_page.py",
+        title="Notebook observations",
+        icon=":material/table_view:",
+        url_path="observations",
+    ),
+    st.Page(
+        "app_pages/map_page.py", title="Outcome map", icon=":material/map:", url_path="outcome_map"
+    ),
 ]
 st.navigation(pages).run()

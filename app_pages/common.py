@@ -6,7 +6,7 @@ import string
 
 import streamlit as st
 
-LIVE_PAGE = "app_pages/live.py"
+LIVE_PAGE = "app_pages/live_page.py"
 # The live page takes this request on its next run (see `request_live_run`).
 LOAD_KEY = "l1viz_load"
 

@@ -1,6 +1,6 @@
 """The dashboard's speed, measured in a real browser (Debian's chromium via Playwright).
 
-    python bench/browser.py [--repeats 3] [--watch 10]
+    python -m bench.browser [--repeats 3] [--watch 10]
 
 Prints:
   * time to first chart: from launching `streamlit run app.py` (a fresh process, as a user would)
@@ -20,16 +20,13 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from tests.browser_support import (  # noqa: E402
+from tests.browser_support import (
     CHART,
     STATUS_BADGE,
     chromium_path,
@@ -119,14 +116,18 @@ def updates_while_playing(browser, url: str, watch: float) -> tuple[float, float
 
 
 def summary(values: list[float], unit: str) -> str:
-    return (f"median {statistics.median(values):.2f} {unit} "
-            f"(range {min(values):.2f}-{max(values):.2f}, n={len(values)})")
+    return (
+        f"median {statistics.median(values):.2f} {unit} "
+        f"(range {min(values):.2f}-{max(values):.2f}, n={len(values)})"
+    )
 
 
 def machine() -> str:
     version = subprocess.run([chromium_path(), "--version"], capture_output=True, text=True)
-    return (f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
-            f"Python {platform.python_version()}, {version.stdout.strip()}")
+    return (
+        f"{platform.system()} {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {version.stdout.strip()}"
+    )
 
 
 def main(argv=None) -> None:
@@ -146,8 +147,9 @@ def main(argv=None) -> None:
                 print(f"first chart, new session, warm server:  {summary(warm, 's')}")
                 play = [play_to_converged(browser, url) for _ in range(args.repeats)]
                 print(f"Play -> converged (notebook init):  {summary(play, 's')}")
-                rates = [updates_while_playing(browser, url, args.watch)
-                         for _ in range(args.repeats)]
+                rates = [
+                    updates_while_playing(browser, url, args.watch) for _ in range(args.repeats)
+                ]
                 print(f"chart updates while playing:  {summary([r[0] for r in rates], '/s')}")
                 print(f"training while playing:  {summary([r[1] for r in rates], 'steps/s')}")
         finally:

@@ -1,20 +1,17 @@
 """Memory over a long single run: the resident set should stay flat while history is decimated.
 
-    python bench/long_run.py [--steps 1000000] [--report-every 100000]
+python -m bench.long_run [--steps 1000000] [--report-every 100000]
 """
 
 from __future__ import annotations
 
 import argparse
 import resource
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from l1viz.config import Init, TrainConfig  # noqa: E402
-from l1viz.trainer import Trainer  # noqa: E402
+from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.trainer import Trainer
 
 
 def resident_mb() -> float:
@@ -37,8 +34,11 @@ def main():
     while not trainer.done:
         trainer.step(args.report_every)
         rate = trainer.steps_done / (time.perf_counter() - start)
-        print(f"{trainer.steps_done:>10,} {resident_mb():>8.1f} {len(trainer.history):>13,} "
-              f"{trainer.history.stride:>7} {rate:>9,.0f}", flush=True)
+        print(
+            f"{trainer.steps_done:>10,} {resident_mb():>8.1f} {len(trainer.history):>13,} "
+            f"{trainer.history.stride:>7} {rate:>9,.0f}",
+            flush=True,
+        )
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Memory over a long browser session: one page playing a run that does not end, for minutes.
 
-    python bench/long_session.py [--minutes 10] [--every 30]
+    python -m bench.long_session [--minutes 10] [--every 30]
 
 Starts `streamlit run app.py`, opens the live view in Debian's chromium with a setup that keeps
 training (SGD at lr 1e-4 from the notebook's init, a 1e-8 tolerance it is nowhere near, a
@@ -19,18 +19,15 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.browser import LONG_RUN as ENDLESS_RUN  # noqa: E402
-from bench.browser import machine, step_count  # noqa: E402
-from tests.browser_support import (  # noqa: E402
+from bench.browser import LONG_RUN as ENDLESS_RUN
+from bench.browser import machine, step_count
+from tests.browser_support import (
     CHROMIUM_ARGS,
     STATUS_BADGE,
     chromium_path,
@@ -46,14 +43,22 @@ POINTS = """const points = trace => {
     if (x.bdata) return atob(x.bdata).length / parseInt(x.dtype.slice(1));
     return 0;
 };"""
-LOSS_POINTS = """() => { %s
+LOSS_POINTS = (
+    "() => { "
+    + POINTS
+    + """
     const div = document.querySelector('.st-key-live-chart-loss .js-plotly-plot');
     return div && div.data ? points(div.data[0]) : 0;
-}""" % POINTS
-MOST_POINTS = """() => { %s
+}"""
+)
+MOST_POINTS = (
+    "() => { "
+    + POINTS
+    + """
     return Math.max(0, ...Array.from(document.querySelectorAll('.js-plotly-plot'))
         .flatMap(div => (div.data || []).map(points)));
-}""" % POINTS
+}"""
+)
 HEAP = "() => performance.memory.usedJSHeapSize"
 DOM_NODES = "() => document.getElementsByTagName('*').length"
 MB = 1024 * 1024
@@ -127,19 +132,25 @@ def sample(page, cdp, server_pid: int, start: float) -> dict:
     }
 
 
-HEADER = (f"{'t (s)':>6} {'steps':>10} {'steps/s':>8} {'server RSS':>11} {'chromium PSS':>13} "
-          f"{'JS heap':>8} {'after GC':>9} {'DOM nodes':>10} {'loss pts':>9} {'max pts':>8}"
-          "  status")
+HEADER = (
+    f"{'t (s)':>6} {'steps':>10} {'steps/s':>8} {'server RSS':>11} {'chromium PSS':>13} "
+    f"{'JS heap':>8} {'after GC':>9} {'DOM nodes':>10} {'loss pts':>9} {'max pts':>8}"
+    "  status"
+)
 
 
 def row(current: dict, previous: dict | None) -> str:
     rate = "-"
     if previous:
         rate = f"{(current['steps'] - previous['steps']) / (current['t'] - previous['t']):.0f}"
-    memory = (f"{current['rss']:8.1f} MB {current['chromium']:10.1f} MB "
-              f"{current['heap']:5.1f} MB {current['heap_gc']:6.1f} MB")
-    return (f"{current['t']:6.0f} {current['steps']:10,} {rate:>8} {memory} {current['nodes']:10,} "
-            f"{current['loss_points']:9,} {current['most_points']:8,}  {current['badge']}")
+    memory = (
+        f"{current['rss']:8.1f} MB {current['chromium']:10.1f} MB "
+        f"{current['heap']:5.1f} MB {current['heap_gc']:6.1f} MB"
+    )
+    return (
+        f"{current['t']:6.0f} {current['steps']:10,} {rate:>8} {memory} {current['nodes']:10,} "
+        f"{current['loss_points']:9,} {current['most_points']:8,}  {current['badge']}"
+    )
 
 
 def summary(samples: list[dict]) -> str:
@@ -150,12 +161,14 @@ def summary(samples: list[dict]) -> str:
     elapsed = samples[-1]["t"] - samples[0]["t"]
     steps = samples[-1]["steps"]
     rate = (steps - samples[0]["steps"]) / elapsed if elapsed else float("nan")
-    return (f"summary (first/last/max): server RSS {span('rss')}, chromium PSS {span('chromium')}, "
-            f"JS heap {span('heap')}, after GC {span('heap_gc')}; "
-            f"max points per trace {max(s['most_points'] for s in samples):,} "
-            f"(loss trace {max(s['loss_points'] for s in samples):,}); "
-            f"steps reached {steps:,} in {samples[-1]['t']:.0f} s ({rate:.0f} steps/s); "
-            f"final status: {samples[-1]['badge']}")
+    return (
+        f"summary (first/last/max): server RSS {span('rss')}, chromium PSS {span('chromium')}, "
+        f"JS heap {span('heap')}, after GC {span('heap_gc')}; "
+        f"max points per trace {max(s['most_points'] for s in samples):,} "
+        f"(loss trace {max(s['loss_points'] for s in samples):,}); "
+        f"steps reached {steps:,} in {samples[-1]['t']:.0f} s ({rate:.0f} steps/s); "
+        f"final status: {samples[-1]['badge']}"
+    )
 
 
 def main(argv=None) -> None:
@@ -165,31 +178,39 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     print(f"{datetime.date.today()}  {machine()}")
     print(f"setup: {ENDLESS_RUN}, {args.minutes:g} min, a sample every {args.every:g} s")
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright, \
-            serving_app(Path(scratch) / "streamlit.log") as (url, process):
+    with (
+        tempfile.TemporaryDirectory() as scratch,
+        sync_playwright() as playwright,
+        serving_app(Path(scratch) / "streamlit.log") as (url, process),
+    ):
         # Precise memory info: otherwise chromium rounds usedJSHeapSize to coarse buckets.
         browser = playwright.chromium.launch(
-            executable_path=chromium_path(),
-            args=CHROMIUM_ARGS + ["--enable-precise-memory-info"])
+            executable_path=chromium_path(), args=CHROMIUM_ARGS + ["--enable-precise-memory-info"]
+        )
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             errors = []
             page.on("pageerror", lambda error: errors.append(str(error)))
-            page.on("console", lambda message: errors.append(message.text)
-                    if message.type == "error" else None)
+            page.on(
+                "console",
+                lambda message: errors.append(message.text) if message.type == "error" else None,
+            )
             cdp = page.context.new_cdp_session(page)
             page.goto(url + ENDLESS_RUN)
             expect(page.locator(STATUS_BADGE).filter(has_text="ready")).to_be_visible(
-                timeout=TIMEOUT_MS)
+                timeout=TIMEOUT_MS
+            )
             page.get_by_role("button", name="Play").click()
             expect(page.locator(STATUS_BADGE).filter(has_text="training")).to_be_visible(
-                timeout=TIMEOUT_MS)
+                timeout=TIMEOUT_MS
+            )
             start = time.perf_counter()
             print(HEADER)
             samples = []
             for index in range(int(args.minutes * 60 / args.every) + 1):
-                page.wait_for_timeout(max(0.0, start + index * args.every - time.perf_counter())
-                                      * 1000)
+                page.wait_for_timeout(
+                    max(0.0, start + index * args.every - time.perf_counter()) * 1000
+                )
                 samples.append(sample(page, cdp, process.pid, start))
                 print(row(samples[-1], samples[-2] if len(samples) > 1 else None), flush=True)
                 if process.poll() is not None:
@@ -197,8 +218,10 @@ def main(argv=None) -> None:
                     break
             print(summary(samples))
             exceptions = page.locator("[data-testid=stException]").count()
-            print(f"exceptions on the page: {exceptions}; browser errors: {len(errors)}"
-                  + (f" (first: {errors[0]})" if errors else ""))
+            print(
+                f"exceptions on the page: {exceptions}; browser errors: {len(errors)}"
+                + (f" (first: {errors[0]})" if errors else "")
+            )
             page.get_by_role("button", name="Pause").click()
         finally:
             browser.close()

@@ -1,6 +1,6 @@
 """The observation table's and the outcome map's speed, the map side by side with the notebook loop.
 
-    python bench/table.py [--samples 256] [--steps 20000] [--grid 64] [--sweep-steps 5000]
+    python -m bench.table [--samples 256] [--steps 20000] [--grid 64] [--sweep-steps 5000]
 
 1. The whole table (17 cases x 256 initialisations x 20,000 steps, then the re-check under the
    notebook's stop rule): wall time of each phase and in total. Target: <= 60 s.
@@ -18,19 +18,14 @@ import argparse
 import datetime
 import os
 import platform
-import sys
 import time
-from pathlib import Path
 
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from throughput import notebook_loop_steps_per_second  # noqa: E402  (bench/ is on sys.path)
-
-from l1viz import native  # noqa: E402
-from l1viz.sweep import SweepSettings, measure_sweep  # noqa: E402
-from l1viz.table import TableSettings, measure_table  # noqa: E402
+from bench.throughput import notebook_loop_steps_per_second
+from l1viz.engine import native
+from l1viz.study.sweep import SweepSettings, measure_sweep
+from l1viz.study.table import TableSettings, measure_table
 
 NOTEBOOK_STEPS = 400
 
@@ -70,9 +65,11 @@ def main():
     args = parser.parse_args()
     if native.kernel() is None:
         print("warning: the C kernel is unavailable; the engine uses the torch path")
-    print(f"# {datetime.date.today()}  {platform.processor() or platform.machine()}  "
-          f"{os.cpu_count()} cores  torch {torch.__version__}  {torch.get_num_threads()} threads  "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"# {datetime.date.today()}  {platform.processor() or platform.machine()}  "
+        f"{os.cpu_count()} cores  torch {torch.__version__}  {torch.get_num_threads()} threads  "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
 
     phases, total = time_table(args.samples, args.steps)
     print(f"\nwhole table: 17 cases x {args.samples} initialisations x {args.steps:,} steps")
@@ -82,8 +79,10 @@ def main():
 
     notebook = notebook_loop_steps_per_second(NOTEBOOK_STEPS)
     rate, seconds, ran = sweep_model_steps_per_second(args.grid, args.sweep_steps)
-    print(f"\n{args.grid} x {args.grid} outcome map, {ran:,} steps in {seconds:.1f} s, "
-          f"load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"\n{args.grid} x {args.grid} outcome map, {ran:,} steps in {seconds:.1f} s, "
+        f"load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"  {'notebook loop (1 model)':<32} {notebook:14,.0f} model-steps/s")
     print(f"  {'outcome map':<32} {rate:14,.0f} model-steps/s   (target >= 3,000,000)")
     print(f"  {'ratio':<32} {rate / notebook:14,.0f}x               (target >= 4,000x)")

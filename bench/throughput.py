@@ -1,6 +1,6 @@
 """Training throughput, side by side with the notebook's own loop.
 
-    python bench/throughput.py [--repeats 3]
+    python -m bench.throughput [--repeats 3]
 
 Prints steps/s of a single run and model-steps/s of a K = 4,096 sweep, for the engine's compiled
 kernel and its pure-torch path, against a re-implementation of the notebook's per-sample loop
@@ -15,19 +15,15 @@ import datetime
 import os
 import platform
 import statistics
-import sys
 import time
-from pathlib import Path
 
 import torch
 from torch import nn, optim
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from l1viz import native  # noqa: E402
-from l1viz.config import Init, TrainConfig  # noqa: E402
-from l1viz.data import notebook_batch  # noqa: E402
-from l1viz.trainer import Trainer  # noqa: E402
+from l1viz.engine import native
+from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.data import notebook_batch
+from l1viz.engine.trainer import Trainer
 
 SWEEP_MODELS = 4096
 
@@ -96,25 +92,47 @@ def main():
     notebook = median_of(args.repeats, lambda: notebook_loop_steps_per_second(400))
     rows = [
         ("notebook loop (1 model)", notebook, 1),
-        ("single run, kernel, with history", median_of(
-            args.repeats, lambda: engine_steps_per_second(1, 6000, 20_000)), 1),
-        ("single run, kernel, no history", median_of(
-            args.repeats, lambda: engine_steps_per_second(1, 6000, 0)), 1),
-        ("single run, torch path", median_of(
-            args.repeats, with_torch_path(lambda: engine_steps_per_second(1, 1500, 20_000))), 1),
-        (f"sweep K={SWEEP_MODELS}, kernel", median_of(
-            args.repeats, lambda: engine_steps_per_second(SWEEP_MODELS, 300, 0)), SWEEP_MODELS),
-        (f"sweep K={SWEEP_MODELS}, torch path", median_of(
-            args.repeats, with_torch_path(lambda: engine_steps_per_second(SWEEP_MODELS, 60, 0))),
-         SWEEP_MODELS),
+        (
+            "single run, kernel, with history",
+            median_of(args.repeats, lambda: engine_steps_per_second(1, 6000, 20_000)),
+            1,
+        ),
+        (
+            "single run, kernel, no history",
+            median_of(args.repeats, lambda: engine_steps_per_second(1, 6000, 0)),
+            1,
+        ),
+        (
+            "single run, torch path",
+            median_of(
+                args.repeats, with_torch_path(lambda: engine_steps_per_second(1, 1500, 20_000))
+            ),
+            1,
+        ),
+        (
+            f"sweep K={SWEEP_MODELS}, kernel",
+            median_of(args.repeats, lambda: engine_steps_per_second(SWEEP_MODELS, 300, 0)),
+            SWEEP_MODELS,
+        ),
+        (
+            f"sweep K={SWEEP_MODELS}, torch path",
+            median_of(
+                args.repeats, with_torch_path(lambda: engine_steps_per_second(SWEEP_MODELS, 60, 0))
+            ),
+            SWEEP_MODELS,
+        ),
     ]
-    print(f"# {datetime.date.today()}  {platform.processor() or platform.machine()}  "
-          f"{os.cpu_count()} cores  torch {torch.__version__}  {torch.get_num_threads()} threads")
+    print(
+        f"# {datetime.date.today()}  {platform.processor() or platform.machine()}  "
+        f"{os.cpu_count()} cores  torch {torch.__version__}  {torch.get_num_threads()} threads"
+    )
     print(f"{'':36} {'steps/s':>10} {'model-steps/s':>14} {'vs notebook':>12}")
     for name, steps_per_second, models in rows:
         model_steps = steps_per_second * models
-        print(f"{name:36} {steps_per_second:10,.0f} {model_steps:14,.0f} "
-              f"{model_steps / notebook:11,.0f}x")
+        print(
+            f"{name:36} {steps_per_second:10,.0f} {model_steps:14,.0f} "
+            f"{model_steps / notebook:11,.0f}x"
+        )
 
 
 if __name__ == "__main__":

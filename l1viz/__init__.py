@@ -1,6 +1,13 @@
 """l1viz: how initialisation decides whether a one-unit ReLU recurrent cell learns the L1 norm.
 
-Read top to bottom: config (settings) -> data (batches) -> cell (the model, forward and backward;
-kernel.c/native.py its compiled twin) -> optim -> outcomes (the verdict rules) -> trainer (K models
-at once, in chunks) -> explain, generalise, notebook (the original run, replayed), cli.
+Layers, bottom to top; each imports only from the ones below it (pyproject.toml's import-linter
+contracts check this):
+
+    engine   training one or many cells and judging how each run ends (torch only)
+    study    the notebook's observations, the measured table, outcome maps, explanations
+    plots    pure functions from results to plotly figures, one palette
+    live     the dashboard's state: its settings and URL form, presets, the live run, its history
+    cli      `python -m l1viz` (beside live; tracking.py, MLflow, sits under both)
+
+The Streamlit pages (`app.py`, `app_pages/`) sit on top of them all.
 """

@@ -6,12 +6,12 @@ Bad input never shows a traceback: one line on stderr naming the argument, exit 
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import sys
 
-from . import tracking
-from .config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
+from l1viz import tracking
+from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
+from l1viz.engine.jsontext import dumps
 
 USAGE_ERROR = 2
 
@@ -47,19 +47,8 @@ def whole_number(text: str) -> int:
     return int(value)
 
 
-def json_safe(value):
-    """Non-finite floats become null so the output is valid JSON."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {str(key): json_safe(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(item) for item in value]
-    return value
-
-
 def print_json(payload: dict):
-    print(json.dumps(json_safe(payload), allow_nan=False))
+    print(dumps(payload))
 
 
 # -- train --------------------------------------------------------------------------------------
@@ -134,7 +123,7 @@ def config_from(args, **overrides) -> TrainConfig:
 
 def init_from(args, bias: bool) -> Init:
     """Given values, and PyTorch's default init from --seed for the rest."""
-    from .trainer import default_init
+    from l1viz.engine.pytorch_init import default_init
 
     values = default_init(args.seed, bias).as_dict()
     for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
@@ -147,9 +136,9 @@ def init_from(args, bias: bool) -> Init:
 
 
 def command_train(args):
-    from .explain import explain
-    from .generalise import long_sequence_check
-    from .trainer import Trainer
+    from l1viz.engine.generalise import long_sequence_check
+    from l1viz.engine.trainer import Trainer
+    from l1viz.study.explain import explain
 
     if args.check_length < 1:
         raise CliError("argument --check-length: must be at least 1")
@@ -219,7 +208,7 @@ def _train_with_progress(trainer, show: bool):
 
 # -- notebook -----------------------------------------------------------------------------------
 def command_notebook(args):
-    from .notebook import run_notebook
+    from l1viz.study.notebook import run_notebook
 
     def log(epoch, loss):
         print(f"Epoch {epoch}, Loss: {loss}", flush=True)
@@ -249,8 +238,12 @@ def _progress_bar(show: bool):
     """A tqdm bar on stderr driven by `on_progress(share, label)`; the label names the phase."""
     from tqdm import tqdm
 
-    bar = tqdm(total=100, disable=not show, file=sys.stderr,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}")
+    bar = tqdm(
+        total=100,
+        disable=not show,
+        file=sys.stderr,
+        bar_format="{desc}: {percentage:3.0f}%|{bar}| {elapsed}",
+    )
 
     def on_progress(share: float, label: str):
         bar.set_description_str(label, refresh=False)
@@ -261,14 +254,19 @@ def _progress_bar(show: bool):
 
 
 def command_table(args):
-    from .regions import Magnitudes
-    from .table import TableSettings, measure_table
-    from .table_explain import measured_summary
+    from l1viz.study.case_explain import measured_summary
+    from l1viz.study.regions import Magnitudes
+    from l1viz.study.table import TableSettings, measure_table
 
     magnitudes = Magnitudes(args.normal[0], args.normal[1], args.small)
-    settings = TableSettings(samples=args.samples, steps=args.steps, seed=args.seed,
-                             magnitudes=magnitudes, criterion=args.criterion,
-                             recheck=not args.no_recheck)
+    settings = TableSettings(
+        samples=args.samples,
+        steps=args.steps,
+        seed=args.seed,
+        magnitudes=magnitudes,
+        criterion=args.criterion,
+        recheck=not args.no_recheck,
+    )
     bar, on_progress = _progress_bar(show=not args.json)
     with bar:
         table = measure_table(settings, on_progress=on_progress)
@@ -276,8 +274,10 @@ def command_table(args):
         print_json(table)
         return
     for case in table["cases"]:
-        print(f"{case['label']:<10} {case['documented']:<37} {case['verdict']:<10} "
-              f"{measured_summary(case['measured'])}")
+        print(
+            f"{case['label']:<10} {case['documented']:<37} {case['verdict']:<10} "
+            f"{measured_summary(case['measured'])}"
+        )
         print(f"{'':<10} {case['explanation']}")
 
 
@@ -294,11 +294,18 @@ SWEEP_TEXT_GRID = 80  # largest grid drawn as text
 
 
 def command_sweep(args):
-    from .sweep import SweepSettings, measure_sweep, outcome_counts_text
+    from l1viz.study.sweep import SweepSettings, measure_sweep, outcome_counts_text
 
-    settings = SweepSettings(x=args.x, y=args.y, x_range=tuple(args.x_range),
-                             y_range=tuple(args.y_range), grid=args.grid, steps=args.steps,
-                             fixed=tuple(args.fixed or ()), seed=args.seed)
+    settings = SweepSettings(
+        x=args.x,
+        y=args.y,
+        x_range=tuple(args.x_range),
+        y_range=tuple(args.y_range),
+        grid=args.grid,
+        steps=args.steps,
+        fixed=tuple(args.fixed or ()),
+        seed=args.seed,
+    )
     if args.csv:
         _check_writable(args.csv)
     bar, on_progress = _progress_bar(show=not args.json)
@@ -310,9 +317,11 @@ def command_sweep(args):
         print_json({key: value for key, value in sweep.items() if key != "boundary"})
         return
     if settings.grid <= SWEEP_TEXT_GRID:
-        print(f"{settings.y} ↑ (top row = {sweep['ys'][-1]:.3g}), {settings.x} → "
-              f"(left column = {sweep['xs'][0]:.3g}); "
-              + ", ".join(f"{symbol} {name}" for name, symbol in SWEEP_SYMBOLS.items()))
+        print(
+            f"{settings.y} ↑ (top row = {sweep['ys'][-1]:.3g}), {settings.x} → "
+            f"(left column = {sweep['xs'][0]:.3g}); "
+            + ", ".join(f"{symbol} {name}" for name, symbol in SWEEP_SYMBOLS.items())
+        )
         for row in reversed(sweep["outcome"]):
             print("".join(SWEEP_SYMBOLS[outcome] for outcome in row))
     print(f"outcomes: {outcome_counts_text(sweep['counts'])}")
@@ -330,21 +339,42 @@ def _write_sweep_csv(sweep: dict, path: str):
     """One row per grid cell: its indices, initial values and how its run ended."""
     import csv
 
-    from .sweep import cell_init
+    from l1viz.study.sweep import cell_init
 
-    columns = ("row", "column", "w_hh", "w_ih", "b_hh", "b_ih", "outcome", "dead_at_init",
-               "steps", "converged_at", "loss")
+    columns = (
+        "row",
+        "column",
+        "w_hh",
+        "w_ih",
+        "b_hh",
+        "b_ih",
+        "outcome",
+        "dead_at_init",
+        "steps",
+        "converged_at",
+        "loss",
+    )
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
         for row, outcomes in enumerate(sweep["outcome"]):
             for column, outcome in enumerate(outcomes):
                 init = cell_init(sweep, row, column)
-                writer.writerow([
-                    row, column, init["w_hh"], init["w_ih"], init["b_hh"], init["b_ih"], outcome,
-                    sweep["dead_at_init"][row][column], sweep["steps"][row][column],
-                    sweep["converged_at"][row][column], sweep["loss"][row][column],
-                ])
+                writer.writerow(
+                    [
+                        row,
+                        column,
+                        init["w_hh"],
+                        init["w_ih"],
+                        init["b_hh"],
+                        init["b_ih"],
+                        outcome,
+                        sweep["dead_at_init"][row][column],
+                        sweep["steps"][row][column],
+                        sweep["converged_at"][row][column],
+                        sweep["loss"][row][column],
+                    ]
+                )
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -359,11 +389,17 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--no-early-stop", action="store_true", help="train the whole budget")
     train.add_argument("--check-length", type=whole_number, default=10_000)
     train.add_argument("--json", action="store_true", help="one JSON object on the last line")
-    train.add_argument("--mlflow", action="store_true",
-                       help=f"log the run to MLflow (experiment {tracking.EXPERIMENT!r})")
-    train.add_argument("--mlflow-uri", metavar="URI",
-                       help="log to this tracking URI (implies --mlflow; default: "
-                            f"$MLFLOW_TRACKING_URI, else {tracking.DEFAULT_URI})")
+    train.add_argument(
+        "--mlflow",
+        action="store_true",
+        help=f"log the run to MLflow (experiment {tracking.EXPERIMENT!r})",
+    )
+    train.add_argument(
+        "--mlflow-uri",
+        metavar="URI",
+        help="log to this tracking URI (implies --mlflow; default: "
+        f"$MLFLOW_TRACKING_URI, else {tracking.DEFAULT_URI})",
+    )
     train.set_defaults(handler=command_train)
 
     notebook = commands.add_parser("notebook", help="replay the original notebook's run exactly")
@@ -375,45 +411,72 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_table_parser(commands):
-    from .regions import Magnitudes
-    from .table import TableSettings
+    from l1viz.study.regions import Magnitudes
+    from l1viz.study.table import TableSettings
 
     defaults, magnitudes = TableSettings(), Magnitudes()
     table = commands.add_parser("table", help="measure the notebook's 17 observations")
-    table.add_argument("--samples", type=whole_number, default=defaults.samples,
-                       help="initialisations per case")
+    table.add_argument(
+        "--samples", type=whole_number, default=defaults.samples, help="initialisations per case"
+    )
     table.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
     table.add_argument("--seed", type=whole_number, default=defaults.seed)
-    table.add_argument("--normal", type=finite_float, nargs=2, metavar=("LOW", "HIGH"),
-                       default=[magnitudes.normal_low, magnitudes.normal_high],
-                       help="range of a 'normal' magnitude")
-    table.add_argument("--small", type=finite_float, default=magnitudes.small_high,
-                       metavar="HIGH", help="a 'very small' magnitude is in (0, HIGH]")
+    table.add_argument(
+        "--normal",
+        type=finite_float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=[magnitudes.normal_low, magnitudes.normal_high],
+        help="range of a 'normal' magnitude",
+    )
+    table.add_argument(
+        "--small",
+        type=finite_float,
+        default=magnitudes.small_high,
+        metavar="HIGH",
+        help="a 'very small' magnitude is in (0, HIGH]",
+    )
     table.add_argument("--criterion", choices=CRITERIA, default=defaults.criterion)
-    table.add_argument("--no-recheck", action="store_true",
-                       help="skip re-training disputed samples under the notebook's stop rule")
+    table.add_argument(
+        "--no-recheck",
+        action="store_true",
+        help="skip re-training disputed samples under the notebook's stop rule",
+    )
     table.add_argument("--json", action="store_true", help="one JSON object on the last line")
     table.set_defaults(handler=command_table)
 
 
 def add_sweep_parser(commands):
-    from .observations import PARAMETERS
-    from .sweep import SweepSettings
+    from l1viz.study.observations import PARAMETERS
+    from l1viz.study.sweep import SweepSettings
 
     defaults = SweepSettings()
     sweep = commands.add_parser("sweep", help="the outcome map over two parameters")
     sweep.add_argument("--x", choices=PARAMETERS, default=defaults.x)
     sweep.add_argument("--y", choices=PARAMETERS, default=defaults.y)
-    sweep.add_argument("--x-range", type=finite_float, nargs=2, metavar=("LOW", "HIGH"),
-                       default=list(defaults.x_range))
-    sweep.add_argument("--y-range", type=finite_float, nargs=2, metavar=("LOW", "HIGH"),
-                       default=list(defaults.y_range))
-    sweep.add_argument("--grid", type=whole_number, default=defaults.grid,
-                       help="cells per side")
+    sweep.add_argument(
+        "--x-range",
+        type=finite_float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=list(defaults.x_range),
+    )
+    sweep.add_argument(
+        "--y-range",
+        type=finite_float,
+        nargs=2,
+        metavar=("LOW", "HIGH"),
+        default=list(defaults.y_range),
+    )
+    sweep.add_argument("--grid", type=whole_number, default=defaults.grid, help="cells per side")
     sweep.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
-    sweep.add_argument("--fixed", type=fixed_value, action="append", metavar="NAME=VALUE",
-                       help="value of a parameter off the axes (repeatable); naming a bias "
-                            "gives the cell biases")
+    sweep.add_argument(
+        "--fixed",
+        type=fixed_value,
+        action="append",
+        metavar="NAME=VALUE",
+        help="value of a parameter off the axes (repeatable); naming a bias gives the cell biases",
+    )
     sweep.add_argument("--seed", type=whole_number, default=defaults.seed)
     sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
     sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")

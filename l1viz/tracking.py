@@ -14,12 +14,14 @@ import math
 import os
 import time
 
-from .config import TrainConfig
-from .outcomes import RunResult
+from l1viz.engine.config import TrainConfig
+from l1viz.engine.outcomes import RunResult
 
 EXPERIMENT = "RNN L1 Norm Calculation"
 DEFAULT_URI = "sqlite:///mlflow.db"
-ENABLE_HINT = "MLflow is not installed; enable tracking with: pip install -r requirements-mlflow.txt"
+ENABLE_HINT = (
+    "MLflow is not installed; enable tracking with: pip install -r requirements-mlflow.txt"
+)
 # MLflow accepts at most 1,000 metrics per log_batch request.
 METRICS_PER_REQUEST = 1000
 
@@ -36,8 +38,18 @@ def run_params(config: TrainConfig, result: RunResult) -> dict[str, str]:
     """What the run was: its initial values and hyperparameters, as MLflow params."""
     names = ("w_hh", "w_ih", "b_hh", "b_ih") if config.bias else ("w_hh", "w_ih")
     params = {f"initial_{name}": result.initial[name] for name in names}
-    for name in ("lr", "optimizer", "batch_size", "max_length", "seed", "steps", "bias",
-                 "transform", "criterion", "tolerance"):
+    for name in (
+        "lr",
+        "optimizer",
+        "batch_size",
+        "max_length",
+        "seed",
+        "steps",
+        "bias",
+        "transform",
+        "criterion",
+        "tolerance",
+    ):
         params[name] = getattr(config, name)
     return {key: str(value) for key, value in params.items()}
 
@@ -45,8 +57,14 @@ def run_params(config: TrainConfig, result: RunResult) -> dict[str, str]:
 def log_trainer(trainer, uri: str | None = None, run_name: str | None = None) -> str:
     """Log a single-model trainer's finished run with the loss curve its history kept."""
     history = trainer.history
-    return log_run(trainer.config, trainer.results()[0], history.steps, history.column("loss"),
-                   uri=uri, run_name=run_name)
+    return log_run(
+        trainer.config,
+        trainer.results()[0],
+        history.steps,
+        history.column("loss"),
+        uri=uri,
+        run_name=run_name,
+    )
 
 
 def log_run(
@@ -68,9 +86,7 @@ def log_run(
     now = int(time.time() * 1000)
 
     curve = [
-        Metric("loss", loss, now, step)
-        for step, loss in zip(steps, losses)
-        if math.isfinite(loss)
+        Metric("loss", loss, now, step) for step, loss in zip(steps, losses) if math.isfinite(loss)
     ]
     summary = {"steps": result.steps, "final_loss": result.loss}
     summary.update({f"final_{name}": value for name, value in result.params.items()})

@@ -1,10 +1,6 @@
 import pytest
 
-from l1viz import native
-
-
-def pytest_configure(config):
-    config.addinivalue_line("markers", "browser: drives the app in Debian's chromium")
+from l1viz.engine import native
 
 
 @pytest.fixture(params=["kernel", "torch"])

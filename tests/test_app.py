@@ -12,8 +12,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import LOAD_KEY
-from l1viz.state import NOTEBOOK_INIT, Settings
-from l1viz.trainer import default_init
+from l1viz.engine.pytorch_init import default_init
+from l1viz.live.settings import NOTEBOOK_INIT, Settings
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MAX_TICKS = 200
@@ -81,7 +81,11 @@ def test_default_page_is_the_notebook_setup_ready_to_play():
     assert dict(at.query_params) == {}
     assert metrics(at)["step (of 50,000)"] == "0"
     assert {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")} >= {
-        "live.chart.loss", "live.chart.params", "live.chart.landscape", "live.chart.active"}
+        "live.chart.loss",
+        "live.chart.params",
+        "live.chart.landscape",
+        "live.chart.active",
+    }
 
 
 def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_the_run():
@@ -128,13 +132,15 @@ def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
 
 
 def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly():
-    at = open_app(w_hh="0.9", w_ih="0.5", bias="true", b_hh="0.1", b_ih="0.1", lr="1",
-                  optimizer="sgd")
+    at = open_app(
+        w_hh="0.9", w_ih="0.5", bias="true", b_hh="0.1", b_ih="0.1", lr="1", optimizer="sgd"
+    )
     play_until(at, "diverged")
     result = at.session_state["live.run"].result()
     assert status(at) == f"diverged at step {result.diverged_at}"
     assert chart(at, "params")["layout"]["annotations"][-1]["text"] == (
-        f"diverged from step {result.diverged_at}")
+        f"diverged from step {result.diverged_at}"
+    )
     shown = metrics(at)
     assert shown["batch loss"] in ("nan", "inf")
     assert shown["cell's output"] == "not finite" and shown["relative error"] == "—"
@@ -170,14 +176,31 @@ def test_every_parameter_empty_or_repeated_in_the_url_is_named_and_defaulted(kin
 def test_every_setup_widget_defaults_to_the_value_it_shows():
     """A browser may draw a new session's widget from its default instead of the value set in
     session state (seen in 1 of 3 page loads): the default must be the setup, never the minimum."""
-    at = open_app(w_hh="0.5", w_ih="-0.75", bias="true", b_hh="0.125", b_ih="-0.25", lr="0.01",
-                  optimizer="sgd", batch_size="16", max_length="20", seed="7", steps="1234",
-                  transform="relu-pair", criterion="loss", tolerance="0.002")
+    at = open_app(
+        w_hh="0.5",
+        w_ih="-0.75",
+        bias="true",
+        b_hh="0.125",
+        b_ih="-0.25",
+        lr="0.01",
+        optimizer="sgd",
+        batch_size="16",
+        max_length="20",
+        seed="7",
+        steps="1234",
+        transform="relu-pair",
+        criterion="loss",
+        tolerance="0.002",
+    )
     setup = at.session_state["live.run"].settings
     assert setup.steps == 1234 and setup.optimizer == "sgd"  # the URL was taken
     for name, value in setup.as_dict().items():
-        widget = next(w for kind in ("slider", "number_input", "select_slider", "selectbox",
-                                     "toggle") for w in at.get(kind) if w.key == f"live.{name}")
+        widget = next(
+            w
+            for kind in ("slider", "number_input", "select_slider", "selectbox", "toggle")
+            for w in at.get(kind)
+            if w.key == f"live.{name}"
+        )
         default = widget.proto.default
         if widget.type == "selectbox":
             assert widget.options[default] == widget.format_func(value), name
@@ -212,8 +235,13 @@ def test_bias_toggle_shows_the_bias_controls_and_presets_fill_them():
     assert dict(at.query_params) == {"bias": "true"}
     press(at, "preset.dead")
     assert at.slider(key="live.b_hh").value == Settings(b_hh=-0.1, bias=True).b_hh
-    assert dict(at.query_params) == {"w_hh": "0.7", "w_ih": "-0.2", "b_hh": "-0.1",
-                                     "b_ih": "0.05", "bias": "true"}
+    assert dict(at.query_params) == {
+        "w_hh": "0.7",
+        "w_ih": "-0.2",
+        "b_hh": "-0.1",
+        "b_ih": "0.05",
+        "bias": "true",
+    }
     press(at, "preset.notebook")
     assert at.toggle(key="live.bias").value is False
     assert dict(at.query_params) == {}
@@ -240,9 +268,17 @@ def test_hyperparameter_controls_reach_the_run():
     at.selectbox(key="live.criterion").set_value("exact").run()
     config = at.session_state["live.run"].config
     assert (config.lr, config.optimizer, config.batch_size, config.criterion) == (
-        0.01, "sgd", 8, "exact")
-    assert dict(at.query_params) == {"lr": "0.01", "optimizer": "sgd", "batch_size": "8",
-                                     "criterion": "exact"}
+        0.01,
+        "sgd",
+        8,
+        "exact",
+    )
+    assert dict(at.query_params) == {
+        "lr": "0.01",
+        "optimizer": "sgd",
+        "batch_size": "8",
+        "criterion": "exact",
+    }
     assert "live.tolerance" not in [n.key for n in at.number_input]  # no threshold for "exact"
 
 
@@ -272,8 +308,13 @@ def test_pause_stops_playing_and_records_the_run():
 def test_another_page_can_load_a_setup_and_start_it_playing():
     """The live side of `request_live_run`: the request in session state, then this page."""
     at = AppTest.from_file(APP, default_timeout=120)
-    at.session_state[LOAD_KEY] = {"w_hh": 0.83, "w_ih": 0.7645, "bias": False, "steps": 5000,
-                                  "lr": "oops"}
+    at.session_state[LOAD_KEY] = {
+        "w_hh": 0.83,
+        "w_ih": 0.7645,
+        "bias": False,
+        "steps": 5000,
+        "lr": "oops",
+    }
     at.run()
     assert not at.exception
     assert at.session_state["live.playing"] is True and status(at) == "training"

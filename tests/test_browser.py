@@ -37,8 +37,9 @@ def page(browser):
     page = browser.new_page(viewport={"width": 1500, "height": 2400})
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
-    page.on("console", lambda message: errors.append(message.text)
-            if message.type == "error" else None)
+    page.on(
+        "console", lambda message: errors.append(message.text) if message.type == "error" else None
+    )
     yield page
     page.close()
     assert errors == []
@@ -62,7 +63,8 @@ def test_a_converging_setup_from_the_url_converges_on_screen(page, app_url):
     expect(badge(page, "converged at step 4087")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
     expect(page.get_by_text("Converged at step 4087: w_hh = 1.0002")).to_be_visible()
     expect(page.get_by_text("Does it compute the L1 norm beyond length 10?")).to_be_visible(
-        timeout=VERDICT_TIMEOUT_MS)
+        timeout=VERDICT_TIMEOUT_MS
+    )
     expect(page.locator(f".st-key-live-chart-replay {CHART}")).to_be_visible()
     assert_no_exception(page)
     page.screenshot(path=ARTIFACTS / "converged.png")
@@ -84,8 +86,9 @@ def test_a_dead_setup_is_marked_dead(page, app_url):
 def test_a_garbage_url_shows_warnings_and_the_default_setup(page, app_url):
     page.goto(f"{app_url}/?w_hh=abc&lr=%3Cb%3Ebold%3C%2Fb%3E&steps=-3")
     expect(badge(page, "ready")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
-    expect(page.get_by_text("w_hh = 'abc': must be a number. Using the default, 0.8300079."))\
-        .to_be_visible()
+    expect(
+        page.get_by_text("w_hh = 'abc': must be a number. Using the default, 0.8300079.")
+    ).to_be_visible()
     expect(page.get_by_text("lr = '<b>bold</b>': must be a number")).to_be_visible()
     expect(page.locator("[data-testid=stAlert] b")).to_have_count(0)  # text, not HTML
     expect(page.locator("[data-testid=stAlert]")).to_have_count(3)

@@ -6,8 +6,17 @@ import sys
 
 import pytest
 
-JSON_KEYS = {"outcome", "steps", "converged_at", "died_at", "dead_at_init", "initial", "params",
-             "loss", "long_sequence"}
+JSON_KEYS = {
+    "outcome",
+    "steps",
+    "converged_at",
+    "died_at",
+    "dead_at_init",
+    "initial",
+    "params",
+    "loss",
+    "long_sequence",
+}
 
 
 def run_cli(*args, check=True):
@@ -24,23 +33,45 @@ def last_json(process):
 
 
 def test_train_json_for_a_converging_init():
-    out = last_json(run_cli("train", "--w-hh", "0.83", "--w-ih", "0.7645", "--no-bias",
-                            "--steps", "20000", "--json"))
+    out = last_json(
+        run_cli(
+            "train", "--w-hh", "0.83", "--w-ih", "0.7645", "--no-bias", "--steps", "20000", "--json"
+        )
+    )
     assert JSON_KEYS <= out.keys()
     assert out["outcome"] == "converged" and out["steps"] == out["converged_at"]
     assert out["died_at"] is None and out["dead_at_init"] is False
-    assert out["initial"] == {"w_hh": pytest.approx(0.83), "w_ih": pytest.approx(0.7645),
-                              "b_hh": 0.0, "b_ih": 0.0}
+    assert out["initial"] == {
+        "w_hh": pytest.approx(0.83),
+        "w_ih": pytest.approx(0.7645),
+        "b_hh": 0.0,
+        "b_ih": 0.0,
+    }
     assert abs(out["params"]["w_hh"] - 1) <= 1e-3 and abs(out["params"]["w_ih"] - 1) <= 1e-3
     check = out["long_sequence"]
     assert check["length"] == 10_000 and check["actual"] > 0
     assert check["relative_error"] == pytest.approx(
-        abs(check["predicted"] - check["actual"]) / check["actual"])
+        abs(check["predicted"] - check["actual"]) / check["actual"]
+    )
 
 
 def test_train_json_for_a_dead_init_and_default_init_from_seed():
-    out = last_json(run_cli("train", "--w-ih", "-0.3", "--b-hh", "-0.1", "--b-ih", "0.05",
-                            "--seed", "42", "--steps", "1000", "--json"))
+    out = last_json(
+        run_cli(
+            "train",
+            "--w-ih",
+            "-0.3",
+            "--b-hh",
+            "-0.1",
+            "--b-ih",
+            "0.05",
+            "--seed",
+            "42",
+            "--steps",
+            "1000",
+            "--json",
+        )
+    )
     assert out["outcome"] == "dead" and out["dead_at_init"] is True and out["died_at"] == 0
     assert out["long_sequence"]["predicted"] == 0.0
     # w_hh was not given: PyTorch's RNNCell init from seed 42, as in the notebook
@@ -55,9 +86,26 @@ def test_train_readable_output_and_progress_bar():
 
 
 def test_diverged_prediction_is_null_in_json():
-    out = last_json(run_cli("train", "--w-hh", "0.9", "--w-ih", "0.5", "--b-hh", "0.1",
-                            "--b-ih", "0.1", "--optimizer", "sgd", "--lr", "1", "--steps",
-                            "100", "--json"))
+    out = last_json(
+        run_cli(
+            "train",
+            "--w-hh",
+            "0.9",
+            "--w-ih",
+            "0.5",
+            "--b-hh",
+            "0.1",
+            "--b-ih",
+            "0.1",
+            "--optimizer",
+            "sgd",
+            "--lr",
+            "1",
+            "--steps",
+            "100",
+            "--json",
+        )
+    )
     assert out["outcome"] == "diverged" and out["diverged_at"] == 1
     assert out["long_sequence"]["predicted"] is None
     assert out["long_sequence"]["relative_error"] is None
@@ -98,8 +146,9 @@ def test_notebook_replay_matches_the_printed_figures():
     ],
 )
 def test_bad_input_exits_2_with_one_line_naming_the_argument(args, flag):
-    process = run_cli("train", *args, "--steps" if "--steps" not in args else "--seed", "10",
-                      check=False)
+    process = run_cli(
+        "train", *args, "--steps" if "--steps" not in args else "--seed", "10", check=False
+    )
     assert process.returncode == 2
     lines = process.stderr.strip().splitlines()
     assert len(lines) == 1 and flag in lines[0] and "Traceback" not in process.stderr

@@ -20,8 +20,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from l1viz.live_run import LiveRun
-from l1viz.state import Settings
+from l1viz.live.run import LiveRun
+from l1viz.live.settings import Settings
 from tests.browser_support import CHART, STATUS_BADGE, launch_chromium, serving_app
 
 pytestmark = pytest.mark.browser
@@ -35,8 +35,15 @@ SETUPS = {
     "notebook": {"w_hh": "0.83", "w_ih": "0.7645"},
     "dead": {"w_hh": "0.5", "w_ih": "-0.3"},
     "identity": {"w_hh": "1", "w_ih": "1"},
-    "diverging": {"w_hh": "0.9", "w_ih": "0.5", "bias": "true", "b_hh": "0.1", "b_ih": "0.1",
-                  "lr": "1", "optimizer": "sgd"},
+    "diverging": {
+        "w_hh": "0.9",
+        "w_ih": "0.5",
+        "bias": "true",
+        "b_hh": "0.1",
+        "b_ih": "0.1",
+        "lr": "1",
+        "optimizer": "sgd",
+    },
 }
 
 
@@ -94,8 +101,12 @@ def test_five_sessions_train_at_once_each_to_its_own_verdict(server):
             page = context.new_page()
             errors[name] = []
             page.on("pageerror", lambda error, name=name: errors[name].append(str(error)))
-            page.on("console", lambda message, name=name: errors[name].append(message.text)
-                    if message.type == "error" else None)
+            page.on(
+                "console",
+                lambda message, name=name: (
+                    errors[name].append(message.text) if message.type == "error" else None
+                ),
+            )
             pages[name] = page
 
         # Load every page before any of them plays.
@@ -104,7 +115,8 @@ def test_five_sessions_train_at_once_each_to_its_own_verdict(server):
         for name, page in pages.items():
             first = "converged at step 0" if name == "identity" else "ready"
             expect(page.locator(STATUS_BADGE).filter(has_text=first)).to_be_visible(
-                timeout=TIMEOUT_MS)
+                timeout=TIMEOUT_MS
+            )
             expect(page.locator(CHART).first).to_be_visible(timeout=TIMEOUT_MS)
 
         # Play everywhere at once (the identity has nothing to train: its Play is disabled).
@@ -115,7 +127,8 @@ def test_five_sessions_train_at_once_each_to_its_own_verdict(server):
             else:
                 play.click()
         expect(pages["slow"].locator(f".st-key-live-status {STATUS_BADGE}")).to_have_text(
-            "training", timeout=60_000)
+            "training", timeout=60_000
+        )
 
         for name, page in pages.items():
             want = expected[name]
@@ -123,12 +136,14 @@ def test_five_sessions_train_at_once_each_to_its_own_verdict(server):
             expect(badge).to_have_text(want.label, timeout=TIMEOUT_MS)
             # Its own numbers: the step counter, loss and parameters the engine gives.
             expect(page.locator(".st-key-live-status [data-testid=stMetricValue]")).to_have_text(
-                want.metrics, timeout=TIMEOUT_MS)
+                want.metrics, timeout=TIMEOUT_MS
+            )
             # Its own init, still, in the sidebar and the address bar.
             settings = want.settings
             for field in ("w_hh", "w_ih", "b_hh", "b_ih") if settings.bias else ("w_hh", "w_ih"):
                 expect(page.locator(f".st-key-live-{field}-exact input")).to_have_value(
-                    f"{getattr(settings, field):.6f}")
+                    f"{getattr(settings, field):.6f}"
+                )
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
             assert query == settings.to_query(), name
         for name, page in pages.items():

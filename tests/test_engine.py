@@ -6,15 +6,18 @@ import pytest
 import torch
 from torch import nn
 
-from l1viz import native
-from l1viz.cell import Cell
-from l1viz.config import Init, TrainConfig
-from l1viz.data import BatchStream
-from l1viz.optim import Adam
-from l1viz.outcomes import dead_at_init, in_dead_region
-from l1viz.trainer import Trainer, default_init
+from l1viz.engine import native
+from l1viz.engine.cell import Cell
+from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.data import BatchStream
+from l1viz.engine.optim import Adam
+from l1viz.engine.outcomes import dead_at_init, in_dead_region
+from l1viz.engine.pytorch_init import default_init
+from l1viz.engine.trainer import Trainer
 
-LAYOUTS = [(bias, transform) for bias in (False, True) for transform in ("where", "relu-pair", "learned")]
+LAYOUTS = [
+    (bias, transform) for bias in (False, True) for transform in ("where", "relu-pair", "learned")
+]
 
 
 def random_params(cell: Cell, count: int, seed: int = 0, scale: float = 1.5) -> torch.Tensor:
@@ -127,7 +130,9 @@ def test_batched_training_equals_separate_runs(bias, transform, engine_path):
 
 
 def _same_floats(a, b):
-    return len(a) == len(b) and all(x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b))
+    return len(a) == len(b) and all(
+        x == y or (math.isnan(x) and math.isnan(y)) for x, y in zip(a, b)
+    )
 
 
 def test_notebook_initialisation_converges():
@@ -188,8 +193,12 @@ def _fires_on_some_input(cell: Cell, params: torch.Tensor) -> bool:
 
 def test_dead_region_rule_on_effective_parameters():
     effective = torch.tensor(
-        [[1.0, 1.0, 1.0, 1.0, 1.0], [-0.1, 0.0, 0.1, -0.1, -0.2], [-0.1, 0.0, 0.1, -0.1, 0.3],
-         [-0.1, 0.0, -0.5, 0.2, -0.1]]
+        [
+            [1.0, 1.0, 1.0, 1.0, 1.0],
+            [-0.1, 0.0, 0.1, -0.1, -0.2],
+            [-0.1, 0.0, 0.1, -0.1, 0.3],
+            [-0.1, 0.0, -0.5, 0.2, -0.1],
+        ]
     )
     assert in_dead_region(effective).tolist() == [True, True, False, False, False]
 
@@ -300,7 +309,7 @@ def test_batches_are_padded_sequences_labelled_with_their_l1_norm():
 
 
 def test_notebook_batches_consume_the_rng_like_the_notebook():
-    from l1viz.data import notebook_batch
+    from l1viz.engine.data import notebook_batch
 
     torch.manual_seed(42)
     padded, targets = notebook_batch(4, 10)

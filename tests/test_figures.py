@@ -9,18 +9,20 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from l1viz import figures, plane_figures
-from l1viz.cell import Cell
-from l1viz.landscape import evaluation_batch, expected_loss, resolution, view_range
-from l1viz.live_run import LiveRun, Span
-from l1viz.outcomes import in_dead_region
-from l1viz.state import Settings
+from l1viz.engine.cell import Cell
+from l1viz.engine.outcomes import in_dead_region
+from l1viz.live.run import LiveRun, Span
+from l1viz.live.settings import Settings
+from l1viz.plots import plane, time_charts
+from l1viz.study.landscape import evaluation_batch, expected_loss, resolution, view_range
 
 
 def values(array) -> list:
     """A trace's data as plain floats (plotly keeps numpy arrays as they were given)."""
-    return [None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
-            for v in np.asarray(array, dtype=float)]
+    return [
+        None if v is None or (isinstance(v, float) and np.isnan(v)) else float(v)
+        for v in np.asarray(array, dtype=float)
+    ]
 
 
 def trace(figure: go.Figure, name: str):
@@ -40,7 +42,7 @@ SERIES = {
 
 
 def test_loss_chart_draws_the_batch_losses_on_a_log_axis_with_gaps():
-    figure = figures.loss_figure(SERIES, revision=3)
+    figure = time_charts.loss_figure(SERIES, revision=3)
     (line,) = figure.data
     assert values(line.x) == [0, 1, 2, 3]
     assert values(line.y) == [4.0, None, None, 0.5]  # 0 and NaN cannot sit on a log axis
@@ -48,44 +50,48 @@ def test_loss_chart_draws_the_batch_losses_on_a_log_axis_with_gaps():
 
 
 def test_dead_and_diverged_spans_are_shaded_and_labelled():
-    figure = figures.loss_figure(SERIES, [Span("dead", 1, 3)])
+    figure = time_charts.loss_figure(SERIES, [Span("dead", 1, 3)])
     (band,) = figure.layout.shapes
     assert (band.type, band.x0, band.x1) == ("rect", 1, 3)
-    assert band.fillcolor == figures.SPAN_STYLE["dead"]
+    assert band.fillcolor == time_charts.SPAN_STYLE["dead"]
     assert figure.layout.annotations[0].text == "dead from step 1"
-    at_the_end = figures.active_figure({"step": list(range(1001)), "active": [1.0] * 1001},
-                                       [Span("diverged", 1000, 1000)])
+    at_the_end = time_charts.active_figure(
+        {"step": list(range(1001)), "active": [1.0] * 1001}, [Span("diverged", 1000, 1000)]
+    )
     band = at_the_end.layout.shapes[0]
     assert band.x1 == 1000 and band.x0 == pytest.approx(990)  # still visible: 1 % of the axis
     assert at_the_end.layout.annotations[0].text == "diverged from step 1000"
 
 
 def test_parameter_chart_traces_and_targets():
-    plain = figures.parameters_figure(SERIES, bias=False)
+    plain = time_charts.parameters_figure(SERIES, bias=False)
     assert [t.name for t in plain.data] == ["w_hh", "w_ih"]
     assert values(trace(plain, "w_ih").y) == [0.7, 0.6, -0.1, None]
     assert [shape.y0 for shape in plain.layout.shapes] == [1]
-    biased = figures.parameters_figure(SERIES, bias=True)
+    biased = time_charts.parameters_figure(SERIES, bias=True)
     assert [t.name for t in biased.data] == ["w_hh", "w_ih", "b_hh", "b_ih", "b_hh + b_ih"]
     assert values(trace(biased, "b_hh + b_ih").y) == SERIES["b"]
     assert [shape.y0 for shape in biased.layout.shapes] == [1, 0]
-    learned = figures.parameters_figure({**SERIES, "w_ih_pos": [1] * 4, "w_ih_neg": [2] * 4}, False)
+    learned = time_charts.parameters_figure(
+        {**SERIES, "w_ih_pos": [1] * 4, "w_ih_neg": [2] * 4}, False
+    )
     assert [t.name for t in learned.data] == ["w_hh", "w_ih·s₊ (x > 0)", "w_ih·s₋ (x < 0)"]
 
 
 def test_active_chart_is_a_fraction():
-    figure = figures.active_figure(SERIES)
+    figure = time_charts.active_figure(SERIES)
     assert values(figure.data[0].y) == SERIES["active"]
     assert list(figure.layout.yaxis.range) == [-0.02, 1.05]
 
 
 def test_generalisation_chart_and_overlay():
-    figure = figures.generalisation_figure([1, 10, 100], [1.0, 12.0, float("inf")],
-                                           [1.0, 10.0, 80.0])
+    figure = time_charts.generalisation_figure(
+        [1, 10, 100], [1.0, 12.0, float("inf")], [1.0, 10.0, 80.0]
+    )
     assert [t.name for t in figure.data] == ["true ‖x‖₁", "cell's output h_T", "relative error"]
     assert values(figure.data[1].y) == [1.0, 12.0, None]
     assert values(figure.data[2].y) == [None, pytest.approx(0.2), None]  # 0 has no log
-    overlay = figures.overlay_figure([("run 1", [0, 1], [2.0, 1.0]), ("run 2", [0], [3.0])])
+    overlay = time_charts.overlay_figure([("run 1", [0, 1], [2.0, 1.0]), ("run 2", [0], [3.0])])
     assert [t.name for t in overlay.data] == ["run 1", "run 2"]
     assert values(overlay.data[1].y) == [3.0]
 
@@ -141,8 +147,8 @@ def test_learned_landscape_uses_the_layers_slopes():
 
 def test_dead_outline_covers_exactly_the_dead_cells():
     grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
-    xs, ys = plane_figures.dead_outline(grid)
-    rectangles = [(xs[i:i + 5], ys[i:i + 5]) for i in range(0, len(xs), 6)]
+    xs, ys = plane.dead_outline(grid)
+    rectangles = [(xs[i : i + 5], ys[i : i + 5]) for i in range(0, len(xs), 6)]
     assert len(rectangles) == grid.dead.any(axis=1).sum() == 20
     assert min(min(r[1]) for r in rectangles) == pytest.approx(-2)
     assert max(max(r[1]) for r in rectangles) == pytest.approx(0)
@@ -151,8 +157,9 @@ def test_dead_outline_covers_exactly_the_dead_cells():
 
 
 def surface(run: LiveRun, series: dict):
-    return expected_loss(*run.landscape_key(), view_range(series["w_hh"]),
-                         view_range(series["w_ih"]))
+    return expected_loss(
+        *run.landscape_key(), view_range(series["w_hh"]), view_range(series["w_ih"])
+    )
 
 
 def test_landscape_chart_draws_the_path_start_and_now():
@@ -160,10 +167,17 @@ def test_landscape_chart_draws_the_path_start_and_now():
     run.step(500)
     series = run.series()
     grid = surface(run, series)
-    figure = plane_figures.landscape_figure(grid, series["w_hh"], series["w_ih"], "no bias", 1)
+    figure = plane.landscape_figure(grid, series["w_hh"], series["w_ih"], "no bias", 1)
     names = [t.name for t in figure.data]
-    assert names == ["expected loss", "contours", "dead region (no bias)", "solution (1, 1)",
-                     "path", "start", "now"]
+    assert names == [
+        "expected loss",
+        "contours",
+        "dead region (no bias)",
+        "solution (1, 1)",
+        "path",
+        "start",
+        "now",
+    ]
     assert values(trace(figure, "path").x) == pytest.approx(series["w_hh"])
     assert values(trace(figure, "now").y) == pytest.approx([run.trainer.named_params()["w_ih"]])
     assert values(trace(figure, "start").x) == pytest.approx([Settings().w_hh])
@@ -175,18 +189,18 @@ def _png_size(uri: str) -> tuple[int, int, bytes]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = struct.unpack(">II", data[16:24])
     idat = data.index(b"IDAT")
-    (length,) = struct.unpack(">I", data[idat - 4:idat])
-    return width, height, zlib.decompress(data[idat + 4:idat + 4 + length])
+    (length,) = struct.unpack(">I", data[idat - 4 : idat])
+    return width, height, zlib.decompress(data[idat + 4 : idat + 4 + length])
 
 
 def test_surface_image_has_one_pixel_per_cell_with_the_top_row_first():
     grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
-    width, height, raw = _png_size(plane_figures.surface_image(grid))
+    width, height, raw = _png_size(plane.surface_image(grid))
     assert (width, height) == (len(grid.w_hh), len(grid.w_ih))
-    rows = [raw[r * (3 * width + 1) + 1:(r + 1) * (3 * width + 1)] for r in range(height)]
-    z = plane_figures.log_loss(grid)
+    rows = [raw[r * (3 * width + 1) + 1 : (r + 1) * (3 * width + 1)] for r in range(height)]
+    z = plane.log_loss(grid)
     low = np.unravel_index(np.argmin(z), z.shape)  # the lowest loss gets the scale's end colour
-    pixel = rows[height - 1 - low[0]][3 * low[1]:3 * low[1] + 3]
+    pixel = rows[height - 1 - low[0]][3 * low[1] : 3 * low[1] + 3]
     assert tuple(pixel) == (253, 231, 37)  # Viridis reversed: yellow at the minimum
 
 
@@ -196,8 +210,8 @@ def test_replay_animates_the_run_over_fixed_axes():
         run.step(1_000)
     series = run.series()
     grid = surface(run, series)
-    figure = plane_figures.replay_figure(grid, series, "no bias")
-    assert len(figure.frames) == plane_figures.REPLAY_FRAMES
+    figure = plane.replay_figure(grid, series, "no bias")
+    assert len(figure.frames) == plane.REPLAY_FRAMES
     assert figure.frames[0].name == "0" and figure.frames[-1].name == "4087"
     last = figure.frames[-1].data
     assert values(last[1].x) == pytest.approx([series["w_hh"][-1]])  # "now" on the landscape

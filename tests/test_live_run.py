@@ -10,16 +10,25 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from l1viz.live_run import LiveRun, Span, evenly_spaced
-from l1viz.run_log import MAX_RUNS, RunLog
-from l1viz.state import Settings
+from l1viz.live.run import LiveRun, Span, evenly_spaced
+from l1viz.live.run_log import MAX_RUNS, RunLog
+from l1viz.live.settings import Settings
 
 CONVERGING = Settings()  # the notebook's init: converges at step 4087 with the default rule
 DEAD = Settings(w_hh=0.7, w_ih=-0.2)
-DYING = Settings(w_hh=0.7907, w_ih=1.2, b_hh=-1.3559, b_ih=-0.8709, bias=True, optimizer="sgd",
-                 lr=0.01, steps=3_000)
-DIVERGING = Settings(w_hh=0.9, w_ih=0.5, b_hh=0.1, b_ih=0.1, bias=True, lr=1.0, optimizer="sgd",
-                     steps=100)
+DYING = Settings(
+    w_hh=0.7907,
+    w_ih=1.2,
+    b_hh=-1.3559,
+    b_ih=-0.8709,
+    bias=True,
+    optimizer="sgd",
+    lr=0.01,
+    steps=3_000,
+)
+DIVERGING = Settings(
+    w_hh=0.9, w_ih=0.5, b_hh=0.1, b_ih=0.1, bias=True, lr=1.0, optimizer="sgd", steps=100
+)
 
 
 def finished(settings: Settings) -> LiveRun:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from l1viz.observations import (
+from l1viz.study.observations import (
     CONVERGES,
     CONVERGES_FAST,
     CONVERGES_SLOWLY,
@@ -39,8 +39,12 @@ EXPECTED = [
     ("bias-11", "- s- + -", CONVERGES, ""),
     ("bias-12", "- - + +", CONVERGES, SUM_NEGATIVE),
 ]
-SYMBOL = {"+": "positive", "-": "negative", "s+": "very small positive",
-          "s-": "very small negative"}
+SYMBOL = {
+    "+": "positive",
+    "-": "negative",
+    "s+": "very small positive",
+    "s-": "very small negative",
+}
 
 
 def test_seventeen_cases_in_the_notebooks_order():

@@ -6,11 +6,11 @@ import torch
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from l1viz.cell import Cell
-from l1viz.config import Init, TrainConfig
-from l1viz.generalise import long_sequence_check
-from l1viz.outcomes import OUTCOMES
-from l1viz.trainer import Trainer
+from l1viz.engine.cell import Cell
+from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.generalise import long_sequence_check
+from l1viz.engine.outcomes import OUTCOMES
+from l1viz.engine.trainer import Trainer
 
 values = st.floats(min_value=-10, max_value=10, allow_nan=False, allow_infinity=False)
 learning_rates = st.floats(min_value=1e-6, max_value=10)
@@ -27,12 +27,22 @@ learning_rates = st.floats(min_value=1e-6, max_value=10)
     transform=st.sampled_from(["where", "relu-pair", "learned"]),
     seed=st.integers(0, 2**32),
 )
-def test_any_start_ends_in_a_defined_verdict(init, lr, optimizer, batch_size, max_length, bias,
-                                              transform, seed):
+def test_any_start_ends_in_a_defined_verdict(
+    init, lr, optimizer, batch_size, max_length, bias, transform, seed
+):
     steps = max(1, min(60, 40_000 // (batch_size * max_length)))
-    config = TrainConfig(lr=lr, optimizer=optimizer, batch_size=batch_size, max_length=max_length,
-                         bias=bias, transform=transform, seed=seed, steps=steps,
-                         dead_patience=10, history_rows=steps + 1)
+    config = TrainConfig(
+        lr=lr,
+        optimizer=optimizer,
+        batch_size=batch_size,
+        max_length=max_length,
+        bias=bias,
+        transform=transform,
+        seed=seed,
+        steps=steps,
+        dead_patience=10,
+        history_rows=steps + 1,
+    )
     trainer = Trainer(init, config)
     result = trainer.run()[0]
     assert result.outcome in OUTCOMES
@@ -42,8 +52,11 @@ def test_any_start_ends_in_a_defined_verdict(init, lr, optimizer, batch_size, ma
     history = trainer.history.table()
     assert history["step"] == list(range(result.steps + 1))
     state = [f for f in trainer.history.fields if f not in ("active", "grad_norm")]
-    broken = [s for s, *row in zip(history["step"], *(history[f] for f in state))
-              if not all(math.isfinite(v) for v in row)]
+    broken = [
+        s
+        for s, *row in zip(history["step"], *(history[f] for f in state))
+        if not all(math.isfinite(v) for v in row)
+    ]
     if broken:  # divergence = a non-finite loss or parameter, flagged where it first appears
         assert result.outcome == "diverged" and result.diverged_at == broken[0]
         assert broken == [result.steps]  # and the run stops there

@@ -7,9 +7,18 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from l1viz.config import CRITERIA, MAX_BATCH_SIZE, MAX_LENGTH, MAX_STEPS, OPTIMIZERS, TRANSFORMS
-from l1viz.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, pytorch_init
-from l1viz.state import (
+from l1viz.engine.config import (
+    CRITERIA,
+    MAX_BATCH_SIZE,
+    MAX_LENGTH,
+    MAX_STEPS,
+    OPTIMIZERS,
+    TRANSFORMS,
+)
+from l1viz.engine.pytorch_init import default_init
+from l1viz.engine.trainer import Trainer
+from l1viz.live.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, pytorch_init
+from l1viz.live.settings import (
     FIELD_NAMES,
     MAX_SEED,
     MAX_STEP_VALUES,
@@ -17,7 +26,6 @@ from l1viz.state import (
     Settings,
     format_value,
 )
-from l1viz.trainer import Trainer, default_init
 
 
 def f32(value: float) -> float:
@@ -32,9 +40,18 @@ def test_default_is_the_notebook_setup_and_a_bare_url():
     assert round(default.w_hh, 4) == 0.8300 and round(default.w_ih, 4) == 0.7645
     config = default.config()
     assert (config.bias, config.lr, config.optimizer, config.batch_size, config.max_length) == (
-        False, 1e-3, "adam", 32, 10)
+        False,
+        1e-3,
+        "adam",
+        32,
+        10,
+    )
     assert (config.seed, config.steps, config.transform, config.criterion) == (
-        42, 50_000, "where", "tolerance")
+        42,
+        50_000,
+        "where",
+        "tolerance",
+    )
 
 
 def test_the_issue_example_url_gives_exactly_that_setup():
@@ -55,7 +72,9 @@ finite_init = st.floats(-2.0, 2.0, allow_nan=False, width=32)
 def valid_settings(draw):
     batch_size = draw(st.integers(1, MAX_BATCH_SIZE))
     return Settings(
-        w_hh=draw(finite_init), w_ih=draw(finite_init), b_hh=draw(finite_init),
+        w_hh=draw(finite_init),
+        w_ih=draw(finite_init),
+        b_hh=draw(finite_init),
         b_ih=draw(finite_init),
         bias=draw(st.booleans()),
         lr=draw(st.floats(1e-4, 1.0)),
@@ -81,9 +100,26 @@ def test_every_setup_survives_the_url_bit_for_bit(setup):
 
 garbage_text = st.one_of(
     st.text(max_size=30),
-    st.sampled_from(["nan", "inf", "-inf", "1e999", "-1", "0", "2.5", "3", "1e-9", "true", "4096",
-                     "10000",
-                     "<b>x</b>", "[a](javascript:x)", "$x$", ""]),
+    st.sampled_from(
+        [
+            "nan",
+            "inf",
+            "-inf",
+            "1e999",
+            "-1",
+            "0",
+            "2.5",
+            "3",
+            "1e-9",
+            "true",
+            "4096",
+            "10000",
+            "<b>x</b>",
+            "[a](javascript:x)",
+            "$x$",
+            "",
+        ]
+    ),
 )
 
 
@@ -152,10 +188,19 @@ def test_garbage_values_are_named_explained_and_replaced_by_the_default(name, ra
 
 # For every URL parameter: text that is not a value at all, and a well-formed value out of range.
 BAD_VALUES = {
-    "w_hh": ("0.5x", "2.5"), "w_ih": ("one", "-7"), "b_hh": ("--1", "9"), "b_ih": ("1,5", "-3"),
-    "bias": ("maybe", "2"), "lr": ("fast", "2"), "optimizer": ("", "rmsprop"),
-    "batch_size": ("lots", "0"), "max_length": ("1.5", "10001"), "seed": ("x", "-1"),
-    "steps": ("many", "0"), "transform": ("", "abs"), "criterion": ("", "close"),
+    "w_hh": ("0.5x", "2.5"),
+    "w_ih": ("one", "-7"),
+    "b_hh": ("--1", "9"),
+    "b_ih": ("1,5", "-3"),
+    "bias": ("maybe", "2"),
+    "lr": ("fast", "2"),
+    "optimizer": ("", "rmsprop"),
+    "batch_size": ("lots", "0"),
+    "max_length": ("1.5", "10001"),
+    "seed": ("x", "-1"),
+    "steps": ("many", "0"),
+    "transform": ("", "abs"),
+    "criterion": ("", "close"),
     "tolerance": ("tiny", "0"),
 }
 
@@ -168,8 +213,12 @@ def test_every_parameter_is_covered_by_the_bad_value_cases():
 @pytest.mark.parametrize("kind", ["garbage", "out of range", "empty", "repeated"])
 def test_every_bad_url_value_is_named_and_the_default_used(name, kind):
     garbage, out_of_range = BAD_VALUES[name]
-    raw = {"garbage": garbage, "out of range": out_of_range, "empty": "",
-           "repeated": [out_of_range, garbage]}[kind]
+    raw = {
+        "garbage": garbage,
+        "out of range": out_of_range,
+        "empty": "",
+        "repeated": [out_of_range, garbage],
+    }[kind]
     query = {name: raw, "bias": "true"} if name in ("b_hh", "b_ih") else {name: raw}
     setup, warnings = Settings.from_params(query)
     assert len(warnings) == 1 and warnings[0].startswith(f"{name} ")
@@ -189,8 +238,10 @@ def test_a_repeated_parameter_is_ambiguous_even_when_each_value_is_good():
 def test_a_step_stays_small_enough_for_the_live_view():
     setup, warnings = Settings.from_params({"batch_size": "4096", "max_length": "10000"})
     assert (setup.batch_size, setup.max_length) == (4096, 256)
-    assert warnings == ["batch_size × max_length: at most 1,048,576 values per step in the live "
-                        "view. max_length lowered to 256."]
+    assert warnings == [
+        "batch_size × max_length: at most 1,048,576 values per step in the live "
+        "view. max_length lowered to 256."
+    ]
     assert Settings.from_params({"max_length": "10000"}) == (Settings(max_length=10_000), [])
     with pytest.raises(ValueError, match="batch_size × max_length"):
         Settings(batch_size=4096, max_length=10_000)
@@ -202,17 +253,31 @@ def test_accepted_spellings():
     )
     assert warnings == []
     assert (setup.bias, setup.steps, setup.batch_size, setup.optimizer, setup.lr) == (
-        True, 10_000, 64, "sgd", 0.01)
+        True,
+        10_000,
+        64,
+        "sgd",
+        0.01,
+    )
 
 
 def test_plain_values_from_another_page():
     setup, warnings = Settings.from_params(
-        {"w_hh": np.float64(0.5), "w_ih": 1, "bias": True, "seed": 7, "steps": 1000.0,
-         "b_hh": -0.25, "b_ih": 0.0, "transform": "relu-pair"}
+        {
+            "w_hh": np.float64(0.5),
+            "w_ih": 1,
+            "bias": True,
+            "seed": 7,
+            "steps": 1000.0,
+            "b_hh": -0.25,
+            "b_ih": 0.0,
+            "transform": "relu-pair",
+        }
     )
     assert warnings == []
-    assert setup == Settings(w_hh=0.5, w_ih=1.0, bias=True, seed=7, steps=1000, b_hh=-0.25,
-                             transform="relu-pair")
+    assert setup == Settings(
+        w_hh=0.5, w_ih=1.0, bias=True, seed=7, steps=1000, b_hh=-0.25, transform="relu-pair"
+    )
     assert isinstance(setup.steps, int)
     _, warnings = Settings.from_params({"seed": True, "bias": 1.5})
     assert [w.split(" = ")[0] for w in warnings] == ["seed", "bias"]

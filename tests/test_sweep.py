@@ -7,19 +7,19 @@ import sys
 import pytest
 import torch
 
-from l1viz.config import ConfigError, Init
-from l1viz.outcomes import OUTCOMES, dead_at_init
-from l1viz.sweep import (
+from l1viz.engine.config import ConfigError, Init
+from l1viz.engine.outcomes import OUTCOMES, dead_at_init
+from l1viz.engine.trainer import Trainer
+from l1viz.live.links import map_cell_settings
+from l1viz.plots.table_figures import CELLS, outcome_map_figure, selected_cell
+from l1viz.study.sweep import (
     SweepSettings,
     case_regions,
     cell_centres,
     cell_init,
-    cell_live_settings,
     measure_sweep,
     plane_inits,
 )
-from l1viz.table_figures import CELLS, outcome_map_figure, selected_cell
-from l1viz.trainer import Trainer
 
 TINY = SweepSettings(grid=6, steps=400)
 
@@ -40,8 +40,12 @@ def test_plane_is_row_major_with_fixed_values():
     settings = SweepSettings(x="b_hh", y="w_ih", fixed=(("w_hh", 0.7), ("b_ih", -0.2)))
     xs, ys = torch.tensor([1.0, 2.0, 3.0]), torch.tensor([-1.0, -2.0])
     inits = plane_inits(settings, xs, ys)
-    expected = [[0.7, -1.0, 1.0, -0.2], [0.7, -1.0, 2.0, -0.2], [0.7, -1.0, 3.0, -0.2],
-                [0.7, -2.0, 1.0, -0.2]]
+    expected = [
+        [0.7, -1.0, 1.0, -0.2],
+        [0.7, -1.0, 2.0, -0.2],
+        [0.7, -1.0, 3.0, -0.2],
+        [0.7, -2.0, 1.0, -0.2],
+    ]
     assert torch.allclose(inits[:4], torch.tensor(expected))
 
 
@@ -112,7 +116,7 @@ def test_case_regions_are_those_the_plane_cuts():
 
 
 def test_loading_a_cell_sends_its_values_and_the_runs_settings(tiny):
-    settings = cell_live_settings(tiny, 1, 4)
+    settings = map_cell_settings(TINY, tiny, 1, 4)
     assert settings["w_hh"] == tiny["xs"][4] and settings["w_ih"] == tiny["ys"][1]
     assert settings["b_hh"] == settings["b_ih"] == 0.0 and settings["bias"] is False
     assert settings["steps"] == 400 and settings["seed"] == 42 and settings["lr"] == 1e-3
@@ -140,14 +144,29 @@ def test_a_click_on_a_cell_selects_its_row_and_column(tiny):
 
 # -- command line -------------------------------------------------------------------------------
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "l1viz", *args], capture_output=True, text=True,
-                          timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "l1viz", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_sweep_cli_json_and_csv(tmp_path):
     target = tmp_path / "map.csv"
-    process = run_cli("sweep", "--x", "w_hh", "--y", "w_ih", "--grid", "4", "--steps", "300",
-                      "--fixed", "b_hh=0.1", "--csv", str(target), "--json")
+    process = run_cli(
+        "sweep",
+        "--x",
+        "w_hh",
+        "--y",
+        "w_ih",
+        "--grid",
+        "4",
+        "--steps",
+        "300",
+        "--fixed",
+        "b_hh=0.1",
+        "--csv",
+        str(target),
+        "--json",
+    )
     assert process.returncode == 0, process.stderr
     out = json.loads(process.stdout.strip().splitlines()[-1])
     assert out["settings"]["bias"] is True

@@ -10,14 +10,15 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l1viz.config import ConfigError, Init
-from l1viz.observations import BY_ID, OBSERVATIONS
-from l1viz.outcomes import dead_at_init
-from l1viz.regions import Magnitudes, bounds, contains, dead_by_rule, generator, sample
-from l1viz.table import TableSettings, case_samples, measure_table
-from l1viz.table_explain import explain_case, percent
-from l1viz.trainer import Trainer
-from l1viz.verdict import AGREES, DISAGREES, PARTLY, speed, verdict
+from l1viz.engine.config import ConfigError, Init
+from l1viz.engine.outcomes import dead_at_init
+from l1viz.engine.trainer import Trainer
+from l1viz.live.links import live_settings
+from l1viz.study.agreement import AGREES, DISAGREES, PARTLY, speed, verdict
+from l1viz.study.case_explain import explain_case, percent
+from l1viz.study.observations import BY_ID, OBSERVATIONS
+from l1viz.study.regions import Magnitudes, bounds, contains, dead_by_rule, generator, sample
+from l1viz.study.table import TableSettings, case_samples, measure_table
 
 SMALL = TableSettings(samples=8, steps=300, recheck=False)
 SHARES = ("converged", "dead_at_init", "died", "diverged", "stalled")
@@ -112,8 +113,13 @@ def test_bad_magnitudes_name_their_field(kwargs, field):
 
 @pytest.mark.parametrize(
     "kwargs,field",
-    [({"samples": 0}, "samples"), ({"steps": 0}, "steps"), ({"seed": -1}, "seed"),
-     ({"criterion": "close"}, "criterion"), ({"samples": 2.5}, "samples")],
+    [
+        ({"samples": 0}, "samples"),
+        ({"steps": 0}, "steps"),
+        ({"seed": -1}, "seed"),
+        ({"criterion": "close"}, "criterion"),
+        ({"samples": 2.5}, "samples"),
+    ],
 )
 def test_bad_table_settings_name_their_field(kwargs, field):
     with pytest.raises(ConfigError) as error:
@@ -191,7 +197,7 @@ def test_the_representative_replays_its_outcome_when_trained_alone():
     samples = case_samples(BY_ID["no-bias-1"], settings).tolist()
     assert [typical["init"][name] for name in ("w_hh", "w_ih", "b_hh", "b_ih")] in samples
     assert typical["outcome"] == "converged" and row["measured"]["converged"] > 0.5
-    live = typical["live"]
+    live = live_settings(typical["init"], settings.train_config(bias=False))
     assert live["steps"] == 6000 and live["bias"] is False and live["seed"] == settings.seed
     assert live["lr"] == 1e-3 and live["batch_size"] == 32 and live["max_length"] == 10
     config = settings.train_config(bias=False)
@@ -214,15 +220,18 @@ def test_a_disputed_case_is_rechecked_under_the_notebooks_stop_rule():
 def test_no_recheck_when_the_case_agrees_or_it_is_switched_off():
     agrees = measure_table(TableSettings(samples=4, steps=200), cases=[BY_ID["no-bias-2"]])
     assert agrees["cases"][0]["measured"]["notebook_rule"] is None
-    off = measure_table(TableSettings(samples=4, steps=200, recheck=False),
-                        cases=[BY_ID["no-bias-3"]])
+    off = measure_table(
+        TableSettings(samples=4, steps=200, recheck=False), cases=[BY_ID["no-bias-3"]]
+    )
     assert off["cases"][0]["measured"]["notebook_rule"] is None
 
 
 def test_progress_is_reported_up_to_completion():
     seen = []
-    measure_table(TableSettings(samples=2, steps=1200, recheck=False),
-                  on_progress=lambda share, label: seen.append((share, label)))
+    measure_table(
+        TableSettings(samples=2, steps=1200, recheck=False),
+        on_progress=lambda share, label: seen.append((share, label)),
+    )
     shares = [share for share, _ in seen]
     assert shares == sorted(shares) and shares[-1] == 1.0 and 0 < shares[0] < 1
     assert "17 cases" in seen[0][1]
@@ -269,12 +278,20 @@ def test_speed_only_matters_where_the_notebook_named_it(documented, converged, r
 
 def test_speed_classes():
     assert [speed(r) for r in (None, 0.5, 0.8, 1.0, 1.25, 2.0)] == [
-        None, "fast", "fast", "typical", "slow", "slow"]
+        None,
+        "fast",
+        "fast",
+        "typical",
+        "slow",
+        "slow",
+    ]
 
 
 def test_speed_ratio_is_against_the_other_cases_with_the_same_bias():
-    table = measure_table(TableSettings(samples=8, steps=9000, recheck=False),
-                          cases=[BY_ID["no-bias-1"], BY_ID["no-bias-4"], BY_ID["bias-9"]])
+    table = measure_table(
+        TableSettings(samples=8, steps=9000, recheck=False),
+        cases=[BY_ID["no-bias-1"], BY_ID["no-bias-4"], BY_ID["bias-9"]],
+    )
     first, second, biased = (row["measured"] for row in table["cases"])
     assert first["reference_steps"] == second["median_steps"]
     assert second["reference_steps"] == first["median_steps"]
@@ -284,10 +301,20 @@ def test_speed_ratio_is_against_the_other_cases_with_the_same_bias():
 
 # -- explanations -------------------------------------------------------------------------------
 def _row(documented="converges", bias=True, **measured):
-    values = dict(converged=0.0, dead_at_init=0.0, died=0.0, diverged=0.0, stalled=0.0,
-                  median_steps=None, analytic_dead=0.0, stalled_active=None,
-                  stalled_threshold=None, speed_ratio=None, reference_steps=None,
-                  notebook_rule=None)
+    values = dict(
+        converged=0.0,
+        dead_at_init=0.0,
+        died=0.0,
+        diverged=0.0,
+        stalled=0.0,
+        median_steps=None,
+        analytic_dead=0.0,
+        stalled_active=None,
+        stalled_threshold=None,
+        speed_ratio=None,
+        reference_steps=None,
+        notebook_rule=None,
+    )
     values.update(measured)
     return {"documented": documented, "bias": bias, "measured": values}
 
@@ -307,18 +334,29 @@ def test_explanation_of_a_stall_gives_the_input_needed_to_fire():
 
 
 def test_explanation_of_a_disputed_non_convergence_reports_the_recheck():
-    again = {"rule": "exact", "budget": 50_000, "samples": 64, "converged": 1.0,
-             "median_steps": 9887}
-    row = _row("does not converge", bias=False, converged=1.0, median_steps=4576,
-               notebook_rule=again)
+    again = {
+        "rule": "exact",
+        "budget": 50_000,
+        "samples": 64,
+        "converged": 1.0,
+        "median_steps": 9887,
+    }
+    row = _row(
+        "does not converge", bias=False, converged=1.0, median_steps=4576, notebook_rule=again
+    )
     text = explain_case(row, 20_000)
     assert text.startswith("100% converge (median 4,576 steps)")
     assert "notebook's stop rule" in text and "100% of 64 converge (median 9,887)" in text
 
 
 def test_explanation_of_speed_gives_the_ratio():
-    row = _row("converges very fast", converged=1.0, median_steps=4778, speed_ratio=0.842,
-               reference_steps=5673)
+    row = _row(
+        "converges very fast",
+        converged=1.0,
+        median_steps=4778,
+        speed_ratio=0.842,
+        reference_steps=5673,
+    )
     assert "0.84× the median of the other bias cases (5,673)" in explain_case(row, 20_000)
 
 
@@ -328,8 +366,9 @@ def test_percent_never_hides_a_minority():
 
 # -- command line -------------------------------------------------------------------------------
 def run_cli(*args):
-    return subprocess.run([sys.executable, "-m", "l1viz", "table", *args], capture_output=True,
-                          text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "l1viz", "table", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 def test_table_cli_json_last_line():

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
-from l1viz.sweep import SweepSettings
+from l1viz.study.sweep import SweepSettings
 from tests.browser_support import CHART, launch_chromium, running_app
 
 pytestmark = pytest.mark.browser
@@ -18,8 +18,10 @@ MAP_TIMEOUT_MS = 240_000  # the default 64 x 64 map, 10,000 steps, on two shared
 
 @pytest.fixture(scope="module")
 def page(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url, \
-            sync_playwright() as playwright:
+    with (
+        running_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url,
+        sync_playwright() as playwright,
+    ):
         browser = launch_chromium(playwright)
         page = browser.new_page(viewport={"width": 1500, "height": 1400})
         errors = []

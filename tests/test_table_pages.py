@@ -5,25 +5,32 @@ import json
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import l1viz.sweep
-import l1viz.table
-from l1viz.observations import OBSERVATIONS, PARAMETERS
-from l1viz.table import TableSettings, measure_table
+import l1viz.study.sweep
+import l1viz.study.table
+from l1viz.live.links import live_settings
+from l1viz.study.observations import OBSERVATIONS, PARAMETERS
+from l1viz.study.table import TableSettings, measure_table
 
 APP = "../app.py"
-TABLE_PAGE, MAP_PAGE = "app_pages/observations.py", "app_pages/outcome_map.py"
+TABLE_PAGE, MAP_PAGE = "app_pages/table_page.py", "app_pages/map_page.py"
 
 
 def open_page(page: str, **state) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=120)
     for key, value in state.items():
         at.session_state[key] = value
+    at.run()  # pages with their own url_path are known by name only after a first run
     return at.switch_page(page).run()
 
 
 def table_state(seed: int, **extra) -> dict:
-    return {"table.samples": 4, "table.steps": 200, "table.recheck": False, "table.seed": seed,
-            **extra}
+    return {
+        "table.samples": 4,
+        "table.steps": 200,
+        "table.recheck": False,
+        "table.seed": seed,
+        **extra,
+    }
 
 
 @pytest.fixture
@@ -43,10 +50,15 @@ def calls(monkeypatch):
         def wrapper(*args, **kwargs):
             counts[name] += 1
             return function(*args, **kwargs)
+
         return wrapper
 
-    monkeypatch.setattr(l1viz.table, "measure_table", counting("table", l1viz.table.measure_table))
-    monkeypatch.setattr(l1viz.sweep, "measure_sweep", counting("sweep", l1viz.sweep.measure_sweep))
+    monkeypatch.setattr(
+        l1viz.study.table, "measure_table", counting("table", l1viz.study.table.measure_table)
+    )
+    monkeypatch.setattr(
+        l1viz.study.sweep, "measure_sweep", counting("sweep", l1viz.study.sweep.measure_sweep)
+    )
     return counts
 
 
@@ -64,7 +76,8 @@ def test_table_page_shows_all_cases_with_verdicts_and_load_buttons(calls):
     expected = measure_table(TableSettings(samples=4, steps=200, recheck=False, seed=101))
     verdict_badges = [text for text in badges(at)[3:] if "dead ReLU" not in text]
     assert [text.split("[")[1].rstrip("]") for text in verdict_badges] == [
-        case["verdict"] for case in expected["cases"]]
+        case["verdict"] for case in expected["cases"]
+    ]
     dead_marks = [text for text in badges(at) if "dead ReLU" in text]
     assert len(dead_marks) == sum(c["measured"]["analytic_dead"] > 0 for c in expected["cases"])
     bars = [element for element in at.get("html") if "display:flex" in element.proto.body]
@@ -79,15 +92,17 @@ def test_load_sends_the_cases_typical_init_to_the_live_view(loads):
     at = open_page(TABLE_PAGE, **table_state(seed=102))
     at.button(key="table.load.bias-7").click().run()
     assert not at.exception
-    expected = measure_table(TableSettings(samples=4, steps=200, recheck=False, seed=102))
+    settings = TableSettings(samples=4, steps=200, recheck=False, seed=102)
+    expected = measure_table(settings)
     typical = next(c for c in expected["cases"] if c["id"] == "bias-7")["representative"]
-    assert loads == [typical["live"]]
+    assert loads == [live_settings(typical["init"], settings.train_config(bias=True))]
     assert set(PARAMETERS) <= loads[0].keys() and loads[0]["steps"] == 200
 
 
 def test_bad_table_settings_show_a_message_not_a_traceback():
-    at = open_page(TABLE_PAGE, **table_state(seed=103, **{"table.normal_low": 0.9,
-                                                          "table.normal_high": 0.5}))
+    at = open_page(
+        TABLE_PAGE, **table_state(seed=103, **{"table.normal_low": 0.9, "table.normal_high": 0.5})
+    )
     assert not at.exception
     assert "normal range" in at.error[0].value
     assert not [button for button in at.button if button.label == "Load"]

@@ -6,8 +6,8 @@ import mlflow  # installed for the tests by tests/run.sh (requirements-mlflow.tx
 import pytest
 
 from l1viz import tracking
-from l1viz.config import Init, TrainConfig
-from l1viz.trainer import Trainer
+from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.trainer import Trainer
 
 
 def test_run_is_logged_and_reads_back(tmp_path):
@@ -29,7 +29,9 @@ def test_run_is_logged_and_reads_back(tmp_path):
     curve = client.get_metric_history(run_id, "loss")
     assert [m.step for m in sorted(curve, key=lambda m: m.step)] == history["step"]
     logged = {m.step: m.value for m in curve}
-    assert all(logged[s] == pytest.approx(v, rel=1e-6) for s, v in zip(history["step"], history["loss"]))
+    assert all(
+        logged[s] == pytest.approx(v, rel=1e-6) for s, v in zip(history["step"], history["loss"])
+    )
     assert len(curve) > tracking.METRICS_PER_REQUEST  # more than one batch request
 
 
@@ -51,8 +53,25 @@ def test_cli_mlflow_flag_logs_the_run_it_prints(tmp_path, capsys):
     from l1viz.cli import main
 
     uri = f"sqlite:///{tmp_path / 'cli.db'}"
-    assert main(["train", "--w-hh", "0.5", "--w-ih", "-0.3", "--no-bias", "--lr", "0.01",
-                 "--mlflow", "--mlflow-uri", uri, "--json"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "--w-hh",
+                "0.5",
+                "--w-ih",
+                "-0.3",
+                "--no-bias",
+                "--lr",
+                "0.01",
+                "--mlflow",
+                "--mlflow-uri",
+                uri,
+                "--json",
+            ]
+        )
+        == 0
+    )
     captured = capsys.readouterr()
     out = json.loads(captured.out.strip().splitlines()[-1])
     assert out["mlflow"]["tracking_uri"] == uri

@@ -1,0 +1,1 @@
+"""The Streamlit pages (`*_page.py`, registered in app.py) and the live page's parts."""

@@ -1,0 +1,165 @@
+"""One run driven by a UI: built from `Settings`, advanced in time-boxed chunks, read as a status,
+a verdict sentence and display-sized series.
+
+Building a `LiveRun` again from the same Settings replays the run bit for bit (same init, same data
+seed): that is what Reset does. Nothing here knows about Streamlit.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import torch
+
+from l1viz.engine.generalise import DEFAULT_LENGTH, LongSequenceCheck, prefix_predictions, sequence
+from l1viz.engine.history import evenly_spaced
+from l1viz.engine.outcomes import CONVERGED, DEAD, DIVERGED, STALLED, TRAINING, RunResult
+from l1viz.engine.trainer import Trainer
+from l1viz.live.settings import Settings
+from l1viz.plots.time_charts import Span, spans_of
+from l1viz.study.explain import explain, ready_note
+
+READY = "ready"
+# Points per trace on the live charts; the trainer's history holds more.
+DISPLAY_POINTS = 1_500
+# Most steps between clock checks while advancing (~10 ms of training at the notebook's settings).
+CLOCK_CHUNK = 50
+
+
+@dataclass(frozen=True)
+class Status:
+    kind: str  # ready, training, converged, dead, diverged, stalled
+    label: str  # what the badge says, e.g. "died at step 312"
+
+
+@dataclass(frozen=True)
+class Generalisation:
+    """The cell's output on every prefix of one long sequence, at log-spaced lengths."""
+
+    lengths: list[int]
+    predicted: list[float]
+    actual: list[float]
+    check: LongSequenceCheck  # the full length
+
+
+def status_of(result: RunResult) -> Status:
+    if result.outcome == CONVERGED:
+        return Status(CONVERGED, f"converged at step {result.converged_at}")
+    if result.outcome == DEAD:
+        if result.dead_at_init:
+            return Status(DEAD, "dead from the start")
+        return Status(DEAD, f"died at step {result.died_at}")
+    if result.outcome == DIVERGED:
+        return Status(DIVERGED, f"diverged at step {result.diverged_at}")
+    if result.outcome == STALLED:
+        return Status(STALLED, "stalled")
+    if result.steps == 0:
+        return Status(READY, READY)
+    return Status(TRAINING, TRAINING)
+
+
+class LiveRun:
+    def __init__(self, settings: Settings, run_id: int = 1):
+        self.settings = settings
+        self.config = settings.config()
+        self.run_id = run_id
+        self.trainer = Trainer(settings.init(), self.config)
+
+    @property
+    def steps_done(self) -> int:
+        return self.trainer.steps_done
+
+    @property
+    def done(self) -> bool:
+        return self.trainer.done
+
+    def step(self, count: int) -> int:
+        return self.trainer.step(count)
+
+    def advance(self, seconds: float) -> int:
+        """Train until the run ends or about `seconds` have passed (at least one step). Chunks
+        between clock checks are sized from the last one, so slow steps (long sequences, big
+        batches) do not overrun the slice."""
+        start, made, chunk = time.perf_counter(), 0, 1
+        while not self.done:
+            began = time.perf_counter()
+            made += self.trainer.step(chunk)
+            now = time.perf_counter()
+            left = seconds - (now - start)
+            if left <= 0:
+                break
+            per_step = (now - began) / chunk
+            fits = int(left / (2 * per_step)) if per_step else CLOCK_CHUNK
+            chunk = max(1, min(CLOCK_CHUNK, fits))
+        return made
+
+    # -- reading ----------------------------------------------------------------------------
+    def result(self) -> RunResult:
+        return self.trainer.results()[0]
+
+    def status(self) -> Status:
+        return status_of(self.result())
+
+    def explanation(self) -> str:
+        """The verdict sentence; before the first step, the dead-region warning if it applies."""
+        result = self.result()
+        if status_of(result).kind == READY:
+            return ready_note(result, self.config)
+        return explain(result, self.config)
+
+    def spans(self) -> list[Span]:
+        return spans_of(self.result())
+
+    def series(self, limit: int = DISPLAY_POINTS) -> dict[str, list]:
+        """The history, thinned to `limit` rows for display; for the learned transform also the
+        effective input weights w_ih·s+ and w_ih·s- (what the targets w = 1 refer to), and with
+        bias the sum b_hh + b_ih (what the cell sees)."""
+        table = self.trainer.history.table()
+        keep = evenly_spaced(len(table["step"]), limit)
+        series = {name: [column[i] for i in keep] for name, column in table.items()}
+        cell = self.trainer.cell
+        if cell.learned and keep:
+            rows = torch.tensor([series[name] for name in cell.names])
+            effective = cell.effective(rows)
+            series["w_ih_pos"] = effective[1].tolist()
+            series["w_ih_neg"] = effective[2].tolist()
+        if cell.bias:
+            series["b"] = [a + b for a, b in zip(series["b_hh"], series["b_ih"])]
+        return series
+
+    def generalisation(self, length: int = DEFAULT_LENGTH, points: int = 200) -> Generalisation:
+        """The current parameters on one N(0, 1) sequence of `length` (seeded by the run's seed):
+        one pass gives the prediction for every prefix length."""
+        values = sequence(length, self.config.seed)
+        predicted, actual = prefix_predictions(self.trainer.cell, self.trainer.params, values)
+        lengths = sorted({round(length ** (i / (points - 1))) for i in range(points)})
+        rows = [n - 1 for n in lengths]
+        return Generalisation(
+            lengths=lengths,
+            predicted=predicted[rows].tolist(),
+            actual=actual[rows].tolist(),
+            check=LongSequenceCheck(length, predicted[-1].item(), actual[-1].item()),
+        )
+
+    def landscape_key(self) -> tuple:
+        """What the loss surface at the current parameters depends on, rounded for caching:
+        (transform, bias, b_hh + b_ih, (s+, s-), max_length)."""
+        values = self.trainer.named_params()
+        bias_sum = values["b_hh"] + values["b_ih"]
+        slopes = (values.get("slope_pos", 1.0), values.get("slope_neg", 1.0))
+        return (
+            self.config.transform,
+            self.config.bias,
+            _rounded(bias_sum),
+            (_rounded(slopes[0]), _rounded(slopes[1])),
+            self.config.max_length,
+        )
+
+
+def _rounded(value: float, quantum: float = 0.01) -> float:
+    """Nearest multiple of `quantum` (0 for a non-finite value, which no surface can show)."""
+    if not math.isfinite(value):
+        return 0.0
+    return round(round(value / quantum) * quantum, 6)

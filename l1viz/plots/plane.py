@@ -1,0 +1,325 @@
+"""Charts of the (w_hh, w_ih) plane: the loss landscape with the path on it, live and as a replay
+animation. Pure functions, no Streamlit.
+
+The replay paints the landscape as a background image rather than a contour trace: plotly.js
+drops contour and heatmap traces from view as soon as an animation runs (plotly.js #4491).
+"""
+
+from __future__ import annotations
+
+import base64
+import math
+import struct
+import zlib
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.colors import sample_colorscale
+from plotly.subplots import make_subplots
+
+from l1viz.engine.history import evenly_spaced
+from l1viz.plots.time_charts import COLORS, TALL_HEIGHT, finite_array, layout, positive_array
+from l1viz.study.landscape import LossGrid
+
+# log10 of the loss is coloured up to this; larger (or overflowed) losses share the top colour,
+# so the valley keeps its shades.
+LOG_LOSS_CAP = 3.0
+COLORSCALE = "Viridis_r"
+DEAD_FILL = "rgba(90, 90, 90, 0.35)"
+PATH_LINE = {"color": COLORS["path"], "width": 2.5}
+FADED_PATH_LINE = {"color": "rgba(255, 45, 85, 0.3)", "width": 2}
+FADED_LOSS_LINE = {"color": "rgba(31, 119, 180, 0.35)", "width": 1.5}
+BOTTOM_LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "xanchor": "left"}
+REPLAY_FRAMES = 60
+REPLAY_POINTS = 400
+
+
+def log_loss(grid: LossGrid) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        values = np.log10(grid.loss)
+    return np.nan_to_num(np.minimum(values, LOG_LOSS_CAP), nan=LOG_LOSS_CAP, neginf=-12.0)
+
+
+def _cell_half_sizes(grid: LossGrid) -> tuple[float, float]:
+    return (
+        (grid.x_range[1] - grid.x_range[0]) / len(grid.w_hh) / 2,
+        (grid.y_range[1] - grid.y_range[0]) / len(grid.w_ih) / 2,
+    )
+
+
+def dead_outline(grid: LossGrid) -> tuple[list, list]:
+    """Rectangles covering the dead cells, one per run of dead cells along w_hh, as one polygon
+    list (None between rectangles) for a filled scatter trace drawn over the surface."""
+    half_x, half_y = _cell_half_sizes(grid)
+    xs, ys = [], []
+    for row, y in enumerate(grid.w_ih):
+        for first, last in _runs(np.flatnonzero(grid.dead[row])):
+            x0, x1 = grid.w_hh[first] - half_x, grid.w_hh[last] + half_x
+            y0, y1 = y - half_y, y + half_y
+            xs += [x0, x1, x1, x0, x0, None]
+            ys += [y0, y0, y1, y1, y0, None]
+    return xs, ys
+
+
+def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
+    """(first, last) of each run of consecutive integers in a sorted index array."""
+    if not len(indices):
+        return []
+    breaks = np.flatnonzero(np.diff(indices) > 1)
+    starts = [indices[0], *indices[breaks + 1]]
+    ends = [*indices[breaks], indices[-1]]
+    return list(zip(starts, ends))
+
+
+def _dead_trace(grid: LossGrid, bias_label: str) -> go.Scatter:
+    xs, ys = dead_outline(grid)
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        fill="toself",
+        fillcolor=DEAD_FILL,
+        mode="lines",
+        line={"width": 0},
+        hoverinfo="skip",
+        name=f"dead region ({bias_label})",
+    )
+
+
+def _solution_trace() -> go.Scatter:
+    return go.Scatter(
+        x=[1.0],
+        y=[1.0],
+        mode="markers",
+        name="solution (1, 1)",
+        marker={
+            "symbol": "star",
+            "size": 14,
+            "color": "white",
+            "line": {"color": "black", "width": 1},
+        },
+    )
+
+
+def _marker(xs, ys, row: int, name: str, symbol: str = "circle") -> go.Scatter:
+    """One point of a path (none if `row` is outside it)."""
+    inside = 0 <= row < len(xs)
+    return go.Scatter(
+        x=xs[row : row + 1] if inside else [],
+        y=ys[row : row + 1] if inside else [],
+        mode="markers",
+        name=name,
+        marker={
+            "symbol": symbol,
+            "size": 12,
+            "color": COLORS["path"],
+            "line": {"color": "white" if symbol == "circle" else COLORS["path"], "width": 2},
+        },
+    )
+
+
+def _plane_axes(grid: LossGrid) -> dict:
+    return {
+        "xaxis": {"range": list(grid.x_range), "title": "w_hh"},
+        "yaxis": {"range": list(grid.y_range), "title": "w_ih"},
+    }
+
+
+# -- live ---------------------------------------------------------------------------------------
+def landscape_figure(
+    grid: LossGrid, w_hh: Sequence[float], w_ih: Sequence[float], bias_label: str, revision=0
+) -> go.Figure:
+    """The expected loss (colour, with contour lines), the dead region shaded, the solution, the
+    path so far, its start and the current point. A smoothed heatmap under bare contour lines
+    draws several times faster in the browser than a filled contour."""
+    z = log_loss(grid)
+    surface = go.Heatmap(
+        x=grid.w_hh,
+        y=grid.w_ih,
+        z=z,
+        colorscale=COLORSCALE,
+        zsmooth="fast",
+        colorbar={"title": {"text": "log₁₀ loss"}, "thickness": 12},
+        hovertemplate="w_hh %{x:.2f}<br>w_ih %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra></extra>",
+        name="expected loss",
+    )
+    levels = go.Contour(
+        x=grid.w_hh,
+        y=grid.w_ih,
+        z=z,
+        ncontours=16,
+        showscale=False,
+        contours={"coloring": "lines"},
+        line={"color": "rgba(0, 0, 0, 0.35)"},
+        hoverinfo="skip",
+        name="contours",
+    )
+    xs, ys = finite_array(w_hh), finite_array(w_ih)
+    figure = go.Figure(
+        [
+            surface,
+            levels,
+            _dead_trace(grid, bias_label),
+            _solution_trace(),
+            go.Scatter(x=xs, y=ys, mode="lines", name="path", line=PATH_LINE),
+        ]
+    )
+    known = np.flatnonzero(np.isfinite(xs) & np.isfinite(ys))
+    if len(known):
+        figure.add_trace(_marker(xs, ys, known[0], "start", symbol="circle-open"))
+        figure.add_trace(_marker(xs, ys, known[-1], "now"))
+    return layout(
+        figure,
+        f"Path on the loss landscape ({bias_label})",
+        revision,
+        height=TALL_HEIGHT,
+        legend=BOTTOM_LEGEND,
+        **_plane_axes(grid),
+    )
+
+
+# -- replay -------------------------------------------------------------------------------------
+def surface_image(grid: LossGrid) -> str:
+    """The landscape as a PNG data URI, one pixel per grid cell, top row = largest w_ih."""
+    values = log_loss(grid)
+    span = values.max() - values.min()
+    scaled = (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    colors = sample_colorscale(COLORSCALE, scaled.ravel().tolist())
+    rgb = np.array([[int(c) for c in color[4:-1].split(",")] for color in colors], np.uint8)
+    pixels = rgb.reshape(*values.shape, 3)[::-1]
+    return "data:image/png;base64," + base64.b64encode(_png(pixels)).decode()
+
+
+def _png(pixels: np.ndarray) -> bytes:
+    """An 8-bit RGB PNG of an (h, w, 3) uint8 array (no filter, zlib)."""
+    height, width, _ = pixels.shape
+    raw = b"".join(b"\x00" + pixels[row].tobytes() for row in range(height))
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        checksum = struct.pack(">I", zlib.crc32(kind + data))
+        return struct.pack(">I", len(data)) + kind + data + checksum
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def replay_figure(grid: LossGrid, series: dict, bias_label: str, frames: int = REPLAY_FRAMES):
+    """The run again as an animation (plotly frames, a Play button and a step slider): the point
+    moving over the landscape and along the loss curve. Axis ranges are fixed so the view does
+    not jump between frames."""
+    keep = evenly_spaced(len(series["step"]), REPLAY_POINTS)
+    steps = np.asarray([series["step"][i] for i in keep])
+    xs = finite_array([series["w_hh"][i] for i in keep])
+    ys = finite_array([series["w_ih"][i] for i in keep])
+    losses = positive_array([series["loss"][i] for i in keep])
+    figure = make_subplots(
+        rows=1,
+        cols=2,
+        column_widths=[0.55, 0.45],
+        horizontal_spacing=0.1,
+        subplot_titles=(f"Path ({bias_label})", "Loss"),
+    )
+    for trace in (
+        _dead_trace(grid, bias_label),
+        _solution_trace(),
+        go.Scatter(x=xs, y=ys, mode="lines", name="whole path", line=FADED_PATH_LINE),
+    ):
+        figure.add_trace(trace, row=1, col=1)
+    figure.add_trace(
+        go.Scatter(x=steps, y=losses, mode="lines", name="loss", line=FADED_LOSS_LINE), row=1, col=2
+    )
+
+    def moving(row: int) -> list[go.Scatter]:
+        return [
+            go.Scatter(x=xs[: row + 1], y=ys[: row + 1], mode="lines", line=PATH_LINE),
+            _marker(xs, ys, row, "now"),
+            _marker(steps, losses, row, "loss now"),
+        ]
+
+    picks = evenly_spaced(len(steps), frames)
+    first = len(figure.data)
+    for trace, col in zip(moving(picks[0] if picks else -1), (1, 1, 2)):
+        figure.add_trace(trace, row=1, col=col)
+    figure.frames = [
+        go.Frame(name=str(steps[row]), data=moving(row), traces=[first, first + 1, first + 2])
+        for row in picks
+    ]
+    (x0, x1), (y0, y1) = grid.x_range, grid.y_range
+    figure.add_layout_image(
+        source=surface_image(grid),
+        xref="x",
+        yref="y",
+        x=x0,
+        y=y1,
+        sizex=x1 - x0,
+        sizey=y1 - y0,
+        sizing="stretch",
+        layer="below",
+    )
+    figure.update_xaxes(range=[x0, x1], title="w_hh", showgrid=False, row=1, col=1)
+    figure.update_yaxes(range=[y0, y1], title="w_ih", showgrid=False, row=1, col=1)
+    last = int(steps[-1]) if len(steps) else 1
+    figure.update_xaxes(range=[0, max(last, 1)], title="step", row=1, col=2)
+    figure.update_yaxes(type="log", range=_log_range(losses), title="loss", row=1, col=2)
+    figure.update_layout(
+        height=470,
+        margin={"l": 10, "r": 10, "t": 30, "b": 110},
+        showlegend=False,
+        updatemenus=[_play_buttons()],
+        sliders=[_frame_slider([str(steps[row]) for row in picks])],
+    )
+    return figure
+
+
+def _log_range(values: np.ndarray) -> list[float]:
+    finite = values[np.isfinite(values)]
+    if not len(finite):
+        return [-3.0, 1.0]
+    return [math.log10(finite.min()) - 0.2, math.log10(finite.max()) + 0.2]
+
+
+_STILL = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+
+
+def _play_buttons() -> dict:
+    play = {
+        "frame": {"duration": 80, "redraw": False},
+        "transition": {"duration": 0},
+        "fromcurrent": True,
+        "mode": "immediate",
+    }
+    return {
+        "type": "buttons",
+        "direction": "left",
+        "x": 0.0,
+        "y": -0.2,
+        "xanchor": "left",
+        "yanchor": "top",
+        "pad": {"t": 0, "r": 10},
+        "showactive": False,
+        "buttons": [
+            {"label": "▶ Play", "method": "animate", "args": [None, play]},
+            {"label": "❚❚ Pause", "method": "animate", "args": [[None], _STILL]},
+        ],
+    }
+
+
+def _frame_slider(names: list[str]) -> dict:
+    """One stop per frame. Stop labels are transparent (sixty would overlap); the current one is
+    shown above the slider."""
+    return {
+        "x": 0.18,
+        "y": -0.17,
+        "len": 0.82,
+        "xanchor": "left",
+        "yanchor": "top",
+        "pad": {"t": 0},
+        "currentvalue": {"prefix": "step ", "font": {"size": 13, "color": "#333"}},
+        "font": {"color": "rgba(0, 0, 0, 0)"},
+        "steps": [{"label": name, "method": "animate", "args": [[name], _STILL]} for name in names],
+    }

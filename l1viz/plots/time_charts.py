@@ -1,0 +1,250 @@
+"""The live view's charts over steps and lengths: pure functions from a run's numbers to plotly
+figures (no Streamlit). The (w_hh, w_ih) plane is drawn by `plane_figures`.
+
+Time charts take `series` as made by `LiveRun.series` (lists keyed by field, with "step") and the
+spans to shade. Values that are not finite become gaps, never a broken axis. Data go in as numpy
+arrays: plotly validates them at once and sends them as compact binary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from l1viz.engine.outcomes import DEAD, DIVERGED, RunResult
+
+
+@dataclass(frozen=True)
+class Span:
+    """A stretch of steps to shade on the time charts."""
+
+    kind: str  # dead or diverged
+    start: int
+    end: int
+
+
+def spans_of(result: RunResult) -> list[Span]:
+    """Dead from the step it entered the dead region, diverged from the step the loss stopped
+    being finite, each to the end of the run."""
+    if result.outcome == DEAD:
+        return [Span(DEAD, result.died_at, result.steps)]
+    if result.outcome == DIVERGED:
+        return [Span(DIVERGED, result.diverged_at, result.steps)]
+    return []
+
+
+COLORS = {
+    "w_hh": "#1f77b4",
+    "w_ih": "#ff7f0e",
+    "w_ih_pos": "#ff7f0e",
+    "w_ih_neg": "#d62728",
+    "b_hh": "#2ca02c",
+    "b_ih": "#8c564b",
+    "b": "#9467bd",
+    "loss": "#1f77b4",
+    "active": "#17becf",
+    "path": "#ff2d55",
+}
+LABELS = {
+    "w_hh": "w_hh",
+    "w_ih": "w_ih",
+    "w_ih_pos": "w_ih·s₊ (x > 0)",
+    "w_ih_neg": "w_ih·s₋ (x < 0)",
+    "b_hh": "b_hh",
+    "b_ih": "b_ih",
+    "b": "b_hh + b_ih",
+}
+SPAN_STYLE = {"dead": "#7f7f7f", "diverged": "#d62728"}
+CHART_HEIGHT = 320
+TALL_HEIGHT = 440
+TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"}
+LOG_AXIS = {"type": "log", "exponentformat": "power"}
+
+
+def finite_array(values) -> np.ndarray:
+    """float64 values with NaN (a gap in plotly) where a value is missing or not finite."""
+    array = np.array([np.nan if v is None else v for v in values], dtype=float)
+    array[~np.isfinite(array)] = np.nan
+    return array
+
+
+def positive_array(values) -> np.ndarray:
+    """For log axes: zero and negative values become gaps too."""
+    array = finite_array(values)
+    array[~(array > 0)] = np.nan
+    return array
+
+
+def layout(
+    figure: go.Figure, title: str, revision, height=CHART_HEIGHT, legend=TOP_LEGEND, **settings
+) -> go.Figure:
+    """The look shared by the live charts; `revision` (the run) keeps zoom while a run updates."""
+    figure.update_layout(
+        title={"text": title, "x": 0.01, "font": {"size": 15}},
+        height=height,
+        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        legend=legend,
+        uirevision=str(revision),
+        **settings,
+    )
+    return figure
+
+
+def shade_spans(figure: go.Figure, spans: Sequence[Span], last_step: int) -> None:
+    """Grey (dead) or red (diverged) bands; a band at the very end gets a visible minimum width."""
+    minimum = max(1.0, 0.01 * last_step)
+    for span in spans:
+        figure.add_vrect(
+            x0=min(span.start, span.end - minimum),
+            x1=span.end,
+            fillcolor=SPAN_STYLE[span.kind],
+            opacity=0.25,
+            line_width=0,
+            layer="below",
+            annotation_text=f"{span.kind} from step {span.start}",
+            annotation_position="top left",
+            annotation_font_size=11,
+        )
+
+
+def _line(series: dict, name: str, values: np.ndarray, label: str, width=1.5) -> go.Scatter:
+    return go.Scatter(
+        x=np.asarray(series["step"]),
+        y=values,
+        mode="lines",
+        name=label,
+        line={"color": COLORS[name], "width": width},
+    )
+
+
+def _last(series: dict) -> int:
+    return series["step"][-1] if series["step"] else 0
+
+
+def loss_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figure:
+    figure = go.Figure(_line(series, "loss", positive_array(series["loss"]), "batch loss"))
+    shade_spans(figure, spans, _last(series))
+    return layout(
+        figure,
+        "Loss (MSE on each step's batch)",
+        revision,
+        showlegend=False,
+        xaxis_title="step",
+        yaxis={**LOG_AXIS, "title": "loss"},
+    )
+
+
+def parameter_names(series: dict, bias: bool) -> list[str]:
+    """The traces to draw: w_hh, the input weight(s) the target refers to, and the biases."""
+    names = ["w_hh"]
+    names += ["w_ih_pos", "w_ih_neg"] if "w_ih_pos" in series else ["w_ih"]
+    if bias:
+        names += ["b_hh", "b_ih", "b"]
+    return names
+
+
+def parameters_figure(series: dict, bias: bool, spans: Sequence[Span] = (), revision=0):
+    """Parameters vs step with the targets: w = 1 and, with bias, b_hh + b_ih = 0."""
+    figure = go.Figure(
+        [
+            _line(
+                series, name, finite_array(series[name]), LABELS[name], 2.5 if name == "b" else 1.5
+            )
+            for name in parameter_names(series, bias)
+        ]
+    )
+    figure.add_hline(
+        y=1,
+        line_dash="dash",
+        line_color="#444",
+        annotation_text="target w = 1",
+        annotation_position="bottom right",
+    )
+    if bias:
+        figure.add_hline(
+            y=0,
+            line_dash="dot",
+            line_color=COLORS["b"],
+            annotation_text="target b_hh + b_ih = 0",
+            annotation_position="bottom right",
+        )
+    shade_spans(figure, spans, _last(series))
+    return layout(figure, "Parameters", revision, xaxis_title="step", yaxis_title="value")
+
+
+def active_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figure:
+    """Fraction of the batch's pre-activations that were > 0: 0 means the cell is silent."""
+    figure = go.Figure(_line(series, "active", finite_array(series["active"]), "active"))
+    shade_spans(figure, spans, _last(series))
+    return layout(
+        figure,
+        "ReLU pre-activations > 0 (fraction, on each step's batch)",
+        revision,
+        height=TALL_HEIGHT,
+        showlegend=False,
+        xaxis_title="step",
+        yaxis={"range": [-0.02, 1.05], "title": "fraction positive"},
+    )
+
+
+def generalisation_figure(lengths: Sequence[int], predicted, actual) -> go.Figure:
+    """Predicted vs true L1 norm of every prefix of one long sequence, and the relative error."""
+    x = np.asarray(lengths)
+    predicted, actual = finite_array(predicted), finite_array(actual)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        error = positive_array(np.abs(predicted - actual) / actual)
+    figure = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.65, 0.35], vertical_spacing=0.06
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x, y=actual, name="true ‖x‖₁", mode="lines", line={"color": "#444", "dash": "dash"}
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(
+            x=x, y=predicted, name="cell's output h_T", mode="lines", line={"color": COLORS["path"]}
+        ),
+        row=1,
+        col=1,
+    )
+    figure.add_trace(
+        go.Scatter(x=x, y=error, name="relative error", mode="lines", line={"color": COLORS["b"]}),
+        row=2,
+        col=1,
+    )
+    figure.update_xaxes(type="log", row=1, col=1)
+    figure.update_xaxes(
+        type="log", title="sequence length (prefixes of one N(0, 1) sequence)", row=2, col=1
+    )
+    figure.update_yaxes(title="L1 norm", row=1, col=1)
+    figure.update_yaxes(**LOG_AXIS, title="rel. error", row=2, col=1)
+    return layout(
+        figure,
+        "Generalisation: prediction vs true L1 norm by length",
+        "general",
+        height=TALL_HEIGHT,
+    )
+
+
+def overlay_figure(curves: Sequence[tuple[str, Sequence[int], Sequence[float]]]) -> go.Figure:
+    """Loss curves of several runs, one trace each: (label, steps, losses)."""
+    figure = go.Figure(
+        [
+            go.Scatter(x=np.asarray(steps), y=positive_array(losses), mode="lines", name=label)
+            for label, steps, losses in curves
+        ]
+    )
+    return layout(
+        figure,
+        "Loss of the selected runs",
+        "overlay",
+        xaxis_title="step",
+        yaxis={**LOG_AXIS, "title": "loss"},
+    )

@@ -1,0 +1,137 @@
+"""One line per measured case saying what happened and why, from the measurement alone.
+
+The documented kind of outcome comes first, then every other outcome with its cause, largest share
+first: dead from the start (with the share of the region the dead rule covers), died during
+training, stalled at the budget (with how large an input must be to fire the cell), diverged. The
+re-check under the notebook's stop rule, when it ran, follows the converged share it re-trained.
+"""
+
+from __future__ import annotations
+
+import math
+
+from l1viz.study.agreement import DOCUMENTED_SPEED
+from l1viz.study.observations import DOES_NOT_CONVERGE
+
+
+def percent(share: float) -> str:
+    """Whole percent, never rounding a small non-zero share to 0 % or a near-total one to 100 %."""
+    if 0 < share < 0.005:
+        return "<1%"
+    if 0.995 <= share < 1:
+        return ">99%"
+    return f"{share:.0%}"
+
+
+def _steps(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def dead_rule_text(bias: bool) -> str:
+    """The dead rule in words (decided by `outcomes.in_dead_region`; this only names it)."""
+    return "w_ih ≤ 0 and b_hh + b_ih ≤ 0" if bias else "w_ih ≤ 0 (no bias)"
+
+
+def explain_case(row: dict, budget: int) -> str:
+    measured, documented = row["measured"], row["documented"]
+    converged = (measured["converged"], _converged_text(row))
+    others = sorted(
+        (part for part in _other_parts(row, budget) if part[0] > 0), key=lambda part: -part[0]
+    )
+    if documented == DOES_NOT_CONVERGE:
+        parts = others + ([converged] if measured["converged"] > 0 else [])
+    else:
+        parts = [converged] + others
+    return "; ".join(text for _, text in parts) + "."
+
+
+def _converged_text(row: dict) -> str:
+    measured = row["measured"]
+    text = f"{percent(measured['converged'])} converge"
+    if measured["median_steps"] is not None:
+        text += f" (median {_steps(measured['median_steps'])} steps)"
+    if row["documented"] in DOCUMENTED_SPEED and measured["speed_ratio"] is not None:
+        group = "bias" if row["bias"] else "no-bias"
+        text += (
+            f", {measured['speed_ratio']:.2f}× the median of the other {group} cases "
+            f"({_steps(measured['reference_steps'])})"
+        )
+    return text + _recheck_text(measured)
+
+
+def _other_parts(row: dict, budget: int) -> list[tuple[float, str]]:
+    measured = row["measured"]
+    dead = (
+        f"{percent(measured['dead_at_init'])} dead from the start "
+        f"({percent(measured['analytic_dead'])} of the region has {dead_rule_text(row['bias'])}, "
+        "where the cell can never fire)"
+    )
+    stalled = f"{percent(measured['stalled'])} stalled at the {budget:,}-step budget"
+    if measured["stalled_threshold"] is not None:
+        threshold = measured["stalled_threshold"]
+        chance = math.erfc(threshold / math.sqrt(2))
+        stalled += (
+            f": where w_ih > 0 > b_hh + b_ih the cell fires only for |x| > {threshold:.3g} "
+            f"(median; P = {chance:.1e} per N(0, 1) input)"
+        )
+    elif measured["stalled_active"] is not None:
+        stalled += f", the cell firing on {measured['stalled_active']:.1%} of inputs at the end"
+    return [
+        (measured["dead_at_init"], dead),
+        (measured["died"], f"{percent(measured['died'])} died during training"),
+        (measured["stalled"], stalled),
+        (measured["diverged"], f"{percent(measured['diverged'])} diverged"),
+    ]
+
+
+def _recheck_text(measured: dict) -> str:
+    again = measured["notebook_rule"]
+    if not again:
+        return ""
+    text = (
+        f" — re-trained under the notebook's stop rule (both weights exactly 1.0, cap "
+        f"{again['budget']:,} steps), {percent(again['converged'])} of {again['samples']} converge"
+    )
+    if again["median_steps"] is not None:
+        text += f" (median {_steps(again['median_steps'])})"
+    return text
+
+
+SIGN_SYMBOLS = {
+    "positive": "+",
+    "negative": "−",
+    "very small positive": "+ (very small)",
+    "very small negative": "− (very small)",
+}
+
+
+def signs_text(signs: dict) -> str:
+    """ "w_hh −, w_ih + (very small), ..." in the notebook's order of parameters."""
+    return ", ".join(f"{name} {SIGN_SYMBOLS[sign]}" for name, sign in signs.items())
+
+
+def measured_summary(measured: dict) -> str:
+    """The largest shares in a few words, e.g. "53% converged (median 5,788 steps) · 47% dead"."""
+    text = f"{percent(measured['converged'])} converged"
+    if measured["median_steps"] is not None:
+        text += f" (median {_steps(measured['median_steps'])} steps)"
+    dead = measured["dead_at_init"] + measured["died"]
+    for share, word in (
+        (dead, "dead"),
+        (measured["stalled"], "stalled"),
+        (measured["diverged"], "diverged"),
+    ):
+        if share > 0:
+            text += f" · {percent(share)} {word}"
+    return text
+
+
+def remark_text(row: dict) -> str:
+    """The notebook's remark and how the samples it describes fared."""
+    subset = row["measured"]["remark_subset"]
+    if not subset:
+        return row["remark"]
+    text = f"{row['remark']}: true for {percent(subset['share'])} of the samples"
+    if subset["converged"] is not None:
+        text += f", of which {percent(subset['converged'])} converge"
+    return text

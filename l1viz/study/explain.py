@@ -1,0 +1,96 @@
+"""One or two sentences, computed from a run, that say why it ended as it did."""
+
+from __future__ import annotations
+
+import math
+
+from l1viz.engine.config import TrainConfig
+from l1viz.engine.outcomes import CONVERGED, DEAD, DIVERGED, STALLED, RunResult
+
+
+def _input_terms(values: dict, transform: str) -> tuple[str, float, float]:
+    """How the input weight is named for this transform, and its value(s) for x > 0 and x < 0."""
+    if transform == "learned":
+        w_ih = values["w_ih"]
+        return "w_ih·s", w_ih * values["slope_pos"], w_ih * values["slope_neg"]
+    return "w_ih", values["w_ih"], values["w_ih"]
+
+
+def _dead_reason(values: dict, config: TrainConfig) -> str:
+    name, w_pos, w_neg = _input_terms(values, config.transform)
+    if config.transform == "learned":
+        weights = f"{name}₊ = {w_pos:.3g} ≤ 0 and {name}₋ = {w_neg:.3g} ≤ 0"
+        first = "w_ih·f(x₁)"
+    else:
+        weights = f"w_ih = {w_pos:.3g} ≤ 0"
+        first = "w_ih·|x₁|"
+    if not config.bias:
+        return (
+            f"{weights} and no bias: the first pre-activation {first} is ≤ 0 for every input, "
+            "so h stays 0 and every gradient is 0"
+        )
+    bias = values["b_hh"] + values["b_ih"]
+    return (
+        f"{weights} and b_hh + b_ih = {bias:.3g} ≤ 0: the first pre-activation "
+        f"{first} + b_hh + b_ih is ≤ 0 for every input, so h stays 0 and every gradient is 0"
+    )
+
+
+def ready_note(result: RunResult, config: TrainConfig) -> str:
+    """Before the first step: why an init in the dead region cannot learn ('' if it is not)."""
+    if not result.dead_at_init:
+        return ""
+    return f"This initialisation is in the dead region: {_dead_reason(result.initial, config)}."
+
+
+def explain(result: RunResult, config: TrainConfig) -> str:
+    values = result.params
+    if result.outcome == DEAD:
+        if result.dead_at_init:
+            return f"Dead from the start: {_dead_reason(result.initial, config)}."
+        return (
+            f"Died at step {result.died_at}: the updates pushed the parameters into the dead "
+            f"region ({_dead_reason(values, config)}); the gradient stayed exactly 0 for "
+            f"{config.dead_patience} steps in a row."
+        )
+    if result.outcome == DIVERGED:
+        return (
+            f"Diverged at step {result.diverged_at}: with lr = {config.lr:g} the updates "
+            "overshot until the loss was no longer a finite number."
+        )
+    if result.outcome == CONVERGED:
+        return f"Converged at step {result.converged_at}: {_converged_reason(result, config)}."
+    if result.outcome == STALLED:
+        return f"Stalled: {_stalled_reason(result, config)}"
+    return f"Training: step {result.steps:,} of {config.steps:,}, batch loss {result.loss:.3g}."
+
+
+def _converged_reason(result: RunResult, config: TrainConfig) -> str:
+    values = result.params
+    if config.criterion == "loss":
+        return f"the batch loss fell to {result.loss:.2e} ≤ {config.tolerance:g}"
+    if config.criterion == "exact":
+        return "w_hh and the input weight are both exactly 1.0 in float32 (the notebook's rule)"
+    name, w_pos, w_neg = _input_terms(values, config.transform)
+    parts = [f"w_hh = {values['w_hh']:.4f}", f"{name} = {w_pos:.4f}"]
+    if config.transform == "learned":
+        parts[1] = f"{name}₊ = {w_pos:.4f}, {name}₋ = {w_neg:.4f}"
+    if config.bias:
+        parts.append(f"b_hh + b_ih = {values['b_hh'] + values['b_ih']:+.1e}")
+    return f"{', '.join(parts)}, all within {config.tolerance:g} of the solution (1, 1, 0)"
+
+
+def _stalled_reason(result: RunResult, config: TrainConfig) -> str:
+    text = (
+        f"the {config.steps:,}-step budget ran out before the {config.criterion} rule held "
+        f"(batch loss {result.loss:.3g})."
+    )
+    if result.active == 0 and math.isfinite(result.loss):
+        _, w_pos, _ = _input_terms(result.params, config.transform)
+        bias = result.params["b_hh"] + result.params["b_ih"]
+        if w_pos > 0 and bias < 0:
+            text += (
+                f" The cell did not fire on the last batch although it is outside the dead "
+                f"region: it fires only for |x| > {-bias / w_pos:.3g}, rare for N(0, 1) inputs."
+            )
+    return text
