@@ -23,14 +23,6 @@ from l1viz.plots import plane, time_charts
 RUN, PLAYING, LOG, LAST_ID = "live.run", "live.playing", "live.log", "live.last_id"
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
 TRAIN_SECONDS = 0.15  # training per refresh: it overlaps the browser drawing the last one
-BADGE_COLORS = {
-    "ready": "gray",
-    "training": "blue",
-    "converged": "green",
-    "dead": "red",
-    "diverged": "orange",
-    "stalled": "violet",
-}
 
 
 # -- the run and its controls --------------------------------------------------------------------
@@ -129,7 +121,7 @@ def status_block(run: LiveRun, playing: bool) -> None:
     status = run.status()
     badge, words = st.columns([1, 5], vertical_alignment="center")
     with badge:
-        st.badge(status.label, color=BADGE_COLORS[status.kind])
+        st.badge(status.label, color=status.color)
     motion = "playing" if playing else ("paused" if status.kind == "training" else "")
     text = run.explanation() or "Press Play to train, or Step to advance by hand."
     words.markdown(plain_markdown(f"{text} {'(' + motion + ')' if motion else ''}".strip()))

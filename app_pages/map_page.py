@@ -12,7 +12,7 @@ from app_pages.common import request_live_run
 from l1viz.engine.config import ConfigError
 from l1viz.live.links import map_cell_settings
 from l1viz.live.settings import INIT_RANGE
-from l1viz.plots.table_figures import outcome_map_figure, selected_cell
+from l1viz.plots.outcome_map import outcome_map_figure, selected_cell
 from l1viz.study.observations import PARAMETERS
 from l1viz.study.sweep import (
     BIASES,

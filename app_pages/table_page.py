@@ -13,7 +13,8 @@ from app_pages.common import plain_markdown, request_live_run
 from l1viz.engine.config import CRITERIA, ConfigError
 from l1viz.live.links import live_settings
 from l1viz.live.settings import INIT_RANGE
-from l1viz.plots.table_figures import VERDICT_COLORS, share_bar_html, share_legend_html
+from l1viz.plots.palette import AGREEMENT
+from l1viz.plots.table import share_bar_html, share_legend_html
 from l1viz.study.case_explain import measured_summary, percent, remark_text, signs_text
 from l1viz.study.observations import OBSERVATIONS
 from l1viz.study.regions import Magnitudes
@@ -112,7 +113,7 @@ def case_row(case: dict, settings: TableSettings):
     measured = case["measured"]
     cells[3].html(share_bar_html(measured))
     cells[3].caption(plain_markdown(measured_summary(measured)))
-    cells[4].badge(case["verdict"], color=VERDICT_COLORS[case["verdict"]])
+    cells[4].badge(case["verdict"], color=AGREEMENT[case["verdict"]].badge)
     if measured["analytic_dead"] > 0:
         cells[4].badge(
             f"dead ReLU {percent(measured['analytic_dead'])}",
@@ -155,8 +156,8 @@ table = cached_table(**chosen)
 
 verdicts = [case["verdict"] for case in table["cases"]]
 summary = st.container(horizontal=True)
-for name, color in VERDICT_COLORS.items():
-    summary.badge(f"{verdicts.count(name)} {COUNT_WORDS[name]}", color=color)
+for name, shade in AGREEMENT.items():
+    summary.badge(f"{verdicts.count(name)} {COUNT_WORDS[name]}", color=shade.badge)
 st.html(share_legend_html())
 for bias in (False, True):
     st.subheader("With bias" if bias else "Without bias (the notebook's cell)")

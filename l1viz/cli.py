@@ -163,6 +163,7 @@ def command_train(args):
                 "converged_at": result.converged_at,
                 "died_at": result.died_at,
                 "diverged_at": result.diverged_at,
+                "silent_from": result.silent_from,
                 "dead_at_init": result.dead_at_init,
                 "initial": result.initial,
                 "params": result.params,
@@ -289,7 +290,13 @@ def fixed_value(text: str) -> tuple[str, float]:
     return name.strip(), finite_float(value)
 
 
-SWEEP_SYMBOLS = {"converged": "#", "dead": ".", "diverged": "X", "stalled": "~"}
+SWEEP_SYMBOLS = {
+    "converged": "#",
+    "dead": ".",
+    "dead_in_practice": ":",
+    "diverged": "X",
+    "stalled": "~",
+}
 SWEEP_TEXT_GRID = 80  # largest grid drawn as text
 
 

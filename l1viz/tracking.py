@@ -90,7 +90,7 @@ def log_run(
     ]
     summary = {"steps": result.steps, "final_loss": result.loss}
     summary.update({f"final_{name}": value for name, value in result.params.items()})
-    for name in ("converged_at", "died_at", "diverged_at"):
+    for name in ("converged_at", "died_at", "silent_from", "diverged_at"):
         if getattr(result, name) is not None:
             summary[name] = getattr(result, name)
     curve += [

@@ -11,7 +11,12 @@ from l1viz.engine.cell import Cell
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.data import BatchStream
 from l1viz.engine.optim import Adam
-from l1viz.engine.outcomes import dead_at_init, in_dead_region
+from l1viz.engine.outcomes import (
+    dead_at_init,
+    firing_chance,
+    firing_threshold_limit,
+    in_dead_region,
+)
 from l1viz.engine.pytorch_init import default_init
 from l1viz.engine.trainer import Trainer
 
@@ -155,6 +160,34 @@ def test_dead_init_is_dead_from_step_zero_and_never_moves(engine_path):
     assert trainer.history.column("active") == [0.0] * config.dead_patience
     assert trainer.history.column("grad_norm") == [0.0] * config.dead_patience
     assert result.params == result.initial
+
+
+def test_firing_threshold_limit_is_one_expected_input_per_budget():
+    config = TrainConfig(batch_size=32, max_length=10, steps=50_000)
+    limit = firing_threshold_limit(config)
+    inputs = 32 * 5.5 * 50_000
+    assert firing_chance(limit) == pytest.approx(1 / inputs, rel=1e-9)
+    assert limit == pytest.approx(5.3034, abs=1e-4)
+
+
+def test_an_init_that_never_fires_is_dead_in_practice(engine_path):
+    """w_ih > 0 > b_hh + b_ih: outside the dead region, but it fires only for |x| > 20."""
+    config = TrainConfig(seed=3, steps=50_000)
+    silent, firing = Init(0.5, 0.05, -0.5, -0.5), Init(0.5, 0.5, -0.5, -1.0)  # |x| > 20, > 3
+    first, second = Trainer([silent, firing], config).run()
+    assert (first.outcome, first.silent_from, first.steps) == ("dead_in_practice", 0, 99)
+    assert not first.dead_at_init and first.params == first.initial
+    assert first.decided_at == 0 and first.ending == "dead_in_practice"
+    assert second.outcome == "converged" and second.silent_from is None
+
+
+def test_a_smaller_budget_moves_the_reach_of_dead_in_practice(engine_path):
+    """|x| > 5 comes about 5 times in 50,000 steps but not once, on average, in 1,000."""
+    init = Init(0.5, 0.2, -0.5, -0.5)
+    long, short = TrainConfig(steps=50_000), TrainConfig(steps=1000)
+    assert firing_threshold_limit(short) < 5 < firing_threshold_limit(long)
+    assert Trainer(init, short).run()[0].outcome == "dead_in_practice"
+    assert Trainer(init, long).run()[0].outcome != "dead_in_practice"
 
 
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])

@@ -10,10 +10,10 @@ import pytest
 import torch
 
 from l1viz.engine.cell import Cell
-from l1viz.engine.outcomes import in_dead_region
+from l1viz.engine.outcomes import Ending, in_dead_region
 from l1viz.live.run import LiveRun, Span
 from l1viz.live.settings import Settings
-from l1viz.plots import plane, time_charts
+from l1viz.plots import palette, plane, time_charts
 from l1viz.study.landscape import evaluation_batch, expected_loss, resolution, view_range
 
 
@@ -50,13 +50,16 @@ def test_loss_chart_draws_the_batch_losses_on_a_log_axis_with_gaps():
 
 
 def test_dead_and_diverged_spans_are_shaded_and_labelled():
-    figure = time_charts.loss_figure(SERIES, [Span("dead", 1, 3)])
+    figure = time_charts.loss_figure(SERIES, [Span(Ending.DIED, 1, 3)])
     (band,) = figure.layout.shapes
     assert (band.type, band.x0, band.x1) == ("rect", 1, 3)
-    assert band.fillcolor == time_charts.SPAN_STYLE["dead"]
+    assert band.fillcolor == palette.ENDINGS[Ending.DIED].hex
     assert figure.layout.annotations[0].text == "dead from step 1"
+    silent = time_charts.loss_figure(SERIES, [Span(Ending.DEAD_IN_PRACTICE, 0, 3)])
+    assert silent.layout.shapes[0].fillcolor == palette.ENDINGS[Ending.DEAD_IN_PRACTICE].hex
+    assert silent.layout.annotations[0].text == "silent from step 0"
     at_the_end = time_charts.active_figure(
-        {"step": list(range(1001)), "active": [1.0] * 1001}, [Span("diverged", 1000, 1000)]
+        {"step": list(range(1001)), "active": [1.0] * 1001}, [Span(Ending.DIVERGED, 1000, 1000)]
     )
     band = at_the_end.layout.shapes[0]
     assert band.x1 == 1000 and band.x0 == pytest.approx(990)  # still visible: 1 % of the axis

@@ -10,6 +10,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from l1viz.engine.outcomes import Ending
 from l1viz.live.run import LiveRun, Span, evenly_spaced
 from l1viz.live.run_log import MAX_RUNS, RunLog
 from l1viz.live.settings import Settings
@@ -61,20 +62,31 @@ def test_dead_from_the_start_is_announced_before_play_and_shaded_after():
     while not run.done:
         run.step(7)
     assert run.status().label == "dead from the start"
-    assert run.spans() == [Span("dead", 0, 99)]
+    assert run.spans() == [Span(Ending.DEAD_AT_INIT, 0, 99)]
     series = run.series()
     assert set(series["active"]) == {0.0} and set(series["w_ih"]) == {DEAD.w_ih}
+
+
+def test_an_init_that_never_fires_is_dead_in_practice_with_its_threshold():
+    silent = finished(Settings(w_hh=0.5, w_ih=0.05, b_hh=-0.5, b_ih=-0.5, bias=True))
+    status = silent.status()
+    assert (status.label, status.color) == ("dead in practice from the start", "violet")
+    assert silent.spans() == [Span(Ending.DEAD_IN_PRACTICE, 0, 99)]
+    text = silent.explanation()
+    assert text.startswith("Dead in practice from the start: outside the dead region, but while")
+    assert "fires only for |x| > 20 (P = 5.5e-89 per N(0, 1) input)" in text
+    assert "beyond |x| > 5.3 an input comes less than once in the 50,000-step budget" in text
 
 
 def test_dying_mid_run_and_diverging_are_dated():
     dying = finished(DYING)
     result = dying.result()
     assert dying.status().label == f"died at step {result.died_at}" and result.died_at > 0
-    assert dying.spans() == [Span("dead", result.died_at, result.steps)]
+    assert dying.spans() == [Span(Ending.DIED, result.died_at, result.steps)]
     diverging = finished(DIVERGING)
     result = diverging.result()
     assert diverging.status().label == f"diverged at step {result.diverged_at}"
-    assert diverging.spans() == [Span("diverged", result.diverged_at, result.steps)]
+    assert diverging.spans() == [Span(Ending.DIVERGED, result.diverged_at, result.steps)]
     assert diverging.explanation().startswith(f"Diverged at step {result.diverged_at}: with lr = 1")
 
 

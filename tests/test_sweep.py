@@ -11,7 +11,7 @@ from l1viz.engine.config import ConfigError, Init
 from l1viz.engine.outcomes import OUTCOMES, dead_at_init
 from l1viz.engine.trainer import Trainer
 from l1viz.live.links import map_cell_settings
-from l1viz.plots.table_figures import CELLS, outcome_map_figure, selected_cell
+from l1viz.plots.outcome_map import CELLS, outcome_map_figure, selected_cell
 from l1viz.study.sweep import (
     SweepSettings,
     case_regions,

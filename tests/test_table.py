@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from l1viz.engine.config import ConfigError, Init
-from l1viz.engine.outcomes import dead_at_init
+from l1viz.engine.outcomes import Ending, dead_at_init
 from l1viz.engine.trainer import Trainer
 from l1viz.live.links import live_settings
 from l1viz.study.agreement import AGREES, DISAGREES, PARTLY, speed, verdict
@@ -21,7 +21,7 @@ from l1viz.study.regions import Magnitudes, bounds, contains, dead_by_rule, gene
 from l1viz.study.table import TableSettings, case_samples, measure_table
 
 SMALL = TableSettings(samples=8, steps=300, recheck=False)
-SHARES = ("converged", "dead_at_init", "died", "diverged", "stalled")
+SHARES = tuple(ending.value for ending in Ending)
 
 
 def _independently_inside(case, values, normal=(0.1, 1.0), small=0.1):
@@ -305,12 +305,14 @@ def _row(documented="converges", bias=True, **measured):
         converged=0.0,
         dead_at_init=0.0,
         died=0.0,
+        dead_in_practice=0.0,
         diverged=0.0,
         stalled=0.0,
         median_steps=None,
         analytic_dead=0.0,
         stalled_active=None,
         stalled_threshold=None,
+        silent_threshold=None,
         speed_ratio=None,
         reference_steps=None,
         notebook_rule=None,
@@ -331,6 +333,13 @@ def test_explanation_of_a_stall_gives_the_input_needed_to_fire():
     text = explain_case(row, 20_000)
     assert "100% stalled at the 20,000-step budget" in text
     assert "|x| > 3" in text and f"{math.erfc(3 / math.sqrt(2)):.1e}" in text
+
+
+def test_explanation_of_dead_in_practice_gives_the_input_needed_to_fire():
+    row = _row(dead_in_practice=1.0, silent_threshold=22.7)
+    text = explain_case(row, 50_000)
+    assert text.startswith("0% converge; 100% dead in practice")
+    assert "|x| > 22.7" in text and f"{math.erfc(22.7 / math.sqrt(2)):.1e}" in text
 
 
 def test_explanation_of_a_disputed_non_convergence_reports_the_recheck():

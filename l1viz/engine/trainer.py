@@ -23,13 +23,16 @@ from l1viz.engine.optim import make_optimizer
 from l1viz.engine.outcomes import (
     CONVERGED,
     DEAD,
+    DEAD_IN_PRACTICE,
     DIVERGED,
     STALLED,
     TRAINING,
     RunResult,
+    firing_threshold_limit,
     has_converged,
     in_dead_region,
     not_finite,
+    rarely_fires,
 )
 from l1viz.engine.pytorch_init import learned_layer_init
 
@@ -37,7 +40,7 @@ STAT_FIELDS = ("loss", "active", "grad_norm")
 # History never holds more than this many numbers, whatever K and the requested rows.
 HISTORY_VALUE_LIMIT = 50_000_000
 # Verdict codes, in priority order when two hold at once.
-_VERDICTS = (DIVERGED, DEAD, CONVERGED)
+_VERDICTS = (DIVERGED, DEAD, DEAD_IN_PRACTICE, CONVERGED)
 
 
 def stack_inits(inits, bias: bool) -> torch.Tensor:
@@ -77,11 +80,15 @@ class Trainer:
         self.steps_done = 0
         self._running = torch.ones(self.count, dtype=torch.bool, device=self.device)
         self._all_running = True
-        self._unseen = torch.ones(3, self.count, dtype=torch.bool, device=self.device)
-        self._first = torch.full((3, self.count), -1, dtype=torch.long, device=self.device)
+        rules = len(_VERDICTS)
+        self._unseen = torch.ones(rules, self.count, dtype=torch.bool, device=self.device)
+        self._first = torch.full((rules, self.count), -1, dtype=torch.long, device=self.device)
         self._verdict = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
         # Last step at which the model was outside the dead region or fired (-1: none yet).
         self._loud_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
+        # Last step at which a pre-activation was positive (-1: none yet).
+        self._fired_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
+        self._threshold_limit = firing_threshold_limit(config)
         self._stopped_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
         self._final = torch.zeros(2, self.count, device=self.device)  # loss, active at the stop
         self._any_running = True
@@ -146,17 +153,25 @@ class Trainer:
         """Check every rule on the state just evaluated.
 
         Dead needs the analytic region and the measurement to agree (no pre-activation was
-        positive on this batch), `dead_patience` steps in a row. A non-finite loss flags
-        divergence: a non-finite parameter always makes the loss it is evaluated at non-finite.
+        positive on this batch), `dead_patience` steps in a row; dead in practice needs the
+        silence that long outside the region and a firing threshold beyond reach. A non-finite
+        loss flags divergence: a non-finite parameter always makes the loss it is evaluated at
+        non-finite.
         """
         config = self.config
+        step = self.steps_done
         effective = self.cell.effective(self.params)
-        silent = in_dead_region(effective) & (active == 0)
-        self._loud_at = torch.where(silent, self._loud_at, self.steps_done)
+        fired = active > 0
+        dead_region = in_dead_region(effective)
+        self._loud_at = torch.where(dead_region & ~fired, self._loud_at, step)
+        self._fired_at = torch.where(fired, step, self._fired_at)
         flags = torch.stack(
             [
                 not_finite(loss),
-                self._loud_at <= self.steps_done - config.dead_patience,
+                self._loud_at <= step - config.dead_patience,
+                ~dead_region
+                & (self._fired_at <= step - config.dead_patience)
+                & rarely_fires(effective, self._threshold_limit),
                 has_converged(effective, loss, config.criterion, config.tolerance),
             ]
         )
@@ -169,6 +184,7 @@ class Trainer:
         step = self.steps_done
         self._first = torch.where(fresh, step, self._first)
         self._first[1] = torch.where(fresh[1], self._loud_at + 1, self._first[1])
+        self._first[2] = torch.where(fresh[2], self._fired_at + 1, self._first[2])
         self._unseen &= ~fresh
         undecided = self._verdict < 0
         first_kind = torch.argmax(fresh.to(torch.int8), 0)
@@ -190,8 +206,9 @@ class Trainer:
         return [_VERDICTS[v] if v >= 0 else pending for v in self._verdict.tolist()]
 
     def event_steps(self) -> dict[str, list[int | None]]:
-        """First step each rule held: converged_at, died_at (step it entered), diverged_at."""
-        names = ("diverged_at", "died_at", "converged_at")
+        """First step each rule held: converged_at, died_at (the step it entered the dead region),
+        silent_from (the first step of the silence that made it dead in practice), diverged_at."""
+        names = ("diverged_at", "died_at", "silent_from", "converged_at")
         return {
             name: [None if s < 0 else s for s in row]
             for name, row in zip(names, self._first.tolist())
@@ -224,6 +241,7 @@ class Trainer:
                 converged_at=events["converged_at"][k],
                 died_at=events["died_at"][k],
                 diverged_at=events["diverged_at"][k],
+                silent_from=events["silent_from"][k],
                 dead_at_init=dead[k],
                 initial=self.named_params(k, initial=True),
                 params=self.named_params(k),

@@ -15,9 +15,18 @@ import torch
 
 from l1viz.engine.generalise import DEFAULT_LENGTH, LongSequenceCheck, prefix_predictions, sequence
 from l1viz.engine.history import evenly_spaced
-from l1viz.engine.outcomes import CONVERGED, DEAD, DIVERGED, STALLED, TRAINING, RunResult
+from l1viz.engine.outcomes import (
+    CONVERGED,
+    DEAD,
+    DEAD_IN_PRACTICE,
+    DIVERGED,
+    STALLED,
+    TRAINING,
+    RunResult,
+)
 from l1viz.engine.trainer import Trainer
 from l1viz.live.settings import Settings
+from l1viz.plots import palette
 from l1viz.plots.time_charts import Span, spans_of
 from l1viz.study.explain import explain, ready_note
 
@@ -30,8 +39,9 @@ CLOCK_CHUNK = 50
 
 @dataclass(frozen=True)
 class Status:
-    kind: str  # ready, training, converged, dead, diverged, stalled
+    kind: str  # ready, training, or the outcome
     label: str  # what the badge says, e.g. "died at step 312"
+    color: str  # the badge's colour (Streamlit's name, from the palette)
 
 
 @dataclass(frozen=True)
@@ -45,19 +55,22 @@ class Generalisation:
 
 
 def status_of(result: RunResult) -> Status:
+    if result.outcome == TRAINING:
+        kind = READY if result.steps == 0 else TRAINING
+        return Status(kind, kind, palette.PENDING[kind].badge)
+    color = palette.ENDINGS[result.ending].badge
     if result.outcome == CONVERGED:
-        return Status(CONVERGED, f"converged at step {result.converged_at}")
+        return Status(CONVERGED, f"converged at step {result.converged_at}", color)
     if result.outcome == DEAD:
         if result.dead_at_init:
-            return Status(DEAD, "dead from the start")
-        return Status(DEAD, f"died at step {result.died_at}")
+            return Status(DEAD, "dead from the start", color)
+        return Status(DEAD, f"died at step {result.died_at}", color)
+    if result.outcome == DEAD_IN_PRACTICE:
+        start = "from the start" if result.silent_from == 0 else f"from step {result.silent_from}"
+        return Status(DEAD_IN_PRACTICE, f"dead in practice {start}", color)
     if result.outcome == DIVERGED:
-        return Status(DIVERGED, f"diverged at step {result.diverged_at}")
-    if result.outcome == STALLED:
-        return Status(STALLED, "stalled")
-    if result.steps == 0:
-        return Status(READY, READY)
-    return Status(TRAINING, TRAINING)
+        return Status(DIVERGED, f"diverged at step {result.diverged_at}", color)
+    return Status(STALLED, "stalled", color)
 
 
 class LiveRun:

@@ -15,39 +15,32 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from l1viz.engine.outcomes import DEAD, DIVERGED, RunResult
+from l1viz.engine.outcomes import DEAD, DEAD_IN_PRACTICE, DIVERGED, Ending, RunResult
+from l1viz.plots import palette
 
 
 @dataclass(frozen=True)
 class Span:
     """A stretch of steps to shade on the time charts."""
 
-    kind: str  # dead or diverged
+    kind: Ending  # dead (from the start or died), dead in practice, diverged
     start: int
     end: int
 
 
 def spans_of(result: RunResult) -> list[Span]:
-    """Dead from the step it entered the dead region, diverged from the step the loss stopped
-    being finite, each to the end of the run."""
-    if result.outcome == DEAD:
-        return [Span(DEAD, result.died_at, result.steps)]
-    if result.outcome == DIVERGED:
-        return [Span(DIVERGED, result.diverged_at, result.steps)]
+    """Dead from the step it entered the dead region, dead in practice from the first silent step,
+    diverged from the step the loss stopped being finite, each to the end of the run."""
+    if result.outcome in (DEAD, DEAD_IN_PRACTICE, DIVERGED):
+        return [Span(result.ending, result.decided_at, result.steps)]
     return []
 
 
 COLORS = {
-    "w_hh": "#1f77b4",
-    "w_ih": "#ff7f0e",
-    "w_ih_pos": "#ff7f0e",
-    "w_ih_neg": "#d62728",
-    "b_hh": "#2ca02c",
-    "b_ih": "#8c564b",
-    "b": "#9467bd",
-    "loss": "#1f77b4",
-    "active": "#17becf",
-    "path": "#ff2d55",
+    **palette.PARAMETERS,
+    "loss": palette.LOSS,
+    "active": palette.ACTIVE,
+    "path": palette.PATH,
 }
 LABELS = {
     "w_hh": "w_hh",
@@ -58,7 +51,12 @@ LABELS = {
     "b_ih": "b_ih",
     "b": "b_hh + b_ih",
 }
-SPAN_STYLE = {"dead": "#7f7f7f", "diverged": "#d62728"}
+SPAN_WORDS = {
+    Ending.DEAD_AT_INIT: "dead",
+    Ending.DIED: "dead",
+    Ending.DEAD_IN_PRACTICE: "silent",
+    Ending.DIVERGED: "diverged",
+}
 CHART_HEIGHT = 320
 TALL_HEIGHT = 440
 TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"}
@@ -95,17 +93,17 @@ def layout(
 
 
 def shade_spans(figure: go.Figure, spans: Sequence[Span], last_step: int) -> None:
-    """Grey (dead) or red (diverged) bands; a band at the very end gets a visible minimum width."""
+    """Bands in the ending's colour; a band at the very end gets a visible minimum width."""
     minimum = max(1.0, 0.01 * last_step)
     for span in spans:
         figure.add_vrect(
             x0=min(span.start, span.end - minimum),
             x1=span.end,
-            fillcolor=SPAN_STYLE[span.kind],
+            fillcolor=palette.ENDINGS[span.kind].hex,
             opacity=0.25,
             line_width=0,
             layer="below",
-            annotation_text=f"{span.kind} from step {span.start}",
+            annotation_text=f"{SPAN_WORDS[span.kind]} from step {span.start}",
             annotation_position="top left",
             annotation_font_size=11,
         )

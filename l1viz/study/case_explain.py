@@ -8,8 +8,7 @@ re-check under the notebook's stop rule, when it ran, follows the converged shar
 
 from __future__ import annotations
 
-import math
-
+from l1viz.engine.outcomes import firing_chance
 from l1viz.study.agreement import DOCUMENTED_SPEED
 from l1viz.study.observations import DOES_NOT_CONVERGE
 
@@ -69,16 +68,24 @@ def _other_parts(row: dict, budget: int) -> list[tuple[float, str]]:
     stalled = f"{percent(measured['stalled'])} stalled at the {budget:,}-step budget"
     if measured["stalled_threshold"] is not None:
         threshold = measured["stalled_threshold"]
-        chance = math.erfc(threshold / math.sqrt(2))
         stalled += (
             f": where w_ih > 0 > b_hh + b_ih the cell fires only for |x| > {threshold:.3g} "
-            f"(median; P = {chance:.1e} per N(0, 1) input)"
+            f"(median; P = {firing_chance(threshold):.1e} per N(0, 1) input)"
         )
     elif measured["stalled_active"] is not None:
         stalled += f", the cell firing on {measured['stalled_active']:.1%} of inputs at the end"
+    silent = f"{percent(measured['dead_in_practice'])} dead in practice"
+    if measured["silent_threshold"] is not None:
+        threshold = measured["silent_threshold"]
+        silent += (
+            f" (outside the dead region, but with w_ih > 0 > b_hh + b_ih the cell fires only for "
+            f"|x| > {threshold:.3g}, median; P = {firing_chance(threshold):.1e} per N(0, 1) input: "
+            "it never fired)"
+        )
     return [
         (measured["dead_at_init"], dead),
         (measured["died"], f"{percent(measured['died'])} died during training"),
+        (measured["dead_in_practice"], silent),
         (measured["stalled"], stalled),
         (measured["diverged"], f"{percent(measured['diverged'])} diverged"),
     ]
@@ -118,6 +125,7 @@ def measured_summary(measured: dict) -> str:
     dead = measured["dead_at_init"] + measured["died"]
     for share, word in (
         (dead, "dead"),
+        (measured["dead_in_practice"], "dead in practice"),
         (measured["stalled"], "stalled"),
         (measured["diverged"], "diverged"),
     ):

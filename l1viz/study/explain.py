@@ -5,7 +5,17 @@ from __future__ import annotations
 import math
 
 from l1viz.engine.config import TrainConfig
-from l1viz.engine.outcomes import CONVERGED, DEAD, DIVERGED, STALLED, RunResult
+from l1viz.engine.outcomes import (
+    CONVERGED,
+    DEAD,
+    DEAD_IN_PRACTICE,
+    DIVERGED,
+    STALLED,
+    RunResult,
+    firing_chance,
+    firing_threshold,
+    firing_threshold_limit,
+)
 
 
 def _input_terms(values: dict, transform: str) -> tuple[str, float, float]:
@@ -53,6 +63,12 @@ def explain(result: RunResult, config: TrainConfig) -> str:
             f"region ({_dead_reason(values, config)}); the gradient stayed exactly 0 for "
             f"{config.dead_patience} steps in a row."
         )
+    if result.outcome == DEAD_IN_PRACTICE:
+        start = "from the start" if result.silent_from == 0 else f"from step {result.silent_from}"
+        return (
+            f"Dead in practice {start}: {_silence_reason(values, config)}; it stayed silent "
+            f"for {config.dead_patience} steps, every gradient 0."
+        )
     if result.outcome == DIVERGED:
         return (
             f"Diverged at step {result.diverged_at}: with lr = {config.lr:g} the updates "
@@ -63,6 +79,30 @@ def explain(result: RunResult, config: TrainConfig) -> str:
     if result.outcome == STALLED:
         return f"Stalled: {_stalled_reason(result, config)}"
     return f"Training: step {result.steps:,} of {config.steps:,}, batch loss {result.loss:.3g}."
+
+
+def silence_note(values: dict, config: TrainConfig) -> str:
+    """Outside the dead region with b_hh + b_ih < 0: how large an input must be to fire the cell
+    ('' when any ordinary input fires it)."""
+    if not config.bias:
+        return ""
+    _, w_pos, w_neg = _input_terms(values, config.transform)
+    threshold = firing_threshold(w_pos, w_neg, values["b_hh"] + values["b_ih"])
+    if threshold is None:
+        return ""
+    return (
+        f"while h = 0 the cell fires only for |x| > {threshold:.3g} "
+        f"(P = {firing_chance(threshold):.1e} per N(0, 1) input)"
+    )
+
+
+def _silence_reason(values: dict, config: TrainConfig) -> str:
+    inputs = config.batch_size * (config.max_length + 1) / 2 * config.steps
+    return (
+        f"outside the dead region, but {silence_note(values, config)}; beyond "
+        f"|x| > {firing_threshold_limit(config):.3g} an input comes less than once in the "
+        f"{config.steps:,}-step budget (about {inputs:,.0f} inputs)"
+    )
 
 
 def _converged_reason(result: RunResult, config: TrainConfig) -> str:

@@ -146,6 +146,7 @@ def measure_sweep(
         "xs": inits[:width, PARAMETERS.index(settings.x)].tolist(),
         "ys": inits[::width, PARAMETERS.index(settings.y)].tolist(),
         "outcome": as_grid([r.outcome for r in results]),
+        "ending": as_grid([r.ending.value for r in results]),
         "converged_at": as_grid([r.converged_at for r in results]),
         "steps": as_grid([r.steps for r in results]),
         "loss": as_grid([r.loss for r in results]),

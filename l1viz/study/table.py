@@ -26,7 +26,15 @@ from dataclasses import dataclass, field
 import torch
 
 from l1viz.engine.config import MAX_STEPS, ConfigError
-from l1viz.engine.outcomes import CONVERGED, DEAD, DIVERGED, OUTCOMES, STALLED, RunResult
+from l1viz.engine.outcomes import (
+    CONVERGED,
+    DEAD_IN_PRACTICE,
+    OUTCOMES,
+    STALLED,
+    Ending,
+    RunResult,
+    firing_threshold,
+)
 from l1viz.engine.trainer import Trainer
 from l1viz.study.agreement import AGREES, speed, verdict
 from l1viz.study.batch import Progress, run_trainers
@@ -152,37 +160,32 @@ def train_cases(cases, inits: dict, make_config, on_progress: Progress | None, l
 
 def measure_case(case: Observation, results: list[RunResult], inits, settings) -> dict:
     count = len(results)
-    kinds = Counter(_kind(result) for result in results)
+    endings = Counter(result.ending for result in results)
     converged_steps = [r.converged_at for r in results if r.outcome == CONVERGED]
     stalled = [r for r in results if r.outcome == STALLED]
-    thresholds = [t for t in map(firing_threshold, stalled) if t is not None]
+    silent = [r for r in results if r.outcome == DEAD_IN_PRACTICE]
     return {
         "samples": count,
-        "converged": kinds[CONVERGED] / count,
-        "dead_at_init": kinds["dead_at_init"] / count,
-        "died": kinds["died"] / count,
-        "diverged": kinds[DIVERGED] / count,
-        "stalled": kinds[STALLED] / count,
+        **{ending.value: endings[ending] / count for ending in Ending},
         "median_steps": _median(converged_steps),
         "analytic_dead": dead_share(case, settings.magnitudes),
         "stalled_active": _median([r.active for r in stalled]),
-        "stalled_threshold": _median(thresholds),
+        "stalled_threshold": _median(_thresholds(stalled)),
+        "silent_threshold": _median(_thresholds(silent)),
         "remark_subset": remark_subset(case, results, inits),
     }
 
 
-def _kind(result: RunResult) -> str:
-    """The outcome, with dead split into dead from the start and died during training."""
-    if result.outcome == DEAD:
-        return "dead_at_init" if result.died_at == 0 else "died"
-    return result.outcome
-
-
-def firing_threshold(result: RunResult) -> float | None:
-    """While h = 0 the cell fires only for |x| > -b / w_ih when w_ih > 0 and b = b_hh + b_ih < 0."""
-    values = result.params
-    bias = values["b_hh"] + values["b_ih"]
-    return -bias / values["w_ih"] if values["w_ih"] > 0 and bias < 0 else None
+def _thresholds(results: list[RunResult]) -> list[float]:
+    """Each run's firing threshold at its end (while h = 0: |x| > -b / w_ih), where it has one."""
+    found = []
+    for result in results:
+        values = result.params
+        bias = values["b_hh"] + values["b_ih"]
+        threshold = firing_threshold(values["w_ih"], values["w_ih"], bias)
+        if threshold is not None:
+            found.append(threshold)
+    return found
 
 
 def _median(values: list):

@@ -1,110 +1,69 @@
-"""Pictures of the measured table and the outcome map, from their plain data (no Streamlit here).
-
-`share_bar_html`: one case's outcome shares as a small stacked bar (a row of the table).
-`outcome_map_figure`: the outcome of every grid cell as a heatmap, the dead rule's boundary, and
-the notebook cases whose region the plane cuts. An invisible marker sits on every cell centre: it
-carries the hover text and is what a click selects (plotly's point selection works on markers),
-its index being the cell's row * grid + column.
+"""The outcome map as a figure, from its plain data (no Streamlit here): the ending of every grid
+cell as a heatmap, the dead rule's boundary, and the notebook cases whose region the plane cuts.
+An invisible marker sits on every cell centre: it carries the hover text and is what a click
+selects (plotly's point selection works on markers), its index being the cell's row * grid +
+column.
 """
 
 from __future__ import annotations
 
-import html
 import math
 
 import plotly.graph_objects as go
 
-from l1viz.engine.outcomes import CONVERGED, DEAD, DIVERGED, OUTCOMES, STALLED
+from l1viz.engine.outcomes import Ending
+from l1viz.plots.palette import ENDINGS
 
-OUTCOME_COLORS = {CONVERGED: "#2ca02c", DEAD: "#7f7f7f", DIVERGED: "#d62728", STALLED: "#f0b400"}
-SHARES = {
-    "converged": ("converged", OUTCOME_COLORS[CONVERGED]),
-    "dead_at_init": ("dead from the start", "#4d4d4d"),
-    "died": ("died during training", "#a6a6a6"),
-    "diverged": ("diverged", OUTCOME_COLORS[DIVERGED]),
-    "stalled": ("stalled at the budget", OUTCOME_COLORS[STALLED]),
-}
-VERDICT_COLORS = {"agrees": "green", "partly": "orange", "disagrees": "red"}  # Streamlit's names
 MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects
-
-
-def share_bar_html(measured: dict) -> str:
-    """A 100 %-wide bar split by outcome share; each part names itself on hover."""
-    parts = []
-    for key, (label, color) in SHARES.items():
-        share = measured[key]
-        if share > 0:
-            title = html.escape(f"{label}: {share:.1%}")
-            parts.append(
-                f'<div title="{title}" style="width:{share * 100:.3f}%;background:{color}"></div>'
-            )
-    return (
-        '<div style="display:flex;height:14px;width:100%;border-radius:3px;overflow:hidden;'
-        f'background:#eee">{"".join(parts)}</div>'
-    )
-
-
-def share_legend_html() -> str:
-    items = "".join(
-        f'<span style="margin-right:1em"><span style="display:inline-block;width:10px;height:10px;'
-        f'background:{color};margin-right:4px"></span>{html.escape(label)}</span>'
-        for label, color in SHARES.values()
-    )
-    return f'<div style="font-size:0.85em">{items}</div>'
+ENDING_ORDER = tuple(ENDINGS)
 
 
 def _discrete_scale() -> list:
-    """Colour i of OUTCOMES on z in [i - 0.5, i + 0.5] (z from -0.5 to len - 0.5)."""
-    scale, count = [], len(OUTCOMES)
-    for index, outcome in enumerate(OUTCOMES):
-        scale += [
-            [index / count, OUTCOME_COLORS[outcome]],
-            [(index + 1) / count, OUTCOME_COLORS[outcome]],
-        ]
+    """Colour i of ENDING_ORDER on z in [i - 0.5, i + 0.5] (z from -0.5 to len - 0.5)."""
+    scale, count = [], len(ENDING_ORDER)
+    for index, ending in enumerate(ENDING_ORDER):
+        color = ENDINGS[ending].hex
+        scale += [[index / count, color], [(index + 1) / count, color]]
     return scale
 
 
 def _hover_rows(sweep: dict) -> list[list]:
     rows = []
-    for outcomes, converged, losses, dead in zip(
-        sweep["outcome"], sweep["converged_at"], sweep["loss"], sweep["dead_at_init"]
-    ):
-        for outcome, steps, loss, at_init in zip(outcomes, converged, losses, dead):
-            if outcome == DEAD and at_init:
-                outcome = "dead from the start"
+    for endings, converged, losses in zip(sweep["ending"], sweep["converged_at"], sweep["loss"]):
+        for ending, steps, loss in zip(endings, converged, losses):
             steps_text = f"{steps:,}" if steps is not None else "—"
             loss_text = f"{loss:.3g}" if math.isfinite(loss) else "not finite"
-            rows.append([outcome, steps_text, loss_text])
+            rows.append([ENDINGS[Ending(ending)].label, steps_text, loss_text])
     return rows
 
 
 def outcome_map_figure(sweep: dict) -> go.Figure:
     settings = sweep["settings"]
     x_name, y_name = settings["x"], settings["y"]
-    codes = [[OUTCOMES.index(o) for o in row] for row in sweep["outcome"]]
+    codes = [[ENDING_ORDER.index(Ending(e)) for e in row] for row in sweep["ending"]]
     figure = go.Figure(
         go.Heatmap(
             x=sweep["xs"],
             y=sweep["ys"],
             z=codes,
             zmin=-0.5,
-            zmax=len(OUTCOMES) - 0.5,
+            zmax=len(ENDING_ORDER) - 0.5,
             colorscale=_discrete_scale(),
             showscale=False,
             hoverinfo="skip",
             name="outcome",
         )
     )
-    for outcome in OUTCOMES:  # legend entries for the heatmap's colours
+    for shade in ENDINGS.values():  # legend entries for the heatmap's colours
         figure.add_trace(
             go.Scatter(
                 x=[None],
                 y=[None],
                 mode="markers",
-                name=outcome,
+                name=shade.label,
                 showlegend=True,
-                marker={"color": OUTCOME_COLORS[outcome], "symbol": "square", "size": 12},
+                marker={"color": shade.hex, "symbol": "square", "size": 12},
             )
         )
     boundary = sweep["boundary"]

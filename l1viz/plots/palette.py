@@ -1,0 +1,63 @@
+"""Every colour the dashboard gives an outcome, a status or a parameter: the one place they are
+written. Charts use the hex values; Streamlit badges take a named colour, chosen of the same hue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from l1viz.engine.outcomes import Ending
+
+
+@dataclass(frozen=True)
+class Shade:
+    label: str  # the words a legend or a badge uses
+    hex: str
+    badge: str  # Streamlit's badge colour name of the same hue
+
+
+ENDINGS: dict[Ending, Shade] = {
+    Ending.CONVERGED: Shade("converged", "#21a35a", "green"),
+    Ending.DEAD_AT_INIT: Shade("dead from the start", "#4d4d4d", "gray"),
+    Ending.DIED: Shade("died during training", "#a0a0a0", "gray"),
+    Ending.DEAD_IN_PRACTICE: Shade("dead in practice", "#8e6fd8", "violet"),
+    Ending.DIVERGED: Shade("diverged", "#e0403a", "red"),
+    Ending.STALLED: Shade("stalled at the budget", "#f0a020", "orange"),
+}
+# Before a run ends: its badge only.
+PENDING = {
+    "ready": Shade("ready", "#a3a8b8", "gray"),
+    "training": Shade("training", "#1c83e1", "blue"),
+    "paused": Shade("paused", "#1c83e1", "blue"),
+}
+# How a measured case compares with the notebook (study.agreement).
+AGREEMENT = {
+    "agrees": Shade("agrees", "#21a35a", "green"),
+    "partly": Shade("partly", "#f0a020", "orange"),
+    "disagrees": Shade("disagrees", "#e0403a", "red"),
+}
+PARAMETERS = {
+    "w_hh": "#1f77b4",
+    "w_ih": "#ff7f0e",
+    "w_ih_pos": "#ff7f0e",
+    "w_ih_neg": "#d62728",
+    "b_hh": "#2ca02c",
+    "b_ih": "#8c564b",
+    "b": "#9467bd",
+}
+LOSS = "#1f77b4"
+ACTIVE = "#17becf"
+PATH = "#ff2d55"
+TARGET = "#444444"
+# Distinct colours for overlaid runs, in turn.
+SERIES = (
+    "#1f77b4",
+    "#ff7f0e",
+    "#2ca02c",
+    "#d62728",
+    "#9467bd",
+    "#8c564b",
+    "#e377c2",
+    "#7f7f7f",
+    "#bcbd22",
+    "#17becf",
+)
