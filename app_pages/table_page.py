@@ -89,9 +89,10 @@ def settings_form() -> dict:
             "criterion": st.selectbox(
                 "Convergence rule",
                 CRITERIA,
+                index=CRITERIA.index(defaults.criterion),
                 key="table.criterion",
-                help="tolerance: every parameter within 1e-3 of the "
-                "solution; exact: the notebook's rule",
+                help="exact: the notebook's rule, both weights exactly 1.0 (the default); "
+                "tolerance: every parameter within 1e-3 of the solution",
             ),
             "recheck": st.toggle(
                 "Re-check disputed cases under the notebook's stop rule",

@@ -80,7 +80,7 @@ def test_train_json_for_a_dead_init_and_default_init_from_seed():
 
 
 def test_train_readable_output_and_progress_bar():
-    process = run_cli("train", "--w-hh", "0.9", "--w-ih", "0.9", "--no-bias", "--steps", "3000")
+    process = run_cli("train", "--w-hh", "0.9", "--w-ih", "0.9", "--no-bias", "--steps", "9000")
     assert "outcome: converged" in process.stdout
     assert "step" in process.stderr and "%" in process.stderr  # tqdm's bar
 

@@ -269,10 +269,10 @@ def test_dying_during_training_reports_the_step_it_entered():
 
 
 def test_no_early_stop_trains_the_whole_budget():
-    config = TrainConfig(bias=False, steps=6_000, early_stop=False)
+    config = TrainConfig(bias=False, steps=12_000, early_stop=False)
     result = Trainer(Init(0.83, 0.7645), config).run()[0]
-    assert result.outcome == "converged" and result.steps == 6_000
-    assert result.converged_at < 6_000
+    assert result.outcome == "converged" and result.steps == 12_000
+    assert result.converged_at < 12_000
 
 
 def test_exact_and_loss_criteria():

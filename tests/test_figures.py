@@ -215,14 +215,14 @@ def test_replay_animates_the_run_over_fixed_axes():
     grid = surface(run, series)
     figure = plane.replay_figure(grid, series, "no bias")
     assert len(figure.frames) == plane.REPLAY_FRAMES
-    assert figure.frames[0].name == "0" and figure.frames[-1].name == "4087"
+    assert figure.frames[0].name == "0" and figure.frames[-1].name == "8280"
     last = figure.frames[-1].data
     assert values(last[1].x) == pytest.approx([series["w_hh"][-1]])  # "now" on the landscape
-    assert values(last[2].x) == [4087]  # and on the loss curve
+    assert values(last[2].x) == [8280]  # and on the loss curve
     assert len(figure.layout.sliders[0].steps) == len(figure.frames)
     assert figure.layout.updatemenus[0].buttons[0].label == "▶ Play"
     assert figure.layout.images[0].source.startswith("data:image/png;base64,")
     assert list(figure.layout.xaxis.range) == list(grid.x_range)
-    assert figure.layout.xaxis2.range[1] == 4087
+    assert figure.layout.xaxis2.range[1] == 8280
     # contour and heatmap traces vanish from view in plotly animations
     assert not any(t.type in ("contour", "heatmap") for t in figure.data)

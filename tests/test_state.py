@@ -50,7 +50,7 @@ def test_default_is_the_notebook_setup_and_a_bare_url():
         42,
         50_000,
         "where",
-        "tolerance",
+        "exact",
     )
 
 

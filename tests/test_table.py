@@ -191,7 +191,7 @@ def test_each_sample_ends_as_it_would_trained_alone():
 
 
 def test_the_representative_replays_its_outcome_when_trained_alone():
-    settings = TableSettings(samples=16, steps=6000, recheck=False)
+    settings = TableSettings(samples=16, steps=6000, recheck=False, criterion="tolerance")
     row = measure_table(settings, cases=[BY_ID["no-bias-1"]])["cases"][0]
     typical = row["representative"]
     samples = case_samples(BY_ID["no-bias-1"], settings).tolist()
@@ -206,7 +206,7 @@ def test_the_representative_replays_its_outcome_when_trained_alone():
 
 
 def test_a_disputed_case_is_rechecked_under_the_notebooks_stop_rule():
-    settings = TableSettings(samples=4, steps=8000)
+    settings = TableSettings(samples=4, steps=8000, criterion="tolerance")
     row = measure_table(settings, cases=[BY_ID["no-bias-3"]])["cases"][0]
     measured = row["measured"]
     assert row["documented"] == "does not converge" and measured["converged"] == 1.0
@@ -289,7 +289,7 @@ def test_speed_classes():
 
 def test_speed_ratio_is_against_the_other_cases_with_the_same_bias():
     table = measure_table(
-        TableSettings(samples=8, steps=9000, recheck=False),
+        TableSettings(samples=8, steps=9000, recheck=False, criterion="tolerance"),
         cases=[BY_ID["no-bias-1"], BY_ID["no-bias-4"], BY_ID["bias-9"]],
     )
     first, second, biased = (row["measured"] for row in table["cases"])

@@ -8,12 +8,13 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from l1viz.live.settings import Settings
 from l1viz.study.sweep import SweepSettings
 from tests.browser_support import CHART, launch_chromium, running_app
 
 pytestmark = pytest.mark.browser
 
-MAP_TIMEOUT_MS = 240_000  # the default 64 x 64 map, 10,000 steps, on two shared cores
+MAP_TIMEOUT_MS = 240_000  # the default 64 x 64 map, 50,000 steps, on two shared cores
 
 
 @pytest.fixture(scope="module")
@@ -47,4 +48,5 @@ def test_clicking_a_cell_trains_it_in_the_live_view(page):
         assert abs(value - expected) <= width
         index = (value - defaults.x_range[0]) / width - 0.5
         assert index == pytest.approx(round(index), abs=1e-6)  # a cell centre
-    assert query["steps"] == [str(defaults.steps)]
+    live, _ = Settings.from_params({name: values[0] for name, values in query.items()})
+    assert live.steps == defaults.steps and live.criterion == "exact"

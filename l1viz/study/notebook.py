@@ -31,7 +31,9 @@ LOG_EVERY = 100
 NOTEBOOK_INIT = Init(w_hh=0.8300079107284546, w_ih=0.7645385265350342)
 
 
-def notebook_config(seed: int, steps: int, bias: bool, criterion: str = "tolerance") -> TrainConfig:
+def notebook_config(
+    seed: int, steps: int, bias: bool, criterion: str = TrainConfig.criterion
+) -> TrainConfig:
     """The notebook's hyperparameters (Adam, lr 1e-3, batch 32, length up to 10, |x| by sign flip)
     for a batched engine run without history: what the table and the map train with."""
     return TrainConfig(

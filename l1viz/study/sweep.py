@@ -38,7 +38,7 @@ class SweepSettings:
     x_range: tuple[float, float] = (-1.5, 1.5)
     y_range: tuple[float, float] = (-1.5, 1.5)
     grid: int = 64
-    steps: int = 10_000
+    steps: int = TrainConfig.steps
     fixed: tuple[tuple[str, float], ...] = ()
     seed: int = 42
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from l1viz.engine.config import MAX_STEPS, ConfigError
+from l1viz.engine.config import MAX_STEPS, ConfigError, TrainConfig
 from l1viz.engine.outcomes import (
     CONVERGED,
     DEAD_IN_PRACTICE,
@@ -59,10 +59,10 @@ NOTEBOOK_RULE = "exact"
 @dataclass(frozen=True)
 class TableSettings:
     samples: int = 256
-    steps: int = 20_000
+    steps: int = TrainConfig.steps
     seed: int = 42
     magnitudes: Magnitudes = field(default_factory=Magnitudes)
-    criterion: str = "tolerance"
+    criterion: str = TrainConfig.criterion
     recheck: bool = True
 
     def __post_init__(self):
