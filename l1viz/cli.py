@@ -79,6 +79,7 @@ CONFIG_FLAGS = {
     "y_range": "--y-range",
     "grid": "--grid",
     "fixed": "--fixed",
+    "seeds": "--seeds",
 }
 
 
@@ -270,16 +271,17 @@ def command_table(args):
     )
     bar, on_progress = _progress_bar(show=not args.json)
     with bar:
-        table = measure_table(settings, on_progress=on_progress)
+        table = measure_table(settings, on_update=lambda t: on_progress(t.progress, t.phase))
     if args.json:
-        print_json(table)
+        print_json(table.to_json())
         return
-    for case in table["cases"]:
+    for row in table.cases:
+        case = row.case
         print(
-            f"{case['label']:<10} {case['documented']:<37} {case['verdict']:<10} "
-            f"{measured_summary(case['measured'])}"
+            f"{case.label:<10} {case.documented:<37} {row.agreement:<10} "
+            f"{measured_summary(row.measured)}"
         )
-        print(f"{'':<10} {case['explanation']}")
+        print(f"{'':<10} {row.explanation}")
 
 
 def fixed_value(text: str) -> tuple[str, float]:
@@ -292,7 +294,8 @@ def fixed_value(text: str) -> tuple[str, float]:
 
 SWEEP_SYMBOLS = {
     "converged": "#",
-    "dead": ".",
+    "dead_at_init": ".",
+    "died": ",",
     "dead_in_practice": ":",
     "diverged": "X",
     "stalled": "~",
@@ -301,37 +304,39 @@ SWEEP_TEXT_GRID = 80  # largest grid drawn as text
 
 
 def command_sweep(args):
-    from l1viz.study.sweep import SweepSettings, measure_sweep, outcome_counts_text
+    from l1viz.study.sweep import DEFAULT_RANGES, SweepSettings, counts_text, measure_sweep
 
     settings = SweepSettings(
         x=args.x,
         y=args.y,
-        x_range=tuple(args.x_range),
-        y_range=tuple(args.y_range),
+        x_range=tuple(args.x_range or DEFAULT_RANGES[args.x]),
+        y_range=tuple(args.y_range or DEFAULT_RANGES[args.y]),
         grid=args.grid,
         steps=args.steps,
         fixed=tuple(args.fixed or ()),
         seed=args.seed,
+        seeds=args.seeds,
     )
     if args.csv:
         _check_writable(args.csv)
     bar, on_progress = _progress_bar(show=not args.json)
+    label = f"Training {len(settings.axis_values('x')) * len(settings.axis_values('y')):,} cells"
     with bar:
-        sweep = measure_sweep(settings, on_progress=on_progress)
+        sweep = measure_sweep(settings, on_update=lambda m: on_progress(m.progress, label))
     if args.csv:
         _write_sweep_csv(sweep, args.csv)
     if args.json:
-        print_json({key: value for key, value in sweep.items() if key != "boundary"})
+        print_json(sweep.to_json())
         return
-    if settings.grid <= SWEEP_TEXT_GRID:
+    if len(sweep.xs) <= SWEEP_TEXT_GRID:
         print(
-            f"{settings.y} ↑ (top row = {sweep['ys'][-1]:.3g}), {settings.x} → "
-            f"(left column = {sweep['xs'][0]:.3g}); "
+            f"{settings.y} ↑ (top row = {sweep.ys[-1]:.4g}), {settings.x} → "
+            f"(left column = {sweep.xs[0]:.4g}); "
             + ", ".join(f"{symbol} {name}" for name, symbol in SWEEP_SYMBOLS.items())
         )
-        for row in reversed(sweep["outcome"]):
-            print("".join(SWEEP_SYMBOLS[outcome] for outcome in row))
-    print(f"outcomes: {outcome_counts_text(sweep['counts'])}")
+        for row in reversed(sweep.ending):
+            print("".join(SWEEP_SYMBOLS[ending.value] for ending in row))
+    print(f"outcomes: {counts_text(sweep.counts())}")
 
 
 def _check_writable(path: str):
@@ -342,46 +347,28 @@ def _check_writable(path: str):
         raise CliError(f"argument --csv: cannot write {path!r}: {error.strerror}") from None
 
 
-def _write_sweep_csv(sweep: dict, path: str):
-    """One row per grid cell: its indices, initial values and how its run ended."""
+def _write_sweep_csv(sweep, path: str):
+    """One row per grid cell: its indices, every setting, how its run ended and, with several
+    seeds, the share of each ending."""
     import csv
 
-    from l1viz.study.sweep import cell_init
+    from l1viz.engine.outcomes import Ending
+    from l1viz.study.sweep import AXES
 
-    columns = (
-        "row",
-        "column",
-        "w_hh",
-        "w_ih",
-        "b_hh",
-        "b_ih",
-        "outcome",
-        "dead_at_init",
-        "steps",
-        "converged_at",
-        "loss",
-    )
+    shares = [f"share_{ending.value}" for ending in Ending] if sweep.settings.seeds > 1 else []
+    columns = ["row", "column", *AXES, "ending", "dead_at_init", "steps", "decided_at"]
+    columns += ["converged_at", "loss", *shares]
     with open(path, "w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
         writer.writerow(columns)
-        for row, outcomes in enumerate(sweep["outcome"]):
-            for column, outcome in enumerate(outcomes):
-                init = cell_init(sweep, row, column)
-                writer.writerow(
-                    [
-                        row,
-                        column,
-                        init["w_hh"],
-                        init["w_ih"],
-                        init["b_hh"],
-                        init["b_ih"],
-                        outcome,
-                        sweep["dead_at_init"][row][column],
-                        sweep["steps"][row][column],
-                        sweep["converged_at"][row][column],
-                        sweep["loss"][row][column],
-                    ]
-                )
+        for row, endings in enumerate(sweep.ending):
+            for column, ending in enumerate(endings):
+                point = sweep.cell_point(row, column)
+                values = [point.get(name, 0.0) for name in AXES]
+                grids = ("dead_at_init", "steps", "decided_at", "converged_at", "loss")
+                measured = [getattr(sweep, name)[row][column] for name in grids]
+                fractions = [sweep.fractions[e][row][column] for e in Ending] if shares else []
+                writer.writerow([row, column, *values, ending.value, *measured, *fractions])
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -454,27 +441,23 @@ def add_table_parser(commands):
 
 
 def add_sweep_parser(commands):
-    from l1viz.study.observations import PARAMETERS
-    from l1viz.study.sweep import SweepSettings
+    from l1viz.study.sweep import AXES, MAX_SEEDS, SweepSettings
 
     defaults = SweepSettings()
-    sweep = commands.add_parser("sweep", help="the outcome map over two parameters")
-    sweep.add_argument("--x", choices=PARAMETERS, default=defaults.x)
-    sweep.add_argument("--y", choices=PARAMETERS, default=defaults.y)
-    sweep.add_argument(
-        "--x-range",
-        type=finite_float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=list(defaults.x_range),
+    sweep = commands.add_parser(
+        "sweep", help="the outcome map over two settings (initial values, lr, max_length)"
     )
-    sweep.add_argument(
-        "--y-range",
-        type=finite_float,
-        nargs=2,
-        metavar=("LOW", "HIGH"),
-        default=list(defaults.y_range),
-    )
+    sweep.add_argument("--x", choices=AXES, default=defaults.x)
+    sweep.add_argument("--y", choices=AXES, default=defaults.y)
+    for axis in ("x", "y"):
+        sweep.add_argument(
+            f"--{axis}-range",
+            type=finite_float,
+            nargs=2,
+            metavar=("LOW", "HIGH"),
+            help="default: -1.5 1.5 for an initial value, 1e-4 1 for lr (log-spaced), 1 1000 "
+            "for max_length (log-spaced whole numbers)",
+        )
     sweep.add_argument("--grid", type=whole_number, default=defaults.grid, help="cells per side")
     sweep.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
     sweep.add_argument(
@@ -482,9 +465,16 @@ def add_sweep_parser(commands):
         type=fixed_value,
         action="append",
         metavar="NAME=VALUE",
-        help="value of a parameter off the axes (repeatable); naming a bias gives the cell biases",
+        help="value of a setting off the axes (repeatable); naming a bias gives the cell biases",
     )
     sweep.add_argument("--seed", type=whole_number, default=defaults.seed)
+    sweep.add_argument(
+        "--seeds",
+        type=whole_number,
+        default=defaults.seeds,
+        help=f"train each cell from this many data seeds (seed, seed + 1, ...; at most "
+        f"{MAX_SEEDS}); the JSON gains the share of each ending",
+    )
     sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
     sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")
     sweep.set_defaults(handler=command_sweep)

@@ -14,11 +14,12 @@ from l1viz.engine.config import ConfigError, Init
 from l1viz.engine.outcomes import Ending, dead_at_init
 from l1viz.engine.trainer import Trainer
 from l1viz.live.links import live_settings
-from l1viz.study.agreement import AGREES, DISAGREES, PARTLY, speed, verdict
+from l1viz.study.agreement import AGREES, DISAGREES, PARTLY, agreement_of, speed
 from l1viz.study.case_explain import explain_case, percent
-from l1viz.study.observations import BY_ID, OBSERVATIONS
+from l1viz.study.case_measurement import CaseMeasurement, Recheck
+from l1viz.study.observations import BY_ID, OBSERVATIONS, Observation
 from l1viz.study.regions import Magnitudes, bounds, contains, dead_by_rule, generator, sample
-from l1viz.study.table import TableSettings, case_samples, measure_table
+from l1viz.study.table import TableSettings, case_samples, documented_rows, measure_table
 
 SMALL = TableSettings(samples=8, steps=300, recheck=False)
 SHARES = tuple(ending.value for ending in Ending)
@@ -130,7 +131,7 @@ def test_bad_table_settings_name_their_field(kwargs, field):
 # -- the dead rule over a region ----------------------------------------------------------------
 def test_dead_share_is_the_engine_rule_over_the_region():
     table = measure_table(TableSettings(samples=4, steps=1, recheck=False))
-    shares = {case["id"]: case["measured"]["analytic_dead"] for case in table["cases"]}
+    shares = {row.case.id: row.measured.analytic_dead for row in table.cases}
     for case_id in ("no-bias-2", "no-bias-5", "bias-10"):
         assert shares[case_id] == 1.0
     for case_id in ("no-bias-1", "no-bias-3", "no-bias-4", "bias-1", "bias-4", "bias-9"):
@@ -156,85 +157,106 @@ def test_same_settings_give_the_same_table():
 
 def test_a_case_measures_the_same_alone_or_with_others():
     case, other = BY_ID["bias-7"], BY_ID["no-bias-1"]
-    alone = measure_table(SMALL, cases=[case])["cases"][0]["measured"]
-    together = measure_table(SMALL, cases=[other, case])["cases"][1]["measured"]
-    for key in SHARES + ("median_steps", "analytic_dead"):
-        assert alone[key] == together[key], key
+    alone = measure_table(SMALL, cases=[case]).cases[0].measured
+    together = measure_table(SMALL, cases=[other, case]).cases[1].measured
+    assert alone.shares == together.shares
+    assert (alone.median_steps, alone.analytic_dead) == (
+        together.median_steps,
+        together.analytic_dead,
+    )
 
 
 def test_shares_add_up_and_dead_from_the_start_is_the_rule_on_the_samples():
     settings = TableSettings(samples=32, steps=200, recheck=False)
     table = measure_table(settings)
-    for case, row in zip(OBSERVATIONS, table["cases"]):
-        measured = row["measured"]
-        assert sum(measured[key] for key in SHARES) == pytest.approx(1.0)
+    for case, row in zip(OBSERVATIONS, table.cases):
+        measured = row.measured
+        assert sum(measured.shares.values()) == pytest.approx(1.0)
         values = case_samples(case, settings)
         by_rule = dead_by_rule(values, case.bias).float().mean().item()
-        assert measured["dead_at_init"] == pytest.approx(by_rule), case.id
-        assert row["verdict"] in (AGREES, PARTLY, DISAGREES)
-        assert row["explanation"].endswith(".")
-        assert set(row["signs"]) == set(case.signs) and row["bias"] is case.bias
+        assert measured.share(Ending.DEAD_AT_INIT) == pytest.approx(by_rule), case.id
+        assert row.agreement in (AGREES, PARTLY, DISAGREES) and row.final
+        assert row.explanation.endswith(".") and row.case is case
 
 
 def test_each_sample_ends_as_it_would_trained_alone():
     """The table's fractions are the engine's outcomes of its samples, nothing else."""
     case = BY_ID["bias-11"]
     settings = TableSettings(samples=6, steps=400, recheck=False)
-    measured = measure_table(settings, cases=[case])["cases"][0]["measured"]
+    measured = measure_table(settings, cases=[case]).cases[0].measured
     alone = [
         Trainer(Init(*row), settings.train_config(bias=True)).run()[0]
         for row in case_samples(case, settings).tolist()
     ]
     dead = sum(r.outcome == "dead" and r.died_at == 0 for r in alone) / 6
     stalled = sum(r.outcome == "stalled" for r in alone) / 6
-    assert (measured["dead_at_init"], measured["stalled"]) == (dead, stalled)
+    assert (measured.share(Ending.DEAD_AT_INIT), measured.share(Ending.STALLED)) == (dead, stalled)
 
 
-def test_the_representative_replays_its_outcome_when_trained_alone():
-    settings = TableSettings(samples=16, steps=6000, recheck=False, criterion="tolerance")
-    row = measure_table(settings, cases=[BY_ID["no-bias-1"]])["cases"][0]
-    typical = row["representative"]
-    samples = case_samples(BY_ID["no-bias-1"], settings).tolist()
-    assert [typical["init"][name] for name in ("w_hh", "w_ih", "b_hh", "b_ih")] in samples
-    assert typical["outcome"] == "converged" and row["measured"]["converged"] > 0.5
-    live = live_settings(typical["init"], settings.train_config(bias=False))
-    assert live["steps"] == 6000 and live["bias"] is False and live["seed"] == settings.seed
-    assert live["lr"] == 1e-3 and live["batch_size"] == 32 and live["max_length"] == 10
-    config = settings.train_config(bias=False)
-    again = Trainer(Init(live["w_hh"], live["w_ih"]), config).run()[0]
-    assert (again.outcome, again.steps) == (typical["outcome"], typical["steps"])
+def test_each_typical_sample_replays_its_ending_when_trained_alone():
+    settings = TableSettings(samples=12, steps=8000, recheck=False, criterion="tolerance")
+    row = measure_table(settings, cases=[BY_ID["bias-7"]]).cases[0]
+    samples = case_samples(BY_ID["bias-7"], settings).tolist()
+    endings = [item.ending for item in row.typical]
+    assert set(endings) == {Ending.CONVERGED, Ending.DEAD_AT_INIT}  # bias 7 straddles the rule
+    shares = [item.share for item in row.typical]
+    assert shares == sorted(shares, reverse=True) and sum(shares) == pytest.approx(1.0)
+    for item in row.typical:
+        assert list(item.init.as_dict().values()) in samples
+        live = live_settings(item.init, settings.train_config(bias=True))
+        assert live["steps"] == 8000 and live["bias"] is True and live["seed"] == settings.seed
+        assert live["lr"] == 1e-3 and live["batch_size"] == 32 and live["max_length"] == 10
+        again = Trainer(item.init, settings.train_config(bias=True)).run()[0]
+        assert (again.ending, again.steps) == (item.ending, item.steps)
+    assert row.typical_of(Ending.DIVERGED) is None
 
 
 def test_a_disputed_case_is_rechecked_under_the_notebooks_stop_rule():
     settings = TableSettings(samples=4, steps=8000, criterion="tolerance")
-    row = measure_table(settings, cases=[BY_ID["no-bias-3"]])["cases"][0]
-    measured = row["measured"]
-    assert row["documented"] == "does not converge" and measured["converged"] == 1.0
-    assert row["verdict"] == DISAGREES
-    again = measured["notebook_rule"]
-    assert again["rule"] == "exact" and again["budget"] == 50_000 and again["samples"] == 4
-    assert again["converged"] == 1.0 and again["median_steps"] > measured["median_steps"]
-    assert "notebook's stop rule" in row["explanation"]
+    row = measure_table(settings, cases=[BY_ID["no-bias-3"]]).cases[0]
+    measured = row.measured
+    assert row.case.documented == "does not converge" and measured.converged == 1.0
+    assert row.agreement == DISAGREES and row.final
+    again = measured.notebook_rule
+    assert again.rule == "exact" and again.budget == 50_000 and again.samples == 4
+    assert again.converged == 1.0 and again.median_steps > measured.median_steps
+    assert "notebook's stop rule" in row.explanation
 
 
 def test_no_recheck_when_the_case_agrees_or_it_is_switched_off():
-    agrees = measure_table(TableSettings(samples=4, steps=200), cases=[BY_ID["no-bias-2"]])
-    assert agrees["cases"][0]["measured"]["notebook_rule"] is None
+    agrees = measure_table(
+        TableSettings(samples=4, steps=200, criterion="tolerance"), cases=[BY_ID["no-bias-2"]]
+    )
+    assert agrees.cases[0].measured.notebook_rule is None
     off = measure_table(
-        TableSettings(samples=4, steps=200, recheck=False), cases=[BY_ID["no-bias-3"]]
+        TableSettings(samples=4, steps=200, recheck=False, criterion="tolerance"),
+        cases=[BY_ID["no-bias-3"]],
     )
-    assert off["cases"][0]["measured"]["notebook_rule"] is None
+    assert off.cases[0].measured.notebook_rule is None
+    exact = TableSettings(samples=4, steps=50_000)  # the default: already the notebook's rule
+    assert not exact.needs_recheck
 
 
-def test_progress_is_reported_up_to_completion():
+def test_rows_fill_in_as_their_cases_finish():
+    """Dead cases are measured after a hundred steps, long before the converging ones."""
     seen = []
-    measure_table(
-        TableSettings(samples=2, steps=1200, recheck=False),
-        on_progress=lambda share, label: seen.append((share, label)),
-    )
-    shares = [share for share, _ in seen]
-    assert shares == sorted(shares) and shares[-1] == 1.0 and 0 < shares[0] < 1
-    assert "17 cases" in seen[0][1]
+    final = measure_table(TableSettings(samples=4, steps=3000), on_update=seen.append)
+    assert seen[0].progress == 0.0 and "17 cases" in seen[0].phase
+    assert all(row.measured is None for row in seen[0].cases)
+    shares = [table.progress for table in seen]
+    assert shares == sorted(shares) and seen[-1] is final and final.complete
+    dead_first = next(t for t in seen if t.row("no-bias-2").measured is not None)
+    assert dead_first.row("no-bias-1").measured is None  # still training then
+    assert dead_first.row("no-bias-2").agreement == AGREES  # final at once
+    fast = next(t for t in seen if t.row("bias-5").measured is not None).row("bias-5")
+    assert fast.agreement is None or fast.final  # its speed waits for the other bias cases
+
+
+def test_the_documented_rows_exist_before_any_measurement():
+    table = documented_rows(TableSettings())
+    assert [row.case for row in table.cases] == list(OBSERVATIONS)
+    assert all(row.measured is None and row.agreement is None for row in table.cases)
+    assert not table.complete and table.progress == 0.0
 
 
 # -- verdicts -----------------------------------------------------------------------------------
@@ -254,7 +276,7 @@ def test_progress_is_reported_up_to_completion():
     ],
 )
 def test_verdict_thresholds(documented, converged, expected):
-    assert verdict(documented, converged) == expected
+    assert agreement_of(documented, converged) == expected
 
 
 @pytest.mark.parametrize(
@@ -273,7 +295,7 @@ def test_verdict_thresholds(documented, converged, expected):
     ],
 )
 def test_speed_only_matters_where_the_notebook_named_it(documented, converged, ratio, expected):
-    assert verdict(documented, converged, ratio) == expected
+    assert agreement_of(documented, converged, ratio) == expected
 
 
 def test_speed_classes():
@@ -292,81 +314,67 @@ def test_speed_ratio_is_against_the_other_cases_with_the_same_bias():
         TableSettings(samples=8, steps=9000, recheck=False, criterion="tolerance"),
         cases=[BY_ID["no-bias-1"], BY_ID["no-bias-4"], BY_ID["bias-9"]],
     )
-    first, second, biased = (row["measured"] for row in table["cases"])
-    assert first["reference_steps"] == second["median_steps"]
-    assert second["reference_steps"] == first["median_steps"]
-    assert first["speed_ratio"] == pytest.approx(first["median_steps"] / second["median_steps"])
-    assert biased["reference_steps"] is None and biased["speed_ratio"] is None
+    first, second, biased = (row.measured for row in table.cases)
+    assert first.reference_steps == second.median_steps
+    assert second.reference_steps == first.median_steps
+    assert first.speed_ratio == pytest.approx(first.median_steps / second.median_steps)
+    assert biased.reference_steps is None and biased.speed_ratio is None
 
 
 # -- explanations -------------------------------------------------------------------------------
-def _row(documented="converges", bias=True, **measured):
-    values = dict(
-        converged=0.0,
-        dead_at_init=0.0,
-        died=0.0,
-        dead_in_practice=0.0,
-        diverged=0.0,
-        stalled=0.0,
+def _explained(documented="converges", bias=True, budget=20_000, **values) -> str:
+    """explain_case on a made-up measurement: shares by ending name, other fields as given."""
+    shares = {ending: values.pop(ending.value, 0.0) for ending in Ending}
+    fields = dict(
+        samples=64,
         median_steps=None,
         analytic_dead=0.0,
         stalled_active=None,
         stalled_threshold=None,
         silent_threshold=None,
-        speed_ratio=None,
-        reference_steps=None,
-        notebook_rule=None,
+        remark_subset=None,
     )
-    values.update(measured)
-    return {"documented": documented, "bias": bias, "measured": values}
+    fields.update(values)
+    case = Observation("test", 1, bias, {}, documented)
+    return explain_case(case, CaseMeasurement(shares=shares, **fields), budget)
 
 
 def test_explanation_names_the_dead_region_share():
-    row = _row(converged=0.53, median_steps=5788, dead_at_init=0.47, analytic_dead=0.499)
-    text = explain_case(row, 20_000)
+    text = _explained(converged=0.53, median_steps=5788, dead_at_init=0.47, analytic_dead=0.499)
     assert text.startswith("53% converge (median 5,788 steps); 47% dead from the start")
     assert "50% of the region has w_ih ≤ 0 and b_hh + b_ih ≤ 0" in text
 
 
 def test_explanation_of_a_stall_gives_the_input_needed_to_fire():
-    row = _row(stalled=1.0, stalled_threshold=3.0, stalled_active=0.0)
-    text = explain_case(row, 20_000)
+    text = _explained(stalled=1.0, stalled_threshold=3.0, stalled_active=0.0)
     assert "100% stalled at the 20,000-step budget" in text
     assert "|x| > 3" in text and f"{math.erfc(3 / math.sqrt(2)):.1e}" in text
 
 
 def test_explanation_of_dead_in_practice_gives_the_input_needed_to_fire():
-    row = _row(dead_in_practice=1.0, silent_threshold=22.7)
-    text = explain_case(row, 50_000)
+    text = _explained(dead_in_practice=1.0, silent_threshold=22.7, budget=50_000)
     assert text.startswith("0% converge; 100% dead in practice")
     assert "|x| > 22.7" in text and f"{math.erfc(22.7 / math.sqrt(2)):.1e}" in text
 
 
 def test_explanation_of_a_disputed_non_convergence_reports_the_recheck():
-    again = {
-        "rule": "exact",
-        "budget": 50_000,
-        "samples": 64,
-        "converged": 1.0,
-        "median_steps": 9887,
-    }
-    row = _row(
+    again = Recheck(rule="exact", budget=50_000, samples=64, converged=1.0, median_steps=9887)
+    text = _explained(
         "does not converge", bias=False, converged=1.0, median_steps=4576, notebook_rule=again
     )
-    text = explain_case(row, 20_000)
     assert text.startswith("100% converge (median 4,576 steps)")
     assert "notebook's stop rule" in text and "100% of 64 converge (median 9,887)" in text
 
 
 def test_explanation_of_speed_gives_the_ratio():
-    row = _row(
+    text = _explained(
         "converges very fast",
         converged=1.0,
         median_steps=4778,
         speed_ratio=0.842,
         reference_steps=5673,
     )
-    assert "0.84× the median of the other bias cases (5,673)" in explain_case(row, 20_000)
+    assert "0.84× the median of the other bias cases (5,673)" in text
 
 
 def test_percent_never_hides_a_minority():

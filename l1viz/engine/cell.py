@@ -27,10 +27,10 @@ from __future__ import annotations
 import torch
 
 from l1viz.engine import native
+from l1viz.engine.config import BIAS_NAMES
 from l1viz.engine.data import Batch
 
 LEARNED_WIDTH = 4
-BIAS_NAMES = ("b_hh", "b_ih")
 
 
 def parameter_names(bias: bool, transform: str) -> tuple[str, ...]:

@@ -7,8 +7,11 @@ The CLI, the dashboard's URL state and the tests all build a `TrainConfig`; a ba
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 
+# The cell's parameters, in the order every table, tensor and URL uses.
+PARAMETERS = ("w_hh", "w_ih", "b_hh", "b_ih")
+BIAS_NAMES = PARAMETERS[2:]
 TRANSFORMS = ("where", "relu-pair", "learned")
 OPTIMIZERS = ("adam", "sgd")
 CRITERIA = ("tolerance", "loss", "exact")
@@ -19,6 +22,8 @@ MAX_LENGTH = 10_000
 MAX_STEPS = 10_000_000
 MAX_HISTORY_ROWS = 1_000_000
 MAX_ABS_INIT = 1e6
+# Seeds fit 32 bits: numpy's SeedSequence and a browser's number box both take them exactly.
+MAX_SEED = 2**32 - 1
 
 
 class ConfigError(ValueError):
@@ -45,26 +50,27 @@ class TrainConfig:
     # exactly); a tolerance of 1e-3 leaves w_hh = 1.00018, 179 % off at length 10,000.
     criterion: str = "exact"
     tolerance: float = 1e-3
-    early_stop: bool = True
-    dead_patience: int = 100
-    history_rows: int = 20_000
-    device: str = "cpu"
+    # How the engine runs, not what is trained: not part of a run's setup (SETUP_FIELDS).
+    early_stop: bool = field(default=True, metadata={"engine": True})
+    dead_patience: int = field(default=100, metadata={"engine": True})
+    history_rows: int = field(default=20_000, metadata={"engine": True})
+    device: str = field(default="cpu", metadata={"engine": True})
 
     def __post_init__(self):
-        _check_positive_float("lr", self.lr, upper=1e3)
-        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
-        _check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
-        _check_int("max_length", self.max_length, 1, MAX_LENGTH)
-        _check_int("seed", self.seed, 0, 2**63 - 1)
-        _check_int("steps", self.steps, 0, MAX_STEPS)
-        _check_choice("transform", self.transform, TRANSFORMS)
-        _check_choice("criterion", self.criterion, CRITERIA)
-        _check_positive_float("tolerance", self.tolerance, upper=1e6)
-        _check_int("dead_patience", self.dead_patience, 1, MAX_STEPS)
-        _check_int("history_rows", self.history_rows, 0, MAX_HISTORY_ROWS)
+        check_positive_float("lr", self.lr, upper=1e3)
+        check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
+        check_int("max_length", self.max_length, 1, MAX_LENGTH)
+        check_int("seed", self.seed, 0, MAX_SEED)
+        check_int("steps", self.steps, 0, MAX_STEPS)
+        check_choice("transform", self.transform, TRANSFORMS)
+        check_choice("criterion", self.criterion, CRITERIA)
+        check_positive_float("tolerance", self.tolerance, upper=1e6)
+        check_int("dead_patience", self.dead_patience, 1, MAX_STEPS)
+        check_int("history_rows", self.history_rows, 0, MAX_HISTORY_ROWS)
         if self.history_rows == 1:
             raise ConfigError("history_rows", "must be 0 (no history) or at least 2")
-        _check_device(self.device)
+        check_device(self.device)
 
     def as_dict(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self)}
@@ -80,7 +86,7 @@ class Init:
     b_ih: float = 0.0
 
     def __post_init__(self):
-        for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+        for name in PARAMETERS:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)):
                 raise ConfigError(name, f"must be a number, got {value!r}")
@@ -91,17 +97,17 @@ class Init:
             object.__setattr__(self, name, float(value))
 
     def as_dict(self) -> dict:
-        return {"w_hh": self.w_hh, "w_ih": self.w_ih, "b_hh": self.b_hh, "b_ih": self.b_ih}
+        return {name: getattr(self, name) for name in PARAMETERS}
 
 
-def _check_int(name: str, value, low: int, high: int):
+def check_int(name: str, value, low: int, high: int):
     if isinstance(value, bool) or not isinstance(value, int):
         raise ConfigError(name, f"must be an integer, got {value!r}")
     if not low <= value <= high:
         raise ConfigError(name, f"must be between {low} and {high}, got {value}")
 
 
-def _check_positive_float(name: str, value, upper: float):
+def check_positive_float(name: str, value, upper: float):
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ConfigError(name, f"must be a number, got {value!r}")
     if not math.isfinite(value) or value <= 0:
@@ -110,12 +116,12 @@ def _check_positive_float(name: str, value, upper: float):
         raise ConfigError(name, f"must be at most {upper:g}, got {value}")
 
 
-def _check_choice(name: str, value, choices: tuple[str, ...]):
+def check_choice(name: str, value, choices: tuple[str, ...]):
     if value not in choices:
         raise ConfigError(name, f"must be one of {', '.join(choices)}; got {value!r}")
 
 
-def _check_device(device: str):
+def check_device(device: str):
     import torch
 
     try:
@@ -126,3 +132,7 @@ def _check_device(device: str):
         raise ConfigError("device", "CUDA was asked for but is not available on this machine")
     if parsed.type not in ("cpu", "cuda"):
         raise ConfigError("device", f"only cpu and cuda are supported, got {device!r}")
+
+
+# The hyperparameters that define a run: what a link, a table row or a tracked run carries.
+SETUP_FIELDS = tuple(f.name for f in fields(TrainConfig) if not f.metadata.get("engine"))

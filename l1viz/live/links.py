@@ -6,32 +6,17 @@ turns them into its own."""
 
 from __future__ import annotations
 
-from l1viz.engine.config import TrainConfig
-from l1viz.study.observations import PARAMETERS
-from l1viz.study.sweep import SweepSettings, cell_init
-
-CONFIG_FIELDS = (
-    "bias",
-    "lr",
-    "optimizer",
-    "batch_size",
-    "max_length",
-    "seed",
-    "steps",
-    "transform",
-    "criterion",
-)
+from l1viz.engine.config import SETUP_FIELDS, Init, TrainConfig
+from l1viz.study.sweep import SweepResult
 
 
-def config_settings(config: TrainConfig) -> dict:
-    return {name: getattr(config, name) for name in CONFIG_FIELDS}
+def live_settings(init: Init, config: TrainConfig) -> dict:
+    return {**init.as_dict(), **{name: getattr(config, name) for name in SETUP_FIELDS}}
 
 
-def live_settings(init: dict, config: TrainConfig) -> dict:
-    """`init` maps w_hh, w_ih, b_hh, b_ih to floats; the rest comes from `config`."""
-    return {**{name: float(init[name]) for name in PARAMETERS}, **config_settings(config)}
-
-
-def map_cell_settings(settings: SweepSettings, sweep: dict, row: int, column: int) -> dict:
+def map_cell_settings(sweep: SweepResult, row: int, column: int, seed_index: int = 0) -> dict:
     """The live view's settings that replay the map's grid cell at (row, column)."""
-    return live_settings(cell_init(sweep, row, column), settings.train_config())
+    point = sweep.cell_point(row, column)
+    settings = sweep.settings
+    config = settings.train_config(point, seed=settings.seed + seed_index)
+    return live_settings(settings.init_at(point), config)

@@ -21,23 +21,24 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from l1viz.engine.config import (
+    BIAS_NAMES,
     CRITERIA,
     MAX_BATCH_SIZE,
     MAX_LENGTH,
+    MAX_SEED,
     MAX_STEPS,
     OPTIMIZERS,
+    PARAMETERS,
     TRANSFORMS,
     Init,
     TrainConfig,
 )
 from l1viz.study.notebook import NOTEBOOK_INIT
 
-INIT_NAMES = ("w_hh", "w_ih", "b_hh", "b_ih")
-BIAS_NAMES = ("b_hh", "b_ih")
+INIT_NAMES = PARAMETERS
 INIT_RANGE = (-2.0, 2.0)
 LR_RANGE = (1e-4, 1.0)
 TOLERANCE_RANGE = (1e-8, 100.0)
-MAX_SEED = 2**32 - 1
 # Values drawn and unrolled per training step. The engine allows up to 4096 x 10,000, but such a
 # step takes seconds; the live view keeps every step well under a refresh (~0.25 s here).
 MAX_STEP_VALUES = 1 << 20

@@ -1,93 +1,168 @@
-"""The outcome map as a figure, from its plain data (no Streamlit here): the ending of every grid
-cell as a heatmap, the dead rule's boundary, and the notebook cases whose region the plane cuts.
+"""The outcome map as a figure (no Streamlit here): every grid cell coloured by how its run ended,
+by the share of its seeds that ended one way, or by the steps it took; the dead rule's boundary;
+the notebook's cases whose region the plane cuts, each box saying what the notebook claimed and
+coloured by how the measurement agreed; and a marker on the live view's current init.
+
 An invisible marker sits on every cell centre: it carries the hover text and is what a click
-selects (plotly's point selection works on markers), its index being the cell's row * grid +
-column.
+selects (plotly's point selection works on markers), its index being the cell's row * columns +
+column. Cells still training are drawn in a pale grey.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
+import numpy as np
 import plotly.graph_objects as go
 
+from l1viz.engine.config import PARAMETERS
 from l1viz.engine.outcomes import Ending
-from l1viz.plots.palette import ENDINGS
+from l1viz.plots.palette import AGREEMENT, ENDINGS, PATH, PENDING
+from l1viz.study.sweep import SweepResult
 
 MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects
 ENDING_ORDER = tuple(ENDINGS)
+TRAINING_COLOR = "#eeeeee"
+CASE_COLOR = "#1f3b73"
+# Colour modes: the ending, the share of seeds with an ending, or steps on a log scale.
+ENDING_MODE, SHARE_MODE, STEPS_MODE = "ending", "share", "steps"
+AXIS_TITLES = {"lr": "learning rate", "max_length": "max sequence length"}
 
 
-def _discrete_scale() -> list:
-    """Colour i of ENDING_ORDER on z in [i - 0.5, i + 0.5] (z from -0.5 to len - 0.5)."""
-    scale, count = [], len(ENDING_ORDER)
-    for index, ending in enumerate(ENDING_ORDER):
-        color = ENDINGS[ending].hex
-        scale += [[index / count, color], [(index + 1) / count, color]]
+@dataclass(frozen=True)
+class MapView:
+    """How to colour the map: by ending, by the share of seeds that ended as `ending`, or by the
+    steps it took to end as `ending` (log scale)."""
+
+    mode: str = ENDING_MODE
+    ending: Ending = Ending.CONVERGED
+
+
+def _ending_scale() -> list:
+    """Colour i of ENDING_ORDER on z in [i - 0.5, i + 0.5]; one more slot for cells in training."""
+    colors = [ENDINGS[ending].hex for ending in ENDING_ORDER] + [TRAINING_COLOR]
+    scale = []
+    for index, color in enumerate(colors):
+        scale += [[index / len(colors), color], [(index + 1) / len(colors), color]]
     return scale
 
 
-def _hover_rows(sweep: dict) -> list[list]:
+def _ending_codes(sweep: SweepResult) -> np.ndarray:
+    training = len(ENDING_ORDER)
+    return np.array(
+        [[training if e is None else ENDING_ORDER.index(e) for e in row] for row in sweep.ending],
+        dtype=float,
+    )
+
+
+def _hover_rows(sweep: SweepResult) -> list[list]:
     rows = []
-    for endings, converged, losses in zip(sweep["ending"], sweep["converged_at"], sweep["loss"]):
-        for ending, steps, loss in zip(endings, converged, losses):
-            steps_text = f"{steps:,}" if steps is not None else "—"
+    for endings, decided, losses in zip(sweep.ending, sweep.decided_at, sweep.loss):
+        for ending, step, loss in zip(endings, decided, losses):
+            if ending is None:
+                rows.append([PENDING["training"].label, "—", "—"])
+                continue
+            step_text = f"at step {step:,}" if step is not None else "—"
             loss_text = f"{loss:.3g}" if math.isfinite(loss) else "not finite"
-            rows.append([ENDINGS[Ending(ending)].label, steps_text, loss_text])
+            rows.append([ENDINGS[ending].label, step_text, loss_text])
     return rows
 
 
-def outcome_map_figure(sweep: dict) -> go.Figure:
-    settings = sweep["settings"]
-    x_name, y_name = settings["x"], settings["y"]
-    codes = [[ENDING_ORDER.index(Ending(e)) for e in row] for row in sweep["ending"]]
-    figure = go.Figure(
-        go.Heatmap(
-            x=sweep["xs"],
-            y=sweep["ys"],
-            z=codes,
-            zmin=-0.5,
-            zmax=len(ENDING_ORDER) - 0.5,
-            colorscale=_discrete_scale(),
-            showscale=False,
-            hoverinfo="skip",
-            name="outcome",
+def _surface(sweep: SweepResult, view: MapView) -> go.Heatmap:
+    """The coloured cells. Steps are drawn as log10(max(step, 1)): dead from the start is 0."""
+    common = {"x": list(sweep.xs), "y": list(sweep.ys), "hoverinfo": "skip", "name": "outcome"}
+    if view.mode == SHARE_MODE:
+        shares = np.array(sweep.fractions[view.ending], dtype=float)  # None: still training
+        color = ENDINGS[view.ending]
+        return go.Heatmap(
+            z=shares,
+            zmin=0,
+            zmax=1,
+            colorscale=[[0, "#ffffff"], [1, color.hex]],
+            colorbar={"title": {"text": f"share {color.label}"}, "thickness": 12},
+            **common,
         )
+    if view.mode == STEPS_MODE:
+        steps = np.array(
+            [
+                [max(s, 1) if e == view.ending else np.nan for e, s in zip(endings, decided)]
+                for endings, decided in zip(sweep.ending, sweep.decided_at)
+            ],
+            dtype=float,
+        )
+        return go.Heatmap(
+            z=np.log10(steps),
+            colorscale="Viridis",
+            colorbar={
+                "title": {"text": f"log₁₀ steps ({ENDINGS[view.ending].label})"},
+                "thickness": 12,
+            },
+            **common,
+        )
+    return go.Heatmap(
+        z=_ending_codes(sweep),
+        zmin=-0.5,
+        zmax=len(ENDING_ORDER) + 0.5,
+        colorscale=_ending_scale(),
+        showscale=False,
+        **common,
     )
-    for shade in ENDINGS.values():  # legend entries for the heatmap's colours
+
+
+def outcome_map_figure(
+    sweep: SweepResult,
+    view: MapView = MapView(),
+    agreements: dict[str, str] | None = None,
+    current: tuple[float, float] | None = None,
+) -> go.Figure:
+    """`agreements`: case id -> agrees / partly / disagrees (the table's); `current`: the live
+    view's init in this plane's coordinates, marked with a cross."""
+    settings = sweep.settings
+    figure = go.Figure(_surface(sweep, view))
+    if view.mode == ENDING_MODE:
+        for shade in ENDINGS.values():  # legend entries for the heatmap's colours
+            figure.add_trace(
+                go.Scatter(
+                    x=[None],
+                    y=[None],
+                    mode="markers",
+                    name=shade.label,
+                    marker={"color": shade.hex, "symbol": "square", "size": 12},
+                )
+            )
+    if sweep.boundary is not None:
+        boundary = sweep.boundary
         figure.add_trace(
-            go.Scatter(
-                x=[None],
-                y=[None],
-                mode="markers",
-                name=shade.label,
+            go.Contour(
+                x=list(boundary.xs),
+                y=list(boundary.ys),
+                z=[list(row) for row in boundary.dead],
+                showscale=False,
+                contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
+                colorscale=[[0, "black"], [1, "black"]],  # "lines" takes the scale's colour
+                line={"width": 2, "dash": "dash"},
+                hoverinfo="skip",
+                name="dead rule boundary",
                 showlegend=True,
-                marker={"color": shade.hex, "symbol": "square", "size": 12},
             )
         )
-    boundary = sweep["boundary"]
-    figure.add_trace(
-        go.Contour(
-            x=boundary["xs"],
-            y=boundary["ys"],
-            z=boundary["dead"],
-            showscale=False,
-            contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
-            colorscale=[
-                [0, "black"],
-                [1, "black"],
-            ],  # "lines" colouring takes the line's colour here
-            line={"width": 2, "dash": "dash"},
-            hoverinfo="skip",
-            name="dead rule boundary",
-            showlegend=True,
+    for region in sweep.cases:
+        _add_case_region(figure, region, (agreements or {}).get(region.case.id))
+    if current is not None:
+        figure.add_trace(
+            go.Scatter(
+                x=[current[0]],
+                y=[current[1]],
+                mode="markers",
+                name="live view's init",
+                marker={"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": PATH}},
+                hoverinfo="name",
+            )
         )
-    )
-    for case in sweep["cases"]:
-        _add_case_region(figure, case)
-    grid_x = [x for _ in sweep["ys"] for x in sweep["xs"]]
-    grid_y = [y for y in sweep["ys"] for _ in sweep["xs"]]
+    grid_x = [x for _ in sweep.ys for x in sweep.xs]
+    grid_y = [y for y in sweep.ys for _ in sweep.xs]
     figure.add_trace(
         go.Scatter(
             x=grid_x,
@@ -98,73 +173,79 @@ def outcome_map_figure(sweep: dict) -> go.Figure:
             marker={"size": 8, "opacity": 0, "symbol": "square"},
             customdata=_hover_rows(sweep),
             hovertemplate=(
-                f"{x_name} = %{{x:.4f}}<br>{y_name} = %{{y:.4f}}<br><b>%{{customdata[0]}}</b><br>"
-                "steps to converge: %{customdata[1]}<br>final loss: %{customdata[2]}"
+                f"{settings.x} = %{{x:.4g}}<br>{settings.y} = %{{y:.4g}}<br>"
+                "<b>%{customdata[0]}</b> %{customdata[1]}<br>final loss: %{customdata[2]}"
                 "<extra>click to load</extra>"
             ),
         )
     )
-    fixed = ", ".join(f"{name} = {value:g}" for name, value in settings["fixed"].items())
-    title = f"Outcome after at most {settings['steps']:,} steps"
-    title += f" ({fixed})" if fixed else " (no bias)"
+    fixed = ", ".join(f"{name} = {value:g}" for name, value in settings.fixed_values().items())
+    seeds = f", {settings.seeds} data seeds" if settings.seeds > 1 else ""
     figure.update_layout(
-        title=title,
+        title={"text": f"After at most {settings.steps:,} steps ({fixed}{seeds})", "x": 0.01},
         height=MAP_HEIGHT,
         clickmode="event+select",
         dragmode="zoom",
-        xaxis={"title": x_name, "range": settings["x_range"], "constrain": "domain"},
-        yaxis={
-            "title": y_name,
-            "range": settings["y_range"],
-            "scaleanchor": "x",
-            "scaleratio": _span(settings["x_range"]) / _span(settings["y_range"]),
-            "constrain": "domain",
-        },
-        legend={"orientation": "h", "y": -0.12},
+        xaxis=_axis(settings.x, settings.x_range),
+        yaxis=_axis(settings.y, settings.y_range),
+        legend={"orientation": "h", "y": -0.1, "x": 0},
         uirevision="outcome-map",
         margin={"l": 60, "r": 20, "t": 50, "b": 40},
     )
+    if settings.plane_of_inits:
+        span = (settings.x_range[1] - settings.x_range[0]) / (
+            settings.y_range[1] - settings.y_range[0]
+        )
+        figure.update_yaxes(scaleanchor="x", scaleratio=span, constrain="domain")
+        figure.update_xaxes(constrain="domain")
     return figure
 
 
-def _span(value_range: list[float]) -> float:
-    return value_range[1] - value_range[0]
+def _axis(name: str, value_range: tuple[float, float]) -> dict:
+    title = AXIS_TITLES.get(name, name)
+    if name in PARAMETERS:
+        return {"title": title, "range": list(value_range)}
+    low, high = (math.log10(v) for v in value_range)
+    pad = (high - low) / 100
+    return {"title": title, "type": "log", "range": [low - pad, high + pad]}
 
 
-def _add_case_region(figure: go.Figure, case: dict):
-    """A notebook case's region in this plane: dashed outline, labelled with its number."""
-    (x0, x1), (y0, y1) = case["x"], case["y"]
-    hover = f"{case['label']}: notebook says {case['documented']}"
+def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
+    """A notebook case's box in this plane: a dotted outline, and its number on a tag in the
+    colour of the table's agreement (once judged) that says what the notebook claimed on hover."""
+    (x0, x1), (y0, y1) = region.x, region.y
+    case = region.case
     figure.add_trace(
         go.Scatter(
             x=[x0, x1, x1, x0, x0],
             y=[y0, y0, y1, y1, y0],
             mode="lines",
             showlegend=False,
-            line={"color": "#1f3b73", "width": 1.5, "dash": "dot"},
+            line={"color": CASE_COLOR, "width": 2, "dash": "dot"},
             hoverinfo="skip",
-            name=case["label"],
+            name=case.label,
         )
     )
-    figure.add_trace(
-        go.Scatter(
-            x=[(x0 + x1) / 2],
-            y=[(y0 + y1) / 2],
-            mode="text",
-            text=[case["label"]],
-            textfont={"color": "#1f3b73", "size": 11},
-            showlegend=False,
-            hovertext=[hover],
-            hoverinfo="text",
-            name=case["label"],
-        )
+    verdict = f"<br>measured: {agreement}" if agreement else "<br>measured: not yet"
+    figure.add_annotation(
+        x=x0,
+        y=y1,
+        xanchor="left",
+        yanchor="top",
+        text=f"<b>{case.number}</b>",
+        showarrow=False,
+        font={"color": "white", "size": 12},
+        bgcolor=AGREEMENT[agreement].hex if agreement else CASE_COLOR,
+        borderpad=2,
+        hovertext=f"<b>{case.label}</b><br>notebook: {case.documented}{verdict}",
+        name=case.label,
     )
 
 
-def selected_cell(points: list[dict], figure: go.Figure, grid: int) -> tuple[int, int] | None:
+def selected_cell(points: list[dict], figure: go.Figure, columns: int) -> tuple[int, int] | None:
     """(row, column) of the first clicked cell marker among a chart selection's points."""
     cells = next(i for i, trace in enumerate(figure.data) if trace.name == CELLS)
     for point in points:
         if point.get("curve_number") == cells and point.get("point_index") is not None:
-            return divmod(int(point["point_index"]), grid)
+            return divmod(int(point["point_index"]), columns)
     return None

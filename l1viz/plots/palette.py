@@ -35,7 +35,7 @@ AGREEMENT = {
     "partly": Shade("partly", "#f0a020", "orange"),
     "disagrees": Shade("disagrees", "#e0403a", "red"),
 }
-PARAMETERS = {
+PARAMETER_COLORS = {
     "w_hh": "#1f77b4",
     "w_ih": "#ff7f0e",
     "w_ih_pos": "#ff7f0e",

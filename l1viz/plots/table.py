@@ -6,13 +6,14 @@ from __future__ import annotations
 import html
 
 from l1viz.plots.palette import ENDINGS
+from l1viz.study.case_measurement import CaseMeasurement
 
 
-def share_bar_html(measured: dict) -> str:
+def share_bar_html(measured: CaseMeasurement) -> str:
     """A 100 %-wide bar split by outcome share; each part names itself on hover."""
     parts = []
     for ending, shade in ENDINGS.items():
-        share = measured[ending.value]
+        share = measured.share(ending)
         if share > 0:
             title = html.escape(f"{shade.label}: {share:.1%}")
             style = f"width:{share * 100:.3f}%;background:{shade.hex}"

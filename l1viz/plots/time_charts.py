@@ -37,7 +37,7 @@ def spans_of(result: RunResult) -> list[Span]:
 
 
 COLORS = {
-    **palette.PARAMETERS,
+    **palette.PARAMETER_COLORS,
     "loss": palette.LOSS,
     "active": palette.ACTIVE,
     "path": palette.PATH,

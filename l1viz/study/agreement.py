@@ -44,7 +44,7 @@ def speed(ratio: float | None) -> str | None:
     return TYPICAL
 
 
-def verdict(documented: str, converged: float, speed_ratio: float | None = None) -> str:
+def agreement_of(documented: str, converged: float, speed_ratio: float | None = None) -> str:
     share = matching_share(documented, converged)
     if share > AGREE_ABOVE:
         result = AGREES

@@ -18,9 +18,10 @@ import torch
 
 from l1viz.engine.trainer import Trainer
 
-CHUNK_STEPS = 500  # steps between progress reports
+CHUNK_STEPS = 500  # steps between reports
 
-Progress = Callable[[float, str], None]
+# Called after every chunk with the share of the model-steps done so far.
+Progress = Callable[[float], None]
 
 
 @contextmanager
@@ -33,17 +34,17 @@ def torch_on_one_thread() -> Iterator[None]:
         torch.set_num_threads(before)
 
 
-def run_trainers(trainers: list[Trainer], on_progress: Progress | None, label: str):
-    """`on_progress(share of model-steps done, label)`; a trainer whose models have all reached a
-    verdict counts as done."""
+def run_trainers(trainers: list[Trainer], on_chunk: Progress | None = None) -> None:
+    """Train every trainer to its end, a chunk at a time; a trainer whose models have all reached
+    a verdict counts as done."""
     total = sum(trainer.count * trainer.config.steps for trainer in trainers) or 1
     with torch_on_one_thread():
         while not all(trainer.done for trainer in trainers):
             for trainer in trainers:
                 trainer.step(CHUNK_STEPS)
-            if on_progress:
+            if on_chunk:
                 done = sum(
                     trainer.count * (trainer.config.steps if trainer.done else trainer.steps_done)
                     for trainer in trainers
                 )
-                on_progress(done / total, label)
+                on_chunk(done / total)

@@ -8,9 +8,10 @@ re-check under the notebook's stop rule, when it ran, follows the converged shar
 
 from __future__ import annotations
 
-from l1viz.engine.outcomes import firing_chance
+from l1viz.engine.outcomes import Ending, firing_chance
 from l1viz.study.agreement import DOCUMENTED_SPEED
-from l1viz.study.observations import DOES_NOT_CONVERGE
+from l1viz.study.case_measurement import CaseMeasurement
+from l1viz.study.observations import DOES_NOT_CONVERGE, Observation
 
 
 def percent(share: float) -> str:
@@ -31,76 +32,75 @@ def dead_rule_text(bias: bool) -> str:
     return "w_ih ≤ 0 and b_hh + b_ih ≤ 0" if bias else "w_ih ≤ 0 (no bias)"
 
 
-def explain_case(row: dict, budget: int) -> str:
-    measured, documented = row["measured"], row["documented"]
-    converged = (measured["converged"], _converged_text(row))
+def explain_case(case: Observation, measured: CaseMeasurement, budget: int) -> str:
+    converged = (measured.converged, _converged_text(case, measured))
     others = sorted(
-        (part for part in _other_parts(row, budget) if part[0] > 0), key=lambda part: -part[0]
+        (part for part in _other_parts(case, measured, budget) if part[0] > 0),
+        key=lambda part: -part[0],
     )
-    if documented == DOES_NOT_CONVERGE:
-        parts = others + ([converged] if measured["converged"] > 0 else [])
+    if case.documented == DOES_NOT_CONVERGE:
+        parts = others + ([converged] if measured.converged > 0 else [])
     else:
         parts = [converged] + others
     return "; ".join(text for _, text in parts) + "."
 
 
-def _converged_text(row: dict) -> str:
-    measured = row["measured"]
-    text = f"{percent(measured['converged'])} converge"
-    if measured["median_steps"] is not None:
-        text += f" (median {_steps(measured['median_steps'])} steps)"
-    if row["documented"] in DOCUMENTED_SPEED and measured["speed_ratio"] is not None:
-        group = "bias" if row["bias"] else "no-bias"
+def _converged_text(case: Observation, measured: CaseMeasurement) -> str:
+    text = f"{percent(measured.converged)} converge"
+    if measured.median_steps is not None:
+        text += f" (median {_steps(measured.median_steps)} steps)"
+    if case.documented in DOCUMENTED_SPEED and measured.speed_ratio is not None:
+        group = "bias" if case.bias else "no-bias"
         text += (
-            f", {measured['speed_ratio']:.2f}× the median of the other {group} cases "
-            f"({_steps(measured['reference_steps'])})"
+            f", {measured.speed_ratio:.2f}× the median of the other {group} cases "
+            f"({_steps(measured.reference_steps)})"
         )
     return text + _recheck_text(measured)
 
 
-def _other_parts(row: dict, budget: int) -> list[tuple[float, str]]:
-    measured = row["measured"]
+def _other_parts(case: Observation, measured: CaseMeasurement, budget: int) -> list:
     dead = (
-        f"{percent(measured['dead_at_init'])} dead from the start "
-        f"({percent(measured['analytic_dead'])} of the region has {dead_rule_text(row['bias'])}, "
+        f"{percent(measured.share(Ending.DEAD_AT_INIT))} dead from the start "
+        f"({percent(measured.analytic_dead)} of the region has {dead_rule_text(case.bias)}, "
         "where the cell can never fire)"
     )
-    stalled = f"{percent(measured['stalled'])} stalled at the {budget:,}-step budget"
-    if measured["stalled_threshold"] is not None:
-        threshold = measured["stalled_threshold"]
+    stalled = f"{percent(measured.share(Ending.STALLED))} stalled at the {budget:,}-step budget"
+    if measured.stalled_threshold is not None:
+        threshold = measured.stalled_threshold
         stalled += (
             f": where w_ih > 0 > b_hh + b_ih the cell fires only for |x| > {threshold:.3g} "
             f"(median; P = {firing_chance(threshold):.1e} per N(0, 1) input)"
         )
-    elif measured["stalled_active"] is not None:
-        stalled += f", the cell firing on {measured['stalled_active']:.1%} of inputs at the end"
-    silent = f"{percent(measured['dead_in_practice'])} dead in practice"
-    if measured["silent_threshold"] is not None:
-        threshold = measured["silent_threshold"]
+    elif measured.stalled_active is not None:
+        stalled += f", the cell firing on {measured.stalled_active:.1%} of inputs at the end"
+    silent = f"{percent(measured.share(Ending.DEAD_IN_PRACTICE))} dead in practice"
+    if measured.silent_threshold is not None:
+        threshold = measured.silent_threshold
         silent += (
             f" (outside the dead region, but with w_ih > 0 > b_hh + b_ih the cell fires only for "
             f"|x| > {threshold:.3g}, median; P = {firing_chance(threshold):.1e} per N(0, 1) input: "
             "it never fired)"
         )
+    died = f"{percent(measured.share(Ending.DIED))} died during training"
     return [
-        (measured["dead_at_init"], dead),
-        (measured["died"], f"{percent(measured['died'])} died during training"),
-        (measured["dead_in_practice"], silent),
-        (measured["stalled"], stalled),
-        (measured["diverged"], f"{percent(measured['diverged'])} diverged"),
+        (measured.share(Ending.DEAD_AT_INIT), dead),
+        (measured.share(Ending.DIED), died),
+        (measured.share(Ending.DEAD_IN_PRACTICE), silent),
+        (measured.share(Ending.STALLED), stalled),
+        (measured.share(Ending.DIVERGED), f"{percent(measured.share(Ending.DIVERGED))} diverged"),
     ]
 
 
-def _recheck_text(measured: dict) -> str:
-    again = measured["notebook_rule"]
+def _recheck_text(measured: CaseMeasurement) -> str:
+    again = measured.notebook_rule
     if not again:
         return ""
     text = (
         f" — re-trained under the notebook's stop rule (both weights exactly 1.0, cap "
-        f"{again['budget']:,} steps), {percent(again['converged'])} of {again['samples']} converge"
+        f"{again.budget:,} steps), {percent(again.converged)} of {again.samples} converge"
     )
-    if again["median_steps"] is not None:
-        text += f" (median {_steps(again['median_steps'])})"
+    if again.median_steps is not None:
+        text += f" (median {_steps(again.median_steps)})"
     return text
 
 
@@ -117,29 +117,28 @@ def signs_text(signs: dict) -> str:
     return ", ".join(f"{name} {SIGN_SYMBOLS[sign]}" for name, sign in signs.items())
 
 
-def measured_summary(measured: dict) -> str:
+def measured_summary(measured: CaseMeasurement) -> str:
     """The largest shares in a few words, e.g. "53% converged (median 5,788 steps) · 47% dead"."""
-    text = f"{percent(measured['converged'])} converged"
-    if measured["median_steps"] is not None:
-        text += f" (median {_steps(measured['median_steps'])} steps)"
-    dead = measured["dead_at_init"] + measured["died"]
+    text = f"{percent(measured.converged)} converged"
+    if measured.median_steps is not None:
+        text += f" (median {_steps(measured.median_steps)} steps)"
     for share, word in (
-        (dead, "dead"),
-        (measured["dead_in_practice"], "dead in practice"),
-        (measured["stalled"], "stalled"),
-        (measured["diverged"], "diverged"),
+        (measured.dead, "dead"),
+        (measured.share(Ending.DEAD_IN_PRACTICE), "dead in practice"),
+        (measured.share(Ending.STALLED), "stalled"),
+        (measured.share(Ending.DIVERGED), "diverged"),
     ):
         if share > 0:
             text += f" · {percent(share)} {word}"
     return text
 
 
-def remark_text(row: dict) -> str:
+def remark_text(case: Observation, measured: CaseMeasurement | None) -> str:
     """The notebook's remark and how the samples it describes fared."""
-    subset = row["measured"]["remark_subset"]
+    subset = measured.remark_subset if measured else None
     if not subset:
-        return row["remark"]
-    text = f"{row['remark']}: true for {percent(subset['share'])} of the samples"
-    if subset["converged"] is not None:
-        text += f", of which {percent(subset['converged'])} converge"
+        return case.remark
+    text = f"{case.remark}: true for {percent(subset.share)} of the samples"
+    if subset.converged is not None:
+        text += f", of which {percent(subset.converged)} converge"
     return text

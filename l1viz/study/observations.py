@@ -25,8 +25,6 @@ DOCUMENTED_OUTCOMES = (CONVERGES, CONVERGES_SLOWLY, CONVERGES_FAST, DOES_NOT_CON
 SUM_NEGATIVE = "sum of coefficients is negative"
 SUM_POSITIVE = "sum of coefficients is positive"
 
-PARAMETERS = ("w_hh", "w_ih", "b_hh", "b_ih")
-
 
 @dataclass(frozen=True)
 class Observation:

@@ -19,13 +19,13 @@ import numpy as np
 import torch
 
 from l1viz.engine.cell import Cell
-from l1viz.engine.config import MAX_ABS_INIT, ConfigError
+from l1viz.engine.config import MAX_ABS_INIT, PARAMETERS, ConfigError
 from l1viz.engine.outcomes import in_dead_region
 from l1viz.study.observations import (
     NEGATIVE,
     OBSERVATIONS,
-    PARAMETERS,
     POSITIVE,
+    SIGNS,
     SMALL_NEGATIVE,
     SMALL_POSITIVE,
     Observation,
@@ -70,7 +70,7 @@ class Magnitudes:
             SMALL_NEGATIVE: (-small, 0.0),
         }[sign]
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {"normal": [self.normal_low, self.normal_high], "small": self.small_high}
 
 
@@ -124,17 +124,79 @@ def contains(case: Observation, magnitudes: Magnitudes, values: torch.Tensor) ->
     return inside
 
 
+@dataclass(frozen=True)
+class Placement:
+    """Where initial values stand among the notebook's cases: the case whose region holds them,
+    or none and the nearest one, with what keeps them out of it."""
+
+    case: Observation | None
+    nearest: Observation
+    outside: tuple[str, ...] = ()  # one phrase per parameter outside the nearest case's region
+
+
+def place(values: dict[str, float], bias: bool, magnitudes: Magnitudes | None = None) -> Placement:
+    """The notebook case (in the notebook's order) whose region holds `values` (w_hh, w_ih and,
+    with bias, b_hh and b_ih), else the nearest case of the same bias setting: the one whose
+    intervals are the least total distance away."""
+    magnitudes = magnitudes or Magnitudes()
+    names = PARAMETERS if bias else PARAMETERS[:2]
+
+    def remoteness(case: Observation) -> tuple[int, float]:
+        """(parameters of the wrong sign, total distance to the case's intervals)."""
+        box = bounds(case, magnitudes)
+        wrong = sum(not _same_sign(values[name], box[name]) for name in names)
+        return wrong, sum(_distance(values[name], *box[name]) for name in names)
+
+    candidates = [case for case in OBSERVATIONS if case.bias == bias]
+    best = min(candidates, key=remoteness)
+    if remoteness(best) == (0, 0.0):
+        return Placement(best, best)
+    box = bounds(best, magnitudes)
+    outside = tuple(
+        _outside_text(name, values[name], box[name])
+        for name in names
+        if _distance(values[name], *box[name]) > 0
+    )
+    return Placement(None, best, outside)
+
+
+def _same_sign(value: float, interval: tuple[float, float]) -> bool:
+    low, high = interval
+    return value > 0 if high > 0 else value < 0
+
+
+def _distance(value: float, low: float, high: float) -> float:
+    """How far `value` is from [low, high]; 0 itself is outside every sign's interval."""
+    if value == 0:
+        return max(abs(low), abs(high), 1e-12) if low <= 0 <= high else min(abs(low), abs(high))
+    return max(low - value, value - high, 0.0)
+
+
+def _outside_text(name: str, value: float, interval: tuple[float, float]) -> str:
+    low, high = interval
+    if value == 0:
+        return f"{name} is 0, which has no sign"
+    if low == 0:
+        wanted = f"0 < {name} ≤ {high:g}"
+    elif high == 0:
+        wanted = f"{low:g} ≤ {name} < 0"
+    else:
+        wanted = f"{low:g} ≤ {name} ≤ {high:g}"
+    return f"{name} = {value:.4g} is outside {wanted}"
+
+
 def dead_share(case: Observation, magnitudes: Magnitudes) -> float:
     """Share of the region where the cell can never fire, by the engine's dead rule alone.
 
     A property of the region, estimated from a fixed stream of points (not the table's seed)."""
-    return _dead_share(OBSERVATIONS.index(case), magnitudes)
+    return _dead_share(case.id, case.bias, tuple(case.signs.items()), magnitudes)
 
 
 @lru_cache(maxsize=256)
-def _dead_share(index: int, magnitudes: Magnitudes) -> float:
-    case = OBSERVATIONS[index]
-    points = sample(case, DEAD_SHARE_POINTS, magnitudes, generator(DEAD_SHARE_SEED, index))
+def _dead_share(case_id: str, bias: bool, signs: tuple, magnitudes: Magnitudes) -> float:
+    case = Observation(case_id, 0, bias, dict(signs), "")
+    rng = generator(DEAD_SHARE_SEED, int(bias), *(SIGNS.index(sign) for _, sign in signs))
+    points = sample(case, DEAD_SHARE_POINTS, magnitudes, rng)
     return float(dead_by_rule(points, case.bias).float().mean())
 
 

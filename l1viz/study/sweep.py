@@ -1,90 +1,138 @@
-"""The outcome map: how training ends from every initialisation on a grid over two parameters.
+"""The outcome map: how training ends from every point of a grid over two settings.
 
-Two of w_hh, w_ih, b_hh, b_ih vary over a grid of cell centres (cell edges fall on the range's ends,
-so with an even grid over a symmetric range no centre sits on 0); the other two are fixed. The cell
-has biases iff a bias is swept or fixed: mentioning a bias asks for a cell with biases, the other
-bias then starting at 0. Every grid cell is one model of a single batched run with the notebook's
-hyperparameters, so a 64 x 64 map is one run of 4,096 models.
+An axis is one of the four initial values (w_hh, w_ih, b_hh, b_ih: cell centres, linearly spaced;
+cell edges fall on the range's ends, so with an even grid over a symmetric range no centre sits
+on 0), the learning rate (log-spaced) or the maximum sequence length (log-spaced whole numbers,
+repeated ones dropped). The other settings are fixed: initial values default to 0, the
+hyperparameters to the notebook's. The cell has biases iff a bias is on an axis or fixed.
 
-The result is plain data (lists), ready for JSON, CSV, caching and the figure: per cell the outcome,
-steps to converge, final loss and whether the dead rule holds at the start; the dead rule on a finer
-grid for drawing its boundary; and the notebook cases whose region the map's plane cuts.
+Every grid cell is one model of a batched run; cells that need their own data stream (another
+maximum length, another data seed) or their own learning rate form their own batch. With `seeds`
+N > 1 each cell is trained from N data seeds (seed, seed + 1, ...), and the map can show the share
+of each ending over them.
+
+Results arrive as they are decided: a cell's ending is None while it trains, so a map can be drawn
+before its slowest cells have finished.
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 import torch
 
-from l1viz.engine.config import MAX_ABS_INIT, MAX_STEPS, ConfigError, TrainConfig
-from l1viz.engine.outcomes import OUTCOMES
+from l1viz.engine.config import (
+    BIAS_NAMES,
+    MAX_ABS_INIT,
+    MAX_LENGTH,
+    MAX_STEPS,
+    PARAMETERS,
+    ConfigError,
+    Init,
+    TrainConfig,
+    check_choice,
+    check_int,
+)
+from l1viz.engine.outcomes import TRAINING, Ending, RunResult
 from l1viz.engine.trainer import Trainer
-from l1viz.study.batch import Progress, run_trainers
-from l1viz.study.notebook import notebook_config
-from l1viz.study.observations import OBSERVATIONS, PARAMETERS
+from l1viz.study.batch import run_trainers
+from l1viz.study.notebook import LEARNING_RATE, notebook_config
+from l1viz.study.notebook import MAX_LENGTH as NOTEBOOK_MAX_LENGTH
+from l1viz.study.observations import OBSERVATIONS, Observation
 from l1viz.study.regions import Magnitudes, bounds, dead_by_rule
 
-BIASES = ("b_hh", "b_ih")
+HYPERPARAMETER_AXES = ("lr", "max_length")
+AXES = PARAMETERS + HYPERPARAMETER_AXES
 MAX_GRID = 256
+MAX_SEEDS = 64
 BOUNDARY_GRID = 241  # points per axis for the dead rule's boundary (odd: 0 is on it)
+LR_LIMITS = (1e-6, 10.0)
+DEFAULT_RANGES = {
+    **{name: (-1.5, 1.5) for name in PARAMETERS},
+    "lr": (1e-4, 1.0),
+    "max_length": (1.0, 1000.0),
+}
+NOTEBOOK_FIXED = {"lr": LEARNING_RATE, "max_length": NOTEBOOK_MAX_LENGTH}
 
 
 @dataclass(frozen=True)
 class SweepSettings:
     x: str = "w_hh"
     y: str = "w_ih"
-    x_range: tuple[float, float] = (-1.5, 1.5)
-    y_range: tuple[float, float] = (-1.5, 1.5)
+    x_range: tuple[float, float] = DEFAULT_RANGES["w_hh"]
+    y_range: tuple[float, float] = DEFAULT_RANGES["w_ih"]
     grid: int = 64
     steps: int = TrainConfig.steps
     fixed: tuple[tuple[str, float], ...] = ()
     seed: int = 42
+    seeds: int = 1
 
     def __post_init__(self):
-        for axis in ("x", "y"):
-            if getattr(self, axis) not in PARAMETERS:
-                raise ConfigError(axis, f"must be one of {', '.join(PARAMETERS)}")
+        check_choice("x", self.x, AXES)
+        check_choice("y", self.y, AXES)
         if self.x == self.y:
             raise ConfigError("y", "must differ from x")
-        for name in ("x_range", "y_range"):
-            _check_range(name, getattr(self, name))
-        for name, high in (("grid", MAX_GRID), ("steps", MAX_STEPS)):
-            value = getattr(self, name)
-            low = 2 if name == "grid" else 1
-            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-                raise ConfigError(name, f"must be a whole number from {low} to {high:,}")
+        for axis, name in ((self.x, "x_range"), (self.y, "y_range")):
+            object.__setattr__(self, name, _checked_range(name, axis, getattr(self, name)))
+        check_int("grid", self.grid, 2, MAX_GRID)
+        check_int("steps", self.steps, 1, MAX_STEPS)
+        check_int("seeds", self.seeds, 1, MAX_SEEDS)
         fixed = dict(self.fixed)
         if len(fixed) != len(self.fixed):
-            raise ConfigError("fixed", "each parameter can be fixed once")
+            raise ConfigError("fixed", "each setting can be fixed once")
         for name, value in fixed.items():
-            if name not in PARAMETERS or name in (self.x, self.y):
-                raise ConfigError("fixed", f"{name!r} is not a parameter outside the two axes")
-            if not isinstance(value, (int, float)) or not abs(value) <= MAX_ABS_INIT:
-                raise ConfigError("fixed", f"{name} must be a number within ±{MAX_ABS_INIT:g}")
+            if name not in AXES or name in (self.x, self.y):
+                raise ConfigError("fixed", f"{name!r} is not a setting outside the two axes")
+            _checked_value("fixed", value, name)
         object.__setattr__(self, "fixed", tuple(sorted((k, float(v)) for k, v in fixed.items())))
-        self.train_config()  # validates the seed
+        for point in self.corners():
+            self.train_config(point)  # validates the seed and every hyperparameter on the grid
 
     @property
     def bias(self) -> bool:
         named = {self.x, self.y, *dict(self.fixed)}
-        return bool(named & set(BIASES))
+        return bool(named & set(BIAS_NAMES))
+
+    @property
+    def plane_of_inits(self) -> bool:
+        """Both axes are initial values: the plane the notebook's cases are boxes in."""
+        return self.x in PARAMETERS and self.y in PARAMETERS
 
     def fixed_values(self) -> dict[str, float]:
-        """Each parameter off the axes: its fixed value, else 0 (biases only if the cell has
-        them)."""
+        """Every setting off the axes: the fixed value, else 0 for an initial value (biases only
+        if the cell has them) and the notebook's value for a hyperparameter."""
         given = dict(self.fixed)
-        return {
-            name: given.get(name, 0.0)
-            for name in PARAMETERS
-            if name not in (self.x, self.y) and (self.bias or name not in BIASES)
-        }
+        values = {}
+        for name in AXES:
+            if name in (self.x, self.y) or (name in BIAS_NAMES and not self.bias):
+                continue
+            values[name] = given.get(name, NOTEBOOK_FIXED.get(name, 0.0))
+        return values
 
-    def train_config(self) -> TrainConfig:
-        return notebook_config(self.seed, self.steps, self.bias)
+    def axis_values(self, axis: str) -> tuple[float, ...]:
+        value_range = self.x_range if axis == "x" else self.y_range
+        return axis_points(getattr(self, axis), value_range, self.grid)
 
-    def as_dict(self) -> dict:
+    def point(self, x: float, y: float) -> dict[str, float]:
+        """Every setting at one grid point: the fixed values and the two axes."""
+        return {**self.fixed_values(), self.x: x, self.y: y}
+
+    def corners(self) -> list[dict[str, float]]:
+        xs, ys = self.axis_values("x"), self.axis_values("y")
+        return [self.point(x, y) for x in (xs[0], xs[-1]) for y in (ys[0], ys[-1])]
+
+    def init_at(self, point: dict[str, float]) -> Init:
+        return Init(**{name: point.get(name, 0.0) for name in PARAMETERS})
+
+    def train_config(self, point: dict[str, float], seed: int | None = None) -> TrainConfig:
+        config = notebook_config(self.seed if seed is None else seed, self.steps, self.bias)
+        hyper = {"lr": point["lr"], "max_length": int(point["max_length"])}
+        return TrainConfig(**{**config.as_dict(), **hyper})
+
+    def to_json(self) -> dict:
         return {
             "x": self.x,
             "y": self.y,
@@ -95,83 +143,271 @@ class SweepSettings:
             "fixed": self.fixed_values(),
             "bias": self.bias,
             "seed": self.seed,
+            "seeds": self.seeds,
         }
 
 
-def _check_range(name: str, value):
+def _checked_range(name: str, axis: str, value) -> tuple[float, float]:
     try:
         low, high = (float(v) for v in value)
     except (TypeError, ValueError):
         raise ConfigError(name, "must be two numbers, low and high") from None
-    if not -MAX_ABS_INIT <= low < high <= MAX_ABS_INIT:
-        raise ConfigError(name, f"needs low < high, both within ±{MAX_ABS_INIT:g}")
+    if not low < high:
+        raise ConfigError(name, f"needs low < high, got {low:g} and {high:g}")
+    _checked_value(name, low, axis)
+    _checked_value(name, high, axis)
+    return low, high
 
 
-def cell_centres(value_range: tuple[float, float], count: int) -> torch.Tensor:
+def _checked_value(name: str, value, axis: str | None = None) -> float:
+    """A value of setting `axis` (default: `name`) within what the engine accepts."""
+    axis = axis or name
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ConfigError(name, f"{axis} must be a finite number, got {value!r}")
+    if axis == "lr" and not LR_LIMITS[0] <= value <= LR_LIMITS[1]:
+        raise ConfigError(
+            name, f"a learning rate must be within {LR_LIMITS[0]:g}..{LR_LIMITS[1]:g}"
+        )
+    if axis == "max_length" and not 1 <= value <= MAX_LENGTH:
+        raise ConfigError(name, f"a maximum length must be within 1..{MAX_LENGTH:,}")
+    if axis in PARAMETERS and not abs(value) <= MAX_ABS_INIT:
+        raise ConfigError(name, f"an initial value must be within ±{MAX_ABS_INIT:g}")
+    return float(value)
+
+
+def axis_points(axis: str, value_range: tuple[float, float], count: int) -> tuple[float, ...]:
+    """The grid's values along one axis (see the module's docstring)."""
     low, high = value_range
-    width = (high - low) / count
-    return torch.tensor([low + (i + 0.5) * width for i in range(count)], dtype=torch.float64)
+    if axis in PARAMETERS:
+        width = (high - low) / count
+        return tuple(low + (i + 0.5) * width for i in range(count))
+    ratio = (high / low) ** (1 / (count - 1))
+    values = [low * ratio**i for i in range(count)]
+    if axis == "lr":
+        return tuple(float(f"{value:.4g}") for value in values)
+    return tuple(sorted({float(round(value)) for value in values}))
 
 
-def plane_inits(settings: SweepSettings, xs: torch.Tensor, ys: torch.Tensor) -> torch.Tensor:
-    """(len(ys) * len(xs), 4) initial values, row-major: y is the row, x the column."""
+# -- results ------------------------------------------------------------------------------------
+Grid = tuple[tuple, ...]  # rows over y, columns over x
+
+
+@dataclass(frozen=True)
+class DeadBoundary:
+    """The dead rule on a fine grid of the plane (1 where it holds), for drawing its edge."""
+
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    dead: Grid
+
+
+@dataclass(frozen=True)
+class CaseRegion:
+    """A notebook case whose region the plane cuts: its box in the plane."""
+
+    case: Observation
+    x: tuple[float, float]
+    y: tuple[float, float]
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    settings: SweepSettings
+    xs: tuple[float, ...]
+    ys: tuple[float, ...]
+    ending: Grid  # Ending of the first seed's run, None while it trains
+    decided_at: Grid  # the step it converged, died, fell silent or diverged (else None)
+    converged_at: Grid
+    steps: Grid
+    loss: Grid
+    dead_at_init: Grid
+    fractions: dict[Ending, Grid]  # share of the seeds that ended so (training ones excluded)
+    boundary: DeadBoundary | None
+    cases: tuple[CaseRegion, ...]
+    progress: float = 1.0
+
+    @property
+    def complete(self) -> bool:
+        return all(value is not None for row in self.ending for value in row)
+
+    def counts(self) -> dict[Ending, int]:
+        found = Counter(value for row in self.ending for value in row if value is not None)
+        return {ending: found[ending] for ending in Ending}
+
+    def cell_point(self, row: int, column: int) -> dict[str, float]:
+        """Every setting of the grid cell at (row, column) = (y index, x index)."""
+        return self.settings.point(self.xs[column], self.ys[row])
+
+    def to_json(self) -> dict:
+        grids = ("converged_at", "decided_at", "steps", "loss", "dead_at_init")
+        return {
+            "settings": self.settings.to_json(),
+            "xs": list(self.xs),
+            "ys": list(self.ys),
+            "ending": _lists(self.ending, lambda e: None if e is None else e.value),
+            **{name: _lists(getattr(self, name)) for name in grids},
+            "fractions": {ending.value: _lists(grid) for ending, grid in self.fractions.items()},
+            "counts": {ending.value: count for ending, count in self.counts().items()},
+            "cases": [
+                {"id": r.case.id, "label": r.case.label, "x": list(r.x), "y": list(r.y)}
+                for r in self.cases
+            ],
+        }
+
+
+def _lists(grid: Grid, convert=lambda value: value) -> list[list]:
+    return [[convert(value) for value in row] for row in grid]
+
+
+def counts_text(counts: dict[Ending, int]) -> str:
+    total = sum(counts.values()) or 1
+    return ", ".join(
+        f"{ending.value.replace('_', ' ')} {count / total:.0%}" for ending, count in counts.items()
+    )
+
+
+# -- measuring ----------------------------------------------------------------------------------
+Update = Callable[[SweepResult], None]
+
+
+@dataclass
+class _Batch:
+    """Grid cells (flat indices, row-major) trained together, from one data seed."""
+
+    seed_index: int
+    cells: list[int]
+    trainer: Trainer
+    results: list[RunResult] | None = None
+
+
+@dataclass
+class _Cells:
+    """Per cell and seed, the run's result once it has ended."""
+
+    count: int
+    seeds: int
+    results: list[list[RunResult | None]] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.results = [[None] * self.count for _ in range(self.seeds)]
+
+
+def measure_sweep(settings: SweepSettings | None = None, on_update: Update | None = None):
+    """Train every grid cell; `on_update` gets the map so far after every chunk of training."""
+    settings = settings or SweepSettings()
+    xs, ys = settings.axis_values("x"), settings.axis_values("y")
+    points = [settings.point(x, y) for y in ys for x in xs]
+    batches = _batches(settings, points)
+    cells = _Cells(len(points), settings.seeds)
+    boundary = dead_boundary(settings) if settings.plane_of_inits else None
+    regions = case_regions(settings) if settings.plane_of_inits else ()
+
+    def snapshot(progress: float) -> SweepResult:
+        return _result(settings, xs, ys, cells, boundary, regions, progress)
+
+    def after_chunk(done: float) -> None:
+        for batch in batches:
+            _collect(batch, cells)
+        if on_update:
+            on_update(snapshot(done))
+
+    run_trainers([batch.trainer for batch in batches], after_chunk)
+    for batch in batches:
+        _collect(batch, cells)
+    final = snapshot(1.0)
+    if on_update:
+        on_update(final)
+    return final
+
+
+def _batches(settings: SweepSettings, points: list[dict]) -> list[_Batch]:
+    """One trainer per data seed and per distinct (max_length, lr) on the grid."""
+    groups: dict[tuple, list[int]] = {}
+    for index, point in enumerate(points):
+        groups.setdefault((point["max_length"], point["lr"]), []).append(index)
+    batches = []
+    for seed_index in range(settings.seeds):
+        for indices in groups.values():
+            first = points[indices[0]]
+            config = settings.train_config(first, seed=settings.seed + seed_index)
+            inits = [settings.init_at(points[i]) for i in indices]
+            batches.append(_Batch(seed_index, indices, Trainer(inits, config)))
+    return batches
+
+
+def _collect(batch: _Batch, cells: _Cells) -> None:
+    """Record the runs of this batch that have ended (all of them once the trainer is done)."""
+    if batch.results is not None:
+        return
+    codes = batch.trainer.outcome_codes()
+    ended = [k for k, code in enumerate(codes) if code != TRAINING]
+    row = cells.results[batch.seed_index]
+    fresh = [k for k in ended if row[batch.cells[k]] is None]
+    if not fresh:
+        return
+    results = batch.trainer.results()
+    for k in fresh:
+        row[batch.cells[k]] = results[k]
+    if batch.trainer.done:
+        batch.results = results
+
+
+def _result(settings, xs, ys, cells: _Cells, boundary, regions, progress: float) -> SweepResult:
+    width = len(xs)
+
+    def grid(values: list) -> Grid:
+        return tuple(tuple(values[row * width : (row + 1) * width]) for row in range(len(ys)))
+
+    first = cells.results[0]
+
+    def field_of(name: str) -> Grid:
+        return grid([None if r is None else getattr(r, name) for r in first])
+
+    fractions = {}
+    for ending in Ending:
+        shares = []
+        for cell in range(cells.count):
+            ended = [run[cell] for run in cells.results if run[cell] is not None]
+            hits = sum(result.ending == ending for result in ended)
+            shares.append(hits / len(ended) if ended else None)
+        fractions[ending] = grid(shares)
+    return SweepResult(
+        settings=settings,
+        xs=tuple(xs),
+        ys=tuple(ys),
+        ending=grid([None if r is None else r.ending for r in first]),
+        decided_at=grid([None if r is None else r.decided_at for r in first]),
+        converged_at=field_of("converged_at"),
+        steps=field_of("steps"),
+        loss=field_of("loss"),
+        dead_at_init=field_of("dead_at_init"),
+        fractions=fractions,
+        boundary=boundary,
+        cases=regions,
+        progress=progress,
+    )
+
+
+def dead_boundary(settings: SweepSettings) -> DeadBoundary:
+    """The dead rule on a fine grid over the plane of initial values."""
+    xs = torch.linspace(*settings.x_range, BOUNDARY_GRID, dtype=torch.float64)
+    ys = torch.linspace(*settings.y_range, BOUNDARY_GRID, dtype=torch.float64)
     grid_y, grid_x = torch.meshgrid(ys, xs, indexing="ij")
     inits = torch.zeros(grid_x.numel(), 4, dtype=torch.float64)
     for name, value in settings.fixed_values().items():
-        inits[:, PARAMETERS.index(name)] = value
+        if name in PARAMETERS:
+            inits[:, PARAMETERS.index(name)] = value
     inits[:, PARAMETERS.index(settings.x)] = grid_x.flatten()
     inits[:, PARAMETERS.index(settings.y)] = grid_y.flatten()
-    return inits.float()
+    dead = dead_by_rule(inits.float(), settings.bias).view(BOUNDARY_GRID, BOUNDARY_GRID)
+    return DeadBoundary(
+        tuple(xs.tolist()), tuple(ys.tolist()), tuple(map(tuple, dead.to(torch.uint8).tolist()))
+    )
 
 
-def measure_sweep(
-    settings: SweepSettings | None = None,
-    on_progress: Progress | None = None,
-) -> dict:
-    settings = settings or SweepSettings()
-    xs = cell_centres(settings.x_range, settings.grid)
-    ys = cell_centres(settings.y_range, settings.grid)
-    inits = plane_inits(settings, xs, ys)
-    trainer = Trainer(inits, settings.train_config())
-    label = f"Training {trainer.count:,} initialisations"
-    run_trainers([trainer], on_progress, label)
-    results = trainer.results()
-    width = settings.grid
-
-    def as_grid(values: list) -> list[list]:
-        return [values[row * width : (row + 1) * width] for row in range(width)]
-
-    return {
-        "settings": settings.as_dict(),
-        "xs": inits[:width, PARAMETERS.index(settings.x)].tolist(),
-        "ys": inits[::width, PARAMETERS.index(settings.y)].tolist(),
-        "outcome": as_grid([r.outcome for r in results]),
-        "ending": as_grid([r.ending.value for r in results]),
-        "converged_at": as_grid([r.converged_at for r in results]),
-        "steps": as_grid([r.steps for r in results]),
-        "loss": as_grid([r.loss for r in results]),
-        "dead_at_init": as_grid([r.dead_at_init for r in results]),
-        "counts": {o: n for o, n in Counter(r.outcome for r in results).items()},
-        "boundary": dead_boundary(settings),
-        "cases": case_regions(settings),
-    }
-
-
-def dead_boundary(settings: SweepSettings) -> dict:
-    """The dead rule on a fine grid over the plane, for drawing where it starts to hold."""
-    xs = torch.linspace(*settings.x_range, BOUNDARY_GRID, dtype=torch.float64)
-    ys = torch.linspace(*settings.y_range, BOUNDARY_GRID, dtype=torch.float64)
-    dead = dead_by_rule(plane_inits(settings, xs, ys), settings.bias)
-    return {
-        "xs": xs.tolist(),
-        "ys": ys.tolist(),
-        "dead": dead.view(BOUNDARY_GRID, BOUNDARY_GRID).to(torch.uint8).tolist(),
-    }
-
-
-def case_regions(settings: SweepSettings, magnitudes: Magnitudes | None = None) -> list[dict]:
-    """The notebook cases whose region the plane passes through: same bias setting, both axes
-    among the case's parameters, every fixed value inside the case's interval for it."""
+def case_regions(settings: SweepSettings, magnitudes: Magnitudes | None = None) -> tuple:
+    """The notebook cases whose region the plane passes through: same bias setting, every fixed
+    initial value inside the case's interval for it."""
     magnitudes = magnitudes or Magnitudes()
     regions = []
     for case in OBSERVATIONS:
@@ -185,28 +421,5 @@ def case_regions(settings: SweepSettings, magnitudes: Magnitudes | None = None) 
             for low, high in [box[name]]
         )
         if fixed_inside:
-            regions.append(
-                {
-                    "id": case.id,
-                    "label": case.label,
-                    "documented": case.documented,
-                    "x": list(box[settings.x]),
-                    "y": list(box[settings.y]),
-                }
-            )
-    return regions
-
-
-def cell_init(sweep: dict, row: int, column: int) -> dict:
-    """Initial values of the grid cell at (row, column) = (y index, x index)."""
-    settings = sweep["settings"]
-    init = {name: 0.0 for name in PARAMETERS}
-    init.update(settings["fixed"])
-    init[settings["x"]] = sweep["xs"][column]
-    init[settings["y"]] = sweep["ys"][row]
-    return init
-
-
-def outcome_counts_text(counts: dict) -> str:
-    total = sum(counts.values()) or 1
-    return ", ".join(f"{name} {counts.get(name, 0) / total:.0%}" for name in OUTCOMES)
+            regions.append(CaseRegion(case, box[settings.x], box[settings.y]))
+    return tuple(regions)

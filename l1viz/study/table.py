@@ -3,15 +3,19 @@
 For every case, `samples` initialisations are drawn uniformly from its region (`regions.py`) and
 trained with the notebook's hyperparameters (Adam, lr 1e-3, batch 32, length up to 10) on the
 batched engine: all cases with the same bias setting form one batch of models, each trained exactly
-as if alone. Per case: the share of each outcome, the median steps to converge, the share of the
-region the dead rule covers, a verdict against the documented outcome (`verdict.py`) and a sentence
-saying why (`table_explain.py`).
+as if alone. Per case: the share of each ending, the median steps to converge, the share of the
+region the dead rule covers, how it compares with the documented outcome (`agreement.py`) and a
+sentence saying why (`case_explain.py`).
 
-Re-check: when samples of a "does not converge" case converge, up to 64 of them are trained again
-under the notebook's own stop rule (both weights exactly 1.0, within its 50,000-step cap), so the
-explanation can say whether the notebook's stop rule accounts for the difference. It informs the
-explanation, never the verdict. (Stalled samples are explained by measurement instead: how large an
-input must be to make the cell fire at all.)
+Cases are reported as they finish: a case whose samples have all ended is measured at once (dead
+cases after a hundred steps), while the others train on. Its agreement is final then, except for
+the documented speeds ("converges very fast", "after many iterations"), which are judged against
+the other cases of its bias setting once they have all finished.
+
+Re-check: when samples of a "does not converge" case converge under another rule than the
+notebook's, up to 64 of them are trained again under the notebook's own stop rule (both weights
+exactly 1.0, within its 50,000-step cap), so the explanation can say whether that rule accounts for
+the difference. It informs the explanation, never the agreement.
 
 Everything is derived from `seed`: the same settings give the same table.
 """
@@ -20,25 +24,26 @@ from __future__ import annotations
 
 import statistics
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 
 import torch
 
-from l1viz.engine.config import MAX_STEPS, ConfigError, TrainConfig
+from l1viz.engine.config import MAX_STEPS, Init, TrainConfig, check_int
 from l1viz.engine.outcomes import (
     CONVERGED,
     DEAD_IN_PRACTICE,
-    OUTCOMES,
     STALLED,
+    TRAINING,
     Ending,
     RunResult,
     firing_threshold,
 )
 from l1viz.engine.trainer import Trainer
-from l1viz.study.agreement import AGREES, speed, verdict
-from l1viz.study.batch import Progress, run_trainers
+from l1viz.study.agreement import AGREES, DOCUMENTED_SPEED, agreement_of
+from l1viz.study.batch import run_trainers
 from l1viz.study.case_explain import explain_case
+from l1viz.study.case_measurement import CaseMeasurement, Recheck, RemarkSubset
 from l1viz.study.notebook import EPOCH_CAP, notebook_config
 from l1viz.study.observations import (
     DOES_NOT_CONVERGE,
@@ -66,10 +71,8 @@ class TableSettings:
     recheck: bool = True
 
     def __post_init__(self):
-        for name, high in (("samples", MAX_SAMPLES), ("steps", MAX_STEPS)):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= high:
-                raise ConfigError(name, f"must be a whole number from 1 to {high:,}, got {value!r}")
+        check_int("samples", self.samples, 1, MAX_SAMPLES)
+        check_int("steps", self.steps, 1, MAX_STEPS)
         self.train_config(bias=False)  # validates seed and criterion
 
     def train_config(self, bias: bool, criterion: str | None = None, steps: int | None = None):
@@ -84,96 +87,271 @@ class TableSettings:
         """False when the main run already used the notebook's rule with at least its budget."""
         return self.recheck and not (self.criterion == NOTEBOOK_RULE and self.steps >= EPOCH_CAP)
 
-    def as_dict(self) -> dict:
+    def to_json(self) -> dict:
         return {
             "samples": self.samples,
             "steps": self.steps,
             "seed": self.seed,
-            "magnitudes": self.magnitudes.as_dict(),
+            "magnitudes": self.magnitudes.to_json(),
             "criterion": self.criterion,
             "recheck": self.recheck,
         }
 
 
+# -- results ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Typical:
+    """One sample of the case that ended this way, the one nearest the middle of the region:
+    replayed in the live view, it ends the same way."""
+
+    ending: Ending
+    share: float  # of the case's samples that ended this way
+    init: Init
+    steps: int
+
+
+@dataclass(frozen=True)
+class CaseResult:
+    """One row: the notebook's case, and once all its samples have ended, the measurement."""
+
+    case: Observation
+    measured: CaseMeasurement | None = None
+    agreement: str | None = None  # agrees, partly, disagrees; None while not yet known
+    explanation: str = ""
+    typical: tuple[Typical, ...] = ()  # one per ending present, most common first
+    final: bool = False  # nothing about this row will change
+
+    def typical_of(self, ending: Ending) -> Typical | None:
+        return next((item for item in self.typical if item.ending == ending), None)
+
+    def to_json(self) -> dict:
+        case = self.case
+        return {
+            "id": case.id,
+            "number": case.number,
+            "label": case.label,
+            "bias": case.bias,
+            "signs": dict(case.signs),
+            "documented": case.documented,
+            "remark": case.remark,
+            "measured": self.measured.to_json() if self.measured else None,
+            "verdict": self.agreement,
+            "explanation": self.explanation,
+            "typical": [
+                {
+                    "ending": item.ending.value,
+                    "share": item.share,
+                    "init": item.init.as_dict(),
+                    "steps": item.steps,
+                }
+                for item in self.typical
+            ],
+        }
+
+
+@dataclass(frozen=True)
+class TableResult:
+    settings: TableSettings
+    cases: tuple[CaseResult, ...]
+    progress: float = 1.0  # share of the work done
+    phase: str = ""  # what is being done now
+
+    @property
+    def complete(self) -> bool:
+        return all(row.final for row in self.cases)
+
+    def row(self, case_id: str) -> CaseResult:
+        return next(row for row in self.cases if row.case.id == case_id)
+
+    def to_json(self) -> dict:
+        return {
+            "settings": self.settings.to_json(),
+            "cases": [row.to_json() for row in self.cases],
+        }
+
+
+def documented_rows(settings: TableSettings, cases=OBSERVATIONS) -> TableResult:
+    """The table before anything is measured: the notebook's cases only."""
+    return TableResult(settings, tuple(CaseResult(case) for case in cases), progress=0.0)
+
+
+# -- measuring ----------------------------------------------------------------------------------
 def case_samples(case: Observation, settings: TableSettings) -> torch.Tensor:
     """The (samples, 4) initialisations of one case; independent of the other cases."""
-    rng = generator(settings.seed, OBSERVATIONS.index(case))
+    rng = generator(settings.seed, case.number + (100 if case.bias else 0))
     return sample(case, settings.samples, settings.magnitudes, rng)
+
+
+Update = Callable[[TableResult], None]
 
 
 def measure_table(
     settings: TableSettings | None = None,
     cases: Sequence[Observation] = OBSERVATIONS,
-    on_progress: Progress | None = None,
-) -> dict:
-    """{"settings": ..., "cases": [one dict per case, in the notebook's order]} of plain data."""
+    on_update: Update | None = None,
+) -> TableResult:
+    """Measure every case; `on_update` gets the table so far whenever a case is measured or a
+    chunk of training is done, and the same final table that is returned."""
     settings = settings or TableSettings()
-    inits = {case.id: case_samples(case, settings) for case in cases}
-    label = f"Training {len(cases)} cases × {settings.samples:,} initialisations"
-    results = train_cases(cases, inits, settings.train_config, on_progress, label)
-    measured = {
-        case.id: measure_case(case, results[case.id], inits[case.id], settings) for case in cases
-    }
-    add_speed(cases, measured, results)
-    verdicts = {
-        case.id: verdict(
-            case.documented, measured[case.id]["converged"], measured[case.id]["speed_ratio"]
-        )
-        for case in cases
-    }
+    table = _Table(settings, cases, on_update)
+    table.train()
     if settings.needs_recheck:
-        recheck(cases, inits, results, verdicts, measured, settings, on_progress)
-    rows = [
-        case_row(
-            case,
-            measured[case.id],
-            verdicts[case.id],
-            representative(case, results[case.id], inits[case.id], settings),
-            settings,
+        table.recheck()
+    return table.publish(progress=1.0, phase="")
+
+
+class _Table:
+    """The measurement in progress: rows fill in as their cases finish."""
+
+    def __init__(self, settings: TableSettings, cases: Sequence[Observation], on_update):
+        self.settings, self.cases, self.on_update = settings, list(cases), on_update
+        self.inits = {case.id: case_samples(case, settings) for case in cases}
+        self.rows = {case.id: CaseResult(case) for case in cases}
+        self.results: dict[str, list[RunResult]] = {}
+        self.snapshot = documented_rows(settings, cases)
+
+    def publish(self, progress: float, phase: str) -> TableResult:
+        rows = tuple(self.rows[case.id] for case in self.cases)
+        self.snapshot = TableResult(self.settings, rows, progress, phase)
+        if self.on_update:
+            self.on_update(self.snapshot)
+        return self.snapshot
+
+    def train(self) -> None:
+        phase = f"Training {len(self.cases)} cases × {self.settings.samples:,} initialisations"
+        groups = _groups(self.cases, self.inits, self.settings.train_config)
+        share = 0.9 if self.settings.needs_recheck else 1.0
+
+        def after_chunk(done: float) -> None:
+            for members, trainer in groups:
+                self._collect(members, trainer)
+            self.publish(progress=share * done, phase=phase)
+
+        self.publish(progress=0.0, phase=phase)
+        run_trainers([trainer for _, trainer in groups], after_chunk)
+
+    def _collect(self, members: list[Observation], trainer: Trainer) -> None:
+        """Measure the cases of this batch whose samples have all ended; once the whole batch has
+        ended, judge the documented speeds against the rest of the group."""
+        codes, start, fresh = trainer.outcome_codes(), 0, []
+        for case in members:
+            count = len(self.inits[case.id])
+            span = slice(start, start + count)
+            start += count
+            if case.id in self.results or TRAINING in codes[span]:
+                continue
+            self.results[case.id] = trainer.results()[span]
+            fresh.append(case)
+        for case in fresh:
+            self.rows[case.id] = self._row(case, self._measure(case))
+        if trainer.done and any(not self.rows[case.id].final for case in members):
+            for case in members:
+                measured = _with_speed(case, self.rows[case.id].measured, members, self.results)
+                self.rows[case.id] = self._row(case, measured, final=True)
+
+    def _measure(self, case: Observation) -> CaseMeasurement:
+        results, inits = self.results[case.id], self.inits[case.id]
+        count = len(results)
+        endings = Counter(result.ending for result in results)
+        stalled = [r for r in results if r.outcome == STALLED]
+        silent = [r for r in results if r.outcome == DEAD_IN_PRACTICE]
+        return CaseMeasurement(
+            samples=count,
+            shares={ending: endings[ending] / count for ending in Ending},
+            median_steps=_median([r.converged_at for r in results if r.outcome == CONVERGED]),
+            analytic_dead=dead_share(case, self.settings.magnitudes),
+            stalled_active=_median([r.active for r in stalled]),
+            stalled_threshold=_median(_thresholds(stalled)),
+            silent_threshold=_median(_thresholds(silent)),
+            remark_subset=remark_subset(case, results, inits),
         )
-        for case in cases
-    ]
-    return {"settings": settings.as_dict(), "cases": rows}
+
+    def _row(self, case: Observation, measured: CaseMeasurement, final=False) -> CaseResult:
+        speed_known = final or case.documented not in DOCUMENTED_SPEED
+        agreement = (
+            agreement_of(case.documented, measured.converged, measured.speed_ratio)
+            if speed_known
+            else None
+        )
+        return CaseResult(
+            case=case,
+            measured=measured,
+            agreement=agreement,
+            explanation=explain_case(case, measured, self.settings.steps),
+            typical=typical_samples(
+                case, self.results[case.id], self.inits[case.id], self.settings
+            ),
+            final=final and not self._awaits_recheck(case, agreement),
+        )
+
+    def _awaits_recheck(self, case: Observation, agreement: str | None) -> bool:
+        return self.settings.needs_recheck and _disputed(case, agreement, self.results[case.id])
+
+    def recheck(self) -> None:
+        """Train the converged samples of each disputed case again under the notebook's rule."""
+        chosen = {}
+        for case in self.cases:
+            row = self.rows[case.id]
+            picked = []
+            if _disputed(case, row.agreement, self.results[case.id]):
+                picked = [i for i, r in enumerate(self.results[case.id]) if r.outcome == CONVERGED]
+            chosen[case.id] = self.inits[case.id][picked[:RECHECK_SAMPLES]]
+        count = sum(len(values) for values in chosen.values())
+        budget = self.settings.recheck_budget
+        phase = f"Re-checking {count:,} initialisations under the notebook's stop rule"
+
+        def make_config(bias: bool) -> TrainConfig:
+            return self.settings.train_config(bias, criterion=NOTEBOOK_RULE, steps=budget)
+
+        groups = _groups(self.cases, chosen, make_config)
+        run_trainers(
+            [trainer for _, trainer in groups],
+            lambda done: self.publish(progress=0.9 + 0.1 * done, phase=phase),
+        )
+        for members, trainer in groups:
+            flat, start = trainer.results(), 0
+            for case in members:
+                rerun = flat[start : start + len(chosen[case.id])]
+                start += len(rerun)
+                steps = [r.converged_at for r in rerun if r.outcome == CONVERGED]
+                again = Recheck(
+                    NOTEBOOK_RULE, budget, len(rerun), len(steps) / len(rerun), _median(steps)
+                )
+                measured = replace(self.rows[case.id].measured, notebook_rule=again)
+                self.rows[case.id] = self._row(case, measured, final=True)
+        for case in self.cases:
+            self.rows[case.id] = replace(self.rows[case.id], final=True)
 
 
-def train_cases(cases, inits: dict, make_config, on_progress: Progress | None, label: str):
-    """Train every case's inits (cases without any are skipped), one batch per bias setting.
-
-    Returns {case id: [RunResult per init]}.
-    """
+def _groups(cases, inits: dict, make_config) -> list[tuple[list[Observation], Trainer]]:
+    """One trainer per bias setting over every case's inits (cases without any are skipped)."""
     groups = []
     for bias in (False, True):
         members = [case for case in cases if case.bias == bias and len(inits[case.id])]
         if members:
             stacked = torch.cat([inits[case.id] for case in members])
             groups.append((members, Trainer(stacked, make_config(bias))))
-    run_trainers([trainer for _, trainer in groups], on_progress, label)
-    results = {}
-    for members, trainer in groups:
-        flat = trainer.results()
-        start = 0
-        for case in members:
-            results[case.id] = flat[start : start + len(inits[case.id])]
-            start += len(inits[case.id])
-    return results
+    return groups
 
 
-def measure_case(case: Observation, results: list[RunResult], inits, settings) -> dict:
-    count = len(results)
-    endings = Counter(result.ending for result in results)
-    converged_steps = [r.converged_at for r in results if r.outcome == CONVERGED]
-    stalled = [r for r in results if r.outcome == STALLED]
-    silent = [r for r in results if r.outcome == DEAD_IN_PRACTICE]
-    return {
-        "samples": count,
-        **{ending.value: endings[ending] / count for ending in Ending},
-        "median_steps": _median(converged_steps),
-        "analytic_dead": dead_share(case, settings.magnitudes),
-        "stalled_active": _median([r.active for r in stalled]),
-        "stalled_threshold": _median(_thresholds(stalled)),
-        "silent_threshold": _median(_thresholds(silent)),
-        "remark_subset": remark_subset(case, results, inits),
-    }
+def _disputed(case: Observation, agreement: str | None, results: list[RunResult]) -> bool:
+    converged = any(result.outcome == CONVERGED for result in results)
+    return case.documented == DOES_NOT_CONVERGE and agreement != AGREES and converged
+
+
+def _with_speed(case, measured: CaseMeasurement, members, results: dict) -> CaseMeasurement:
+    """The case's median steps to converge relative to the other cases with its bias setting."""
+    others = [
+        result.converged_at
+        for other in members
+        if other.id != case.id
+        for result in results[other.id]
+        if result.outcome == CONVERGED
+    ]
+    reference = _median(others)
+    median = measured.median_steps
+    ratio = median / reference if median is not None and reference else None
+    return replace(measured, reference_steps=reference, speed_ratio=ratio)
 
 
 def _thresholds(results: list[RunResult]) -> list[float]:
@@ -193,100 +371,32 @@ def _median(values: list):
 
 
 def remark_subset(case: Observation, results: list[RunResult], inits: torch.Tensor):
-    """For a case with a remark on the sum of the initial values: the share of samples whose sum
-    has that sign, and the share of those that converged."""
     if case.remark not in (SUM_NEGATIVE, SUM_POSITIVE):
         return None
     total = inits.sum(1)
     chosen = (total < 0 if case.remark == SUM_NEGATIVE else total > 0).tolist()
     picked = [result for result, keep in zip(results, chosen) if keep]
     converged = sum(result.outcome == CONVERGED for result in picked)
-    return {
-        "share": len(picked) / len(results),
-        "converged": converged / len(picked) if picked else None,
-    }
+    return RemarkSubset(len(picked) / len(results), converged / len(picked) if picked else None)
 
 
-def add_speed(cases, measured: dict, results: dict):
-    """Each case's median steps to converge relative to the other cases with its bias setting."""
-    for case in cases:
-        others = [
-            result.converged_at
-            for other in cases
-            if other.bias == case.bias and other.id != case.id
-            for result in results[other.id]
-            if result.outcome == CONVERGED
-        ]
-        reference = _median(others)
-        median = measured[case.id]["median_steps"]
-        ratio = median / reference if median is not None and reference else None
-        measured[case.id].update(reference_steps=reference, speed_ratio=ratio, speed=speed(ratio))
+def typical_samples(case: Observation, results: list[RunResult], inits, settings) -> tuple:
+    """For each ending present, the sample nearest the middle of the region that ended so; the
+    most common ending first (ties: the documented kind first)."""
+    counts = Counter(result.ending for result in results)
 
+    def documented_kind(ending: Ending) -> bool:
+        return (ending == Ending.CONVERGED) == (case.documented != DOES_NOT_CONVERGE)
 
-def recheck(cases, inits, results, verdicts, measured, settings, on_progress):
-    """Train the converged samples of a "does not converge" case again under the notebook's rule."""
-    chosen = {}
-    for case in cases:
-        disputed = case.documented == DOES_NOT_CONVERGE and verdicts[case.id] != AGREES
-        picked = [i for i, r in enumerate(results[case.id]) if r.outcome == CONVERGED]
-        chosen[case.id] = inits[case.id][picked[:RECHECK_SAMPLES] if disputed else []]
-    count = sum(len(values) for values in chosen.values())
-    if not count:
-        return
-    budget = settings.recheck_budget
-
-    def make_config(bias):
-        return settings.train_config(bias, criterion=NOTEBOOK_RULE, steps=budget)
-
-    label = f"Re-checking {count:,} initialisations under the notebook's stop rule"
-    again = train_cases(cases, chosen, make_config, on_progress, label)
-    for case_id, rerun in again.items():
-        steps = [r.converged_at for r in rerun if r.outcome == CONVERGED]
-        measured[case_id]["notebook_rule"] = {
-            "rule": NOTEBOOK_RULE,
-            "budget": budget,
-            "samples": len(rerun),
-            "converged": len(steps) / len(rerun),
-            "median_steps": _median(steps),
-        }
-
-
-def representative(case: Observation, results: list[RunResult], inits, settings) -> dict:
-    """The sample closest to the middle of the region among those with the most common outcome
-    (ties: the documented kind first), so "Load" replays a typical run of the case."""
-    counts = Counter(result.outcome for result in results)
-
-    def documented_kind(outcome: str) -> bool:
-        return (outcome == CONVERGED) == (case.documented != DOES_NOT_CONVERGE)
-
-    outcome = max(OUTCOMES, key=lambda o: (counts[o], documented_kind(o)))
     box = bounds(case, settings.magnitudes)
     middle = torch.tensor([(low + high) / 2 for low, high in box.values()])
     width = torch.tensor([(high - low) or 1.0 for low, high in box.values()])
     distance = (((inits - middle) / width) ** 2).sum(1)
-    distance[torch.tensor([r.outcome != outcome for r in results])] = float("inf")
-    index = int(distance.argmin())
-    init = dict(zip(box, inits[index].tolist()))
-    return {
-        "init": init,
-        "outcome": outcome,
-        "steps": results[index].steps,
-    }
-
-
-def case_row(case: Observation, measured: dict, judged: str, typical: dict, settings) -> dict:
-    measured.setdefault("notebook_rule", None)
-    row = {
-        "id": case.id,
-        "number": case.number,
-        "label": case.label,
-        "bias": case.bias,
-        "signs": dict(case.signs),
-        "documented": case.documented,
-        "remark": case.remark,
-        "measured": measured,
-        "verdict": judged,
-        "representative": typical,
-    }
-    row["explanation"] = explain_case(row, settings.steps)
-    return row
+    picks = []
+    for ending in sorted(counts, key=lambda e: (-counts[e], not documented_kind(e))):
+        mask = torch.tensor([result.ending != ending for result in results])
+        index = int(torch.where(mask, float("inf"), distance).argmin())
+        values = dict(zip(box, inits[index].tolist()))
+        share = counts[ending] / len(results)
+        picks.append(Typical(ending, share, Init(**values), results[index].steps))
+    return tuple(picks)
