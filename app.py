@@ -3,6 +3,8 @@
 import pandas  # noqa: F401  (see below)
 import streamlit as st
 
+from app_pages import studies
+
 # Sessions run in threads of one process, and plotly peeks at sys.modules for pandas without
 # importing it: a chart drawn while another session is half-way through importing pandas fails
 # ("partially initialized module 'pandas'", seen with five sessions). Every session imports it
@@ -24,4 +26,5 @@ pages = [
         "app_pages/map_page.py", title="Outcome map", icon=":material/map:", url_path="outcome_map"
     ),
 ]
+studies.default_table()  # measured once per server, from the first page view on
 st.navigation(pages).run()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import LOAD_KEY, plain_markdown
+from app_pages.common import LOAD_KEY, LOAD_ORIGIN_KEY, plain_markdown
 from app_pages.live_parts import after as live_after
 from app_pages.live_parts import controls
 from app_pages.live_parts import history as live_history
@@ -177,7 +177,8 @@ def main() -> None:
     request = state.pop(LOAD_KEY, None)
     if request is not None:
         settings, notes = Settings.from_params(request)
-        controls.adopt(settings, notes)
+        origin = state.pop(LOAD_ORIGIN_KEY, "")
+        controls.adopt(settings, [origin, *notes] if origin else notes)
         start_run(settings, play=True)
     else:
         controls.take_setup_from_url()

@@ -1,121 +1,304 @@
-"""Outcome map: how training ends from every initialisation on a grid over two parameters.
+"""Outcome map: how training ends from every point of a grid over two settings (initial values,
+the learning rate, the maximum sequence length), drawn as the cells are decided.
 
-Thin: widgets -> `l1viz.study.sweep.measure_sweep` (cached for every session) -> the heatmap from
-`l1viz.table_figures`. Clicking a cell trains that initialisation in the live view.
+Widgets -> `SweepSettings` -> a shared job (`app_pages.studies`) -> `l1viz.plots.outcome_map`.
+Click a cell to train it in the live view; draw a box to measure that box again at the same
+resolution (a breadcrumb goes back); with several data seeds, colour by the share of an ending.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.common import request_live_run
-from l1viz.engine.config import ConfigError
+from app_pages.common import plain_markdown, request_live_run
+from app_pages.studies import POLL_SECONDS, default_table, map_job
+from l1viz.engine.config import BIAS_NAMES, MAX_SEED, PARAMETERS, ConfigError
+from l1viz.engine.outcomes import Ending
+from l1viz.live.jobs import FAILED
 from l1viz.live.links import map_cell_settings
-from l1viz.live.settings import INIT_RANGE
-from l1viz.plots.outcome_map import outcome_map_figure, selected_cell
-from l1viz.study.observations import PARAMETERS
+from l1viz.live.settings import INIT_RANGE, Settings
+from l1viz.plots.outcome_map import (
+    ENDING_MODE,
+    SHARE_MODE,
+    STEPS_MODE,
+    MapView,
+    outcome_map_figure,
+    selected_cell,
+)
+from l1viz.plots.palette import ENDINGS
+from l1viz.study.boundary import box_counting
 from l1viz.study.sweep import (
-    BIASES,
+    AXES,
+    DEFAULT_RANGES,
+    MAX_SEEDS,
+    SweepResult,
     SweepSettings,
-    measure_sweep,
-    outcome_counts_text,
+    counts_text,
 )
 
 GRIDS = (16, 24, 32, 48, 64, 96, 128)
-# Ranges and values stay within what the live view accepts, so every cell can be loaded there.
-FIXED_DEFAULTS = {"w_hh": 0.5, "w_ih": 0.5, "b_hh": 0.5, "b_ih": -0.75}
+# Initial values stay within what the live view accepts, so every cell can be loaded there.
+FIXED_DEFAULTS = {
+    "w_hh": 0.5,
+    "w_ih": 0.5,
+    "b_hh": 0.5,
+    "b_ih": -0.75,
+    "lr": 1e-3,
+    "max_length": 10,
+}
+ZOOM = "map.zoom"  # the breadcrumb: settings of each zoom level, the first the one drawn
+LIVE_SETTINGS = "live.settings"
+MODES = {
+    ENDING_MODE: "how it ended",
+    SHARE_MODE: "share of seeds with an ending",
+    STEPS_MODE: "steps to an ending (log)",
+}
 
 
-@st.cache_data(show_spinner=False, max_entries=16)
-def cached_sweep(x, y, x_range, y_range, grid, steps, fixed, seed):
-    """The map as plain data; the progress bar lives inside, so a cached map comes back at once."""
-    settings = SweepSettings(
-        x=x, y=y, x_range=x_range, y_range=y_range, grid=grid, steps=steps, fixed=fixed, seed=seed
+def axis_range(axis: str, which: str) -> tuple[float, float]:
+    low, high = DEFAULT_RANGES[axis]
+    if axis in PARAMETERS:
+        low, high = max(low, INIT_RANGE[0]), min(high, INIT_RANGE[1])
+        bounds = {"min_value": INIT_RANGE[0], "max_value": INIT_RANGE[1], "step": 0.1}
+    elif axis == "lr":
+        bounds = {"min_value": 1e-6, "max_value": 1.0, "format": "%.1e"}
+    else:
+        bounds = {"min_value": 1.0, "max_value": 10_000.0, "step": 1.0, "format": "%.0f"}
+    left, right = st.columns(2)
+    low = left.number_input(
+        f"{which} from", value=float(low), key=f"map.{which}.{axis}.low", **bounds
     )
-    bar = st.progress(0.0, text="Starting…")
-    sweep = measure_sweep(
-        settings,
-        on_progress=lambda share, label: bar.progress(
-            min(share, 1.0), text=f"{label}: {share:.0%}"
-        ),
-    )
-    bar.empty()
-    return sweep
+    high = right.number_input("to", value=float(high), key=f"map.{which}.{axis}.high", **bounds)
+    return float(low), float(high)
 
 
-def settings_form() -> dict:
-    defaults = SweepSettings()
-    with st.sidebar.form("map.form"):
-        st.subheader("Map")
-        x = st.selectbox("x axis", PARAMETERS, PARAMETERS.index(defaults.x), key="map.x")
-        y = st.selectbox("y axis", PARAMETERS, PARAMETERS.index(defaults.y), key="map.y")
-        x_range = st.slider("x range", *INIT_RANGE, defaults.x_range, 0.1, key="map.x_range")
-        y_range = st.slider("y range", *INIT_RANGE, defaults.y_range, 0.1, key="map.y_range")
-        grid = st.select_slider("Grid (cells per side)", GRIDS, defaults.grid, key="map.grid")
-        steps = st.number_input(
-            "Step budget", 1, 1_000_000, defaults.steps, step=1000, key="map.steps"
+def settings_form() -> SweepSettings | None:
+    bar = st.sidebar
+    bar.subheader("Map")
+    x = bar.selectbox("x axis", AXES, AXES.index("w_hh"), key="map.x")
+    y = bar.selectbox("y axis", AXES, AXES.index("w_ih"), key="map.y")
+    with bar.form("map.form"):
+        x_range = axis_range(x, "x")
+        y_range = axis_range(y, "y")
+        grid = st.select_slider("Grid (cells per side)", GRIDS, 64, key="map.grid")
+        steps = st.number_input("Step budget", 1, 1_000_000, 50_000, step=1000, key="map.steps")
+        seed = st.number_input("Data seed", 0, MAX_SEED, 42, key="map.seed")
+        seeds = st.number_input(
+            "Data seeds per cell",
+            1,
+            MAX_SEEDS,
+            1,
+            key="map.seeds",
+            help="Each cell trained from this many data seeds (seed, seed + 1, …): colour by the "
+            "share of seeds that ended one way.",
         )
-        seed = st.number_input("Seed", 0, 2**32 - 1, defaults.seed, key="map.seed")
         bias = st.toggle(
-            "Cell with biases",
-            False,
-            key="map.bias",
-            help="A bias on an axis gives the cell biases too.",
+            "Cell with biases", False, key="map.bias", help="A bias on an axis gives biases too."
         )
-        st.caption("Values of the parameters that are not on an axis:")
+        st.caption("The settings off the axes:")
         left, right = st.columns(2)
-        values = {
-            name: column.number_input(
-                name,
-                *INIT_RANGE,
-                FIXED_DEFAULTS[name],
-                0.05,
-                format="%.3f",
-                key=f"map.fixed.{name}",
-            )
-            for column, name in zip((left, right, left, right), PARAMETERS)
-        }
+        fixed = {}
+        for index, name in enumerate(n for n in AXES if n not in (x, y)):
+            column = (left, right)[index % 2]
+            if name in PARAMETERS:
+                fixed[name] = column.number_input(
+                    name,
+                    *INIT_RANGE,
+                    FIXED_DEFAULTS[name],
+                    0.05,
+                    format="%.3f",
+                    key=f"map.fix.{name}",
+                )
+            elif name == "lr":
+                fixed[name] = column.number_input(
+                    name, 1e-6, 1.0, FIXED_DEFAULTS[name], format="%.1e", key="map.fix.lr"
+                )
+            else:
+                fixed[name] = column.number_input(
+                    name, 1, 10_000, FIXED_DEFAULTS[name], key="map.fix.max_length"
+                )
         st.form_submit_button("Draw map", type="primary")
-    bias = bias or x in BIASES or y in BIASES
-    fixed = tuple(
-        (name, value)
-        for name, value in values.items()
-        if name not in (x, y) and (bias or name not in BIASES)
+    bias = bias or x in BIAS_NAMES or y in BIAS_NAMES
+    chosen = tuple(
+        (name, float(value)) for name, value in fixed.items() if bias or name not in BIAS_NAMES
     )
-    return {
-        "x": x,
-        "y": y,
-        "x_range": tuple(x_range),
-        "y_range": tuple(y_range),
-        "grid": grid,
-        "steps": int(steps),
-        "fixed": fixed,
-        "seed": int(seed),
-    }
+    try:
+        return SweepSettings(
+            x=x,
+            y=y,
+            x_range=x_range,
+            y_range=y_range,
+            grid=grid,
+            steps=int(steps),
+            fixed=chosen,
+            seed=int(seed),
+            seeds=int(seeds),
+        )
+    except ConfigError as error:
+        st.error(plain_markdown(f"Cannot draw this map: {error}"))
+        return None
 
 
-st.title("Outcome map")
-st.markdown(
-    "Each cell is one initialisation, trained with the notebook's settings (Adam, lr 0.001, "
-    "batch 32, length ≤ 10) until it converges, dies or the budget runs out. The dashed line is "
-    "where the dead rule starts to hold (the cell can never fire: w_ih ≤ 0 and "
-    "b_hh + b_ih ≤ 0); "
-    "dotted boxes are the notebook's cases whose region this plane passes through. "
-    "**Click a cell** to train it in the live view."
-)
-chosen = settings_form()
-try:
-    SweepSettings(**chosen)
-except ConfigError as error:
-    st.error(f"Cannot draw this map — {error}")
-    st.stop()
-sweep = cached_sweep(**chosen)
-figure = outcome_map_figure(sweep)
-event = st.plotly_chart(
-    figure, key="map.chart", on_select="rerun", selection_mode="points", width="stretch"
-)
-note = "" if sweep["cases"] else " · no notebook case has these fixed values"
-st.caption(f"Outcomes: {outcome_counts_text(sweep['counts'])}{note}")
-cell = selected_cell(event.selection.points if event else [], figure, chosen["grid"])
-if cell is not None:
-    request_live_run(map_cell_settings(SweepSettings(**chosen), sweep, *cell))
+def view_controls(seeds: int) -> MapView:
+    left, right = st.columns([2, 3])
+    modes = list(MODES)
+    mode = left.radio(
+        "Colour by",
+        modes,
+        format_func=MODES.get,
+        horizontal=True,
+        key="map.mode",
+        help="With one data seed a share is 0 or 1; several seeds give probabilities.",
+    )
+    ending = Ending.CONVERGED
+    if mode != ENDING_MODE:
+        choices = list(ENDINGS)
+        ending = right.selectbox(
+            "ending", choices, format_func=lambda e: ENDINGS[e].label, key="map.ending"
+        )
+    if mode == SHARE_MODE and seeds == 1:
+        st.caption("One data seed per cell: shares are 0 or 1. Set more seeds in the sidebar.")
+    return MapView(mode, ending)
+
+
+def agreements() -> dict[str, str]:
+    """The default table's agreement per case, as far as it is known."""
+    table = default_table().state().latest
+    return {row.case.id: row.agreement for row in table.cases if row.agreement}
+
+
+def current_point(settings: SweepSettings) -> tuple[float, float] | None:
+    live = st.session_state.get(LIVE_SETTINGS)
+    if not isinstance(live, Settings) or live.bias != settings.bias:
+        return None
+    return float(getattr(live, settings.x)), float(getattr(live, settings.y))
+
+
+def breadcrumb(levels: list[SweepSettings]) -> None:
+    if len(levels) < 2:
+        return
+    crumbs = st.container(horizontal=True)
+    crumbs.caption("Zoom:")
+    for depth, level in enumerate(levels):
+        label = (
+            "whole map"
+            if depth == 0
+            else (
+                f"{level.x} {level.x_range[0]:.4g}…{level.x_range[1]:.4g}, "
+                f"{level.y} {level.y_range[0]:.4g}…{level.y_range[1]:.4g}"
+            )
+        )
+        if crumbs.button(label, key=f"map.crumb.{depth}", disabled=depth == len(levels) - 1):
+            st.session_state[ZOOM] = levels[: depth + 1]
+            st.rerun()
+
+
+def dimension_note(levels: list[SweepSettings]) -> None:
+    parts = []
+    for depth, level in enumerate(levels):
+        sweep = map_job(level).state().latest
+        if sweep is None or not sweep.complete:
+            continue
+        counting = box_counting(sweep.ending)
+        if counting.dimension is not None:
+            name = "whole map" if depth == 0 else f"zoom {depth}"
+            parts.append(f"{name}: {counting.dimension:.2f}")
+    if parts:
+        st.caption(
+            "Box-counting dimension of the boundary between endings (1: a smooth curve; closer "
+            "to 2: rougher at every scale): " + ", ".join(parts) + "."
+        )
+
+
+def chart(sweep: SweepResult, view: MapView, levels: list[SweepSettings]) -> None:
+    settings = sweep.settings
+    figure = outcome_map_figure(sweep, view, agreements(), current_point(settings))
+    figure.update_layout(dragmode="zoom")
+    event = st.plotly_chart(
+        figure,
+        key="map.chart",
+        on_select="rerun",
+        selection_mode=("points", "box"),
+        width="stretch",
+        config={"displaylogo": False},
+    )
+    selection = event.selection if event else None
+    boxes = list(selection.box) if selection else []
+    if boxes:
+        box = boxes[0]
+        x_range = tuple(sorted(float(v) for v in box["x"][:2]))
+        y_range = tuple(sorted(float(v) for v in box["y"][:2]))
+        try:
+            zoomed = SweepSettings(**{**_fields(settings), "x_range": x_range, "y_range": y_range})
+        except ConfigError as error:
+            st.warning(plain_markdown(f"Cannot measure that box: {error}"))
+            return
+        st.session_state[ZOOM] = [*levels, zoomed]
+        st.rerun()
+    cell = selected_cell(selection.points if selection else [], figure, len(sweep.xs))
+    if cell is not None and sweep.ending[cell[0]][cell[1]] is not None:
+        point = sweep.cell_point(*cell)
+        where = ", ".join(
+            f"{settings.x if i == 0 else settings.y} = {v:.4g}"
+            for i, v in enumerate((point[settings.x], point[settings.y]))
+        )
+        request_live_run(
+            map_cell_settings(sweep, *cell),
+            origin=f"Loaded from the outcome map: the cell at {where}.",
+        )
+
+
+def _fields(settings: SweepSettings) -> dict:
+    return {name: getattr(settings, name) for name in SweepSettings.__dataclass_fields__}
+
+
+def main() -> None:
+    st.title("Outcome map")
+    st.markdown(
+        "Each cell is one setup, trained with the notebook's settings (Adam, batch 32) until it "
+        "converges (both weights exactly 1), dies, falls silent or the budget runs out. The "
+        "dashed line is where the dead rule starts to hold (w_ih ≤ 0 and b_hh + b_ih ≤ 0); "
+        "numbered boxes are the notebook's cases this plane passes through, their tags coloured by "
+        "how the table's measurement agreed (green agrees, orange partly, red disagrees; hover "
+        "for the claim). **Click a cell** to train it in the live view; pick **Box Select** in "
+        "the chart's toolbar and draw a box to measure that box again at the same resolution."
+    )
+    settings = settings_form()
+    if settings is None:
+        return
+    levels = st.session_state.get(ZOOM)
+    if not levels or levels[0] != settings:
+        levels = [settings]
+        st.session_state[ZOOM] = levels
+    shown = levels[-1]
+    breadcrumb(levels)
+    view = view_controls(shown.seeds)
+    state = map_job(shown).state()
+    polling = state.status != FAILED and not (state.latest and state.latest.complete)
+
+    @st.fragment(run_every=POLL_SECONDS if polling else None)
+    def drawing() -> None:
+        state = map_job(shown).state()
+        sweep = state.latest
+        if state.status == FAILED:
+            st.error(plain_markdown(f"The map failed: {state.error}"))
+            return
+        if sweep is None or not sweep.complete:
+            done = sweep.progress if sweep else 0.0
+            st.progress(min(done, 1.0), text=f"Training: {done:.0%} ({state.seconds:.0f} s)")
+        if sweep is not None:
+            chart(sweep, view, levels)
+            cases = (
+                ""
+                if sweep.cases or not shown.plane_of_inits
+                else (" · no notebook case has these fixed values")
+            )
+            st.caption(f"Outcomes so far: {counts_text(sweep.counts())}{cases}")
+            dimension_note(levels)
+        if polling and sweep is not None and sweep.complete:
+            st.rerun()
+
+    drawing()
+
+
+main()

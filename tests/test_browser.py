@@ -78,7 +78,9 @@ def test_a_dead_setup_is_marked_dead(page, app_url):
     page.get_by_role("button", name="Play").click()
     expect(badge(page, "dead from the start")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
     expect(page.get_by_text("Dead from the start: w_ih = -0.2 ≤ 0 and no bias")).to_be_visible()
-    expect(page.locator(".st-key-live-chart-loss").get_by_text("dead from step 0")).to_be_visible()
+    expect(page.locator(".st-key-live-chart-loss").get_by_text("dead from step 0")).to_be_visible(
+        timeout=VERDICT_TIMEOUT_MS
+    )
     assert_no_exception(page)
     page.screenshot(path=ARTIFACTS / "dead.png")
 

@@ -36,7 +36,9 @@ def page(tmp_path_factory):
 def test_clicking_a_cell_trains_it_in_the_live_view(page):
     chart = page.locator(CHART).first
     expect(chart).to_be_visible(timeout=MAP_TIMEOUT_MS)
-    expect(page.get_by_text("Outcomes: converged")).to_be_visible()
+    expect(page.get_by_text("Outcomes so far: converged")).to_be_visible()
+    # drawn as the cells are decided; a cell is clickable once it has ended
+    expect(page.locator("[data-testid=stProgress]")).to_have_count(0, timeout=MAP_TIMEOUT_MS)
     area = chart.locator(".nsewdrag").first.bounding_box()
     page.mouse.click(area["x"] + 0.8 * area["width"], area["y"] + 0.2 * area["height"])
     page.wait_for_url(lambda url: "w_hh=" in url, timeout=30_000)

@@ -1,14 +1,15 @@
 """The observation table and outcome map pages, driven by Streamlit's AppTest."""
 
 import json
+import time
+from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-import l1viz.study.sweep
-import l1viz.study.table
+from app_pages import studies
+from l1viz.engine.config import PARAMETERS
 from l1viz.live.links import live_settings
-from l1viz.study.observations import OBSERVATIONS, PARAMETERS
 from l1viz.study.table import TableSettings, measure_table
 
 APP = "../app.py"
@@ -35,30 +36,31 @@ def table_state(seed: int, **extra) -> dict:
 
 @pytest.fixture
 def loads(monkeypatch):
-    """What the pages asked the live view to load (instead of switching page)."""
-    requests = []
-    monkeypatch.setattr("app_pages.common.request_live_run", requests.append)
-    return requests
+    """What the pages asked the live view to load (instead of switching page), and why."""
+    asked = SimpleNamespace(settings=[], origins=[])
+
+    def request(settings: dict, origin: str = "") -> None:
+        asked.settings.append(settings)
+        asked.origins.append(origin)
+
+    monkeypatch.setattr("app_pages.common.request_live_run", request)
+    return asked
 
 
 @pytest.fixture
 def calls(monkeypatch):
-    """How often each measurement really ran (not served from the cache)."""
-    counts = {"table": 0, "sweep": 0}
+    """The settings of each measurement that really ran (not read from a job already there)."""
+    counts = {"table": [], "sweep": []}
 
     def counting(name, function):
-        def wrapper(*args, **kwargs):
-            counts[name] += 1
-            return function(*args, **kwargs)
+        def wrapper(settings, **kwargs):
+            counts[name].append(settings)
+            return function(settings, **kwargs)
 
         return wrapper
 
-    monkeypatch.setattr(
-        l1viz.study.table, "measure_table", counting("table", l1viz.study.table.measure_table)
-    )
-    monkeypatch.setattr(
-        l1viz.study.sweep, "measure_sweep", counting("sweep", l1viz.study.sweep.measure_sweep)
-    )
+    monkeypatch.setattr(studies, "measure_table", counting("table", studies.measure_table))
+    monkeypatch.setattr(studies, "measure_sweep", counting("sweep", studies.measure_sweep))
     return counts
 
 
@@ -66,37 +68,68 @@ def badges(at: AppTest) -> list[str]:
     return [m.value for m in at.markdown if "-badge[" in m.value]
 
 
-def test_table_page_shows_all_cases_with_verdicts_and_load_buttons(calls):
+def settle(at: AppTest, done, tries: int = 240) -> AppTest:
+    """Rerun the page (one rerun stands for a poll of its fragment) until `done(at)`."""
+    for _ in range(tries):
+        assert not at.exception, at.exception
+        if done(at):
+            return at
+        time.sleep(0.25)
+        at.run()
+    pytest.fail("the page did not settle")
+
+
+def measuring(at: AppTest) -> bool:
+    return any(caption.value == "measuring…" for caption in at.caption)
+
+
+def load_buttons(at: AppTest) -> list:
+    return [button for button in at.button if button.key.startswith("table.load.")]
+
+
+def test_table_page_draws_the_documented_rows_at_once_then_fills_them_in(calls):
     at = open_page(TABLE_PAGE, **table_state(seed=101))
     assert not at.exception
-    loads = [button for button in at.button if button.label == "Load"]
-    assert [b.key for b in loads] == [f"table.load.{case.id}" for case in OBSERVATIONS]
+    documented = [m.value for m in at.markdown]
+    assert sum(text == "does not converge" for text in documented) == 5  # the claims, at once
+    settle(at, lambda at: not measuring(at))
     summary = badges(at)[:3]
     assert sum(int(text.split("[")[1].split()[0]) for text in summary) == 17
     expected = measure_table(TableSettings(samples=4, steps=200, recheck=False, seed=101))
-    verdict_badges = [text for text in badges(at)[3:] if "dead ReLU" not in text]
-    assert [text.split("[")[1].rstrip("]") for text in verdict_badges] == [
-        case["verdict"] for case in expected["cases"]
+    agreement_badges = [text for text in badges(at)[3:] if "dead ReLU" not in text]
+    assert [text.split("[")[1].rstrip("]") for text in agreement_badges] == [
+        row.agreement for row in expected.cases
     ]
     dead_marks = [text for text in badges(at) if "dead ReLU" in text]
-    assert len(dead_marks) == sum(c["measured"]["analytic_dead"] > 0 for c in expected["cases"])
+    assert len(dead_marks) == sum(row.measured.analytic_dead > 0 for row in expected.cases)
     bars = [element for element in at.get("html") if "display:flex" in element.proto.body]
     assert len(bars) == 17
-    assert calls["table"] == 1
-    at.run()  # returning to the page: served from the cache, no progress bar left behind
-    assert calls["table"] == 1 and not at.exception
-    assert not [p for p in at.get("progress") if p.proto.value > 0]
+    keys = {button.key for button in load_buttons(at)}
+    assert keys == {
+        f"table.load.{row.case.id}.{item.ending.value}"
+        for row in expected.cases
+        for item in row.typical
+    }
+    ours = TableSettings(samples=4, steps=200, recheck=False, seed=101)
+    assert calls["table"].count(ours) == 1
+    at.run()  # again: the same job, no progress bar left behind
+    assert calls["table"].count(ours) == 1 and not at.exception
+    assert not at.get("progress")
 
 
-def test_load_sends_the_cases_typical_init_to_the_live_view(loads):
-    at = open_page(TABLE_PAGE, **table_state(seed=102))
-    at.button(key="table.load.bias-7").click().run()
-    assert not at.exception
-    settings = TableSettings(samples=4, steps=200, recheck=False, seed=102)
-    expected = measure_table(settings)
-    typical = next(c for c in expected["cases"] if c["id"] == "bias-7")["representative"]
-    assert loads == [live_settings(typical["init"], settings.train_config(bias=True))]
-    assert set(PARAMETERS) <= loads[0].keys() and loads[0]["steps"] == 200
+def test_load_offers_each_ending_of_a_case_and_sends_that_sample(loads):
+    at = open_page(TABLE_PAGE, **table_state(seed=102, **{"table.steps": 400, "table.samples": 6}))
+    settle(at, lambda at: not measuring(at))
+    settings = TableSettings(samples=6, steps=400, recheck=False, seed=102)
+    row = measure_table(settings).row("bias-7")
+    assert len(row.typical) >= 2  # bias 7 straddles the dead rule: more than one ending
+    for item in row.typical:
+        at.button(key=f"table.load.bias-7.{item.ending.value}").click().run()
+        assert not at.exception
+        assert loads.settings[-1] == live_settings(item.init, settings.train_config(bias=True))
+        assert loads.settings[-1]["steps"] == 400 and set(PARAMETERS) <= loads.settings[-1].keys()
+        assert loads.origins[-1].startswith("Loaded from the notebook table, bias 7")
+    assert len(loads.settings) == len(row.typical)
 
 
 def test_bad_table_settings_show_a_message_not_a_traceback():
@@ -105,7 +138,7 @@ def test_bad_table_settings_show_a_message_not_a_traceback():
     )
     assert not at.exception
     assert "normal range" in at.error[0].value
-    assert not [button for button in at.button if button.label == "Load"]
+    assert not load_buttons(at)
 
 
 def map_state(seed: int, **extra) -> dict:
@@ -116,24 +149,40 @@ def chart_spec(at: AppTest) -> dict:
     return json.loads(at.get("plotly_chart")[0].proto.spec)
 
 
+def map_drawn(at: AppTest) -> bool:
+    return bool(at.get("plotly_chart")) and not at.get("progress")
+
+
 def test_map_page_draws_the_map_with_boundary_and_cases(calls):
     at = open_page(MAP_PAGE, **map_state(seed=201))
-    assert not at.exception
+    settle(at, map_drawn)
     traces = chart_spec(at)["data"]
     assert traces[0]["type"] == "heatmap" and any(t["type"] == "contour" for t in traces)
     assert {"no bias 1", "no bias 5", "cells"} <= {t.get("name") for t in traces}
-    assert any("Outcomes: converged" in caption.value for caption in at.caption)
+    assert any("Outcomes so far: converged" in caption.value for caption in at.caption)
     at.run()
-    assert calls["sweep"] == 1 and not at.exception
+    assert len(calls["sweep"]) == 1 and not at.exception
 
 
 def test_map_page_with_biases_fixed():
     at = open_page(MAP_PAGE, **map_state(seed=202, **{"map.bias": True}))
-    assert not at.exception
+    settle(at, map_drawn)
     spec = chart_spec(at)
     assert "b_hh = 0.5, b_ih = -0.75" in spec["layout"]["title"]["text"]
     names = {t.get("name") for t in spec["data"]}
     assert {"bias 2", "bias 4", "bias 7", "bias 11"} <= names and "no bias 1" not in names
+
+
+def test_map_page_over_the_learning_rate_colours_by_share():
+    state = map_state(seed=204, **{"map.x": "lr", "map.grid": 16, "map.seeds": 2})
+    at = open_page(MAP_PAGE, **state)
+    settle(at, map_drawn)
+    spec = chart_spec(at)
+    assert spec["layout"]["xaxis"]["type"] == "log"
+    at.radio(key="map.mode").set_value("share").run()
+    settle(at, map_drawn)
+    heatmap = chart_spec(at)["data"][0]
+    assert heatmap["zmin"] == 0 and heatmap["zmax"] == 1
 
 
 def test_map_page_rejects_the_same_parameter_on_both_axes():

@@ -14,7 +14,9 @@ import os
 import platform
 import shutil
 import subprocess
+import sys
 import tempfile
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
@@ -86,7 +88,19 @@ def kernel():
 
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
-    return ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="l1viz")
+    return ThreadPoolExecutor(
+        max_workers=WORKERS, thread_name_prefix="l1viz", initializer=_background_priority
+    )
+
+
+def _background_priority() -> None:
+    """Only batched runs (tables, maps) use these threads: on Linux, where threads are scheduled
+    one by one, they give way to a live run training on a session's own thread."""
+    if sys.platform.startswith("linux"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), 10)
+        except OSError:
+            pass
 
 
 def _pointer(tensor: torch.Tensor | None):
