@@ -25,6 +25,12 @@ pages = [
     st.Page(
         "app_pages/map_page.py", title="Outcome map", icon=":material/map:", url_path="outcome_map"
     ),
+    st.Page(
+        "app_pages/schemes_page.py",
+        title="Initialisation schemes",
+        icon=":material/casino:",
+        url_path="schemes",
+    ),
 ]
 studies.default_table()  # measured once per server, from the first page view on
 st.navigation(pages).run()

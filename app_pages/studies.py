@@ -10,6 +10,8 @@ from __future__ import annotations
 import streamlit as st
 
 from l1viz.live.jobs import Job, JobBoard
+from l1viz.live.settings import INIT_RANGE
+from l1viz.study.schemes import SchemeResult, SchemeSettings, measure_schemes
 from l1viz.study.sweep import SweepResult, SweepSettings, measure_sweep
 from l1viz.study.table import TableResult, TableSettings, documented_rows, measure_table
 
@@ -37,4 +39,13 @@ def default_table() -> Job[TableResult]:
 def map_job(settings: SweepSettings) -> Job[SweepResult | None]:
     return board().job(
         ("map", settings), lambda publish: measure_sweep(settings, on_update=publish), None
+    )
+
+
+def schemes_job(settings: SchemeSettings) -> Job[SchemeResult | None]:
+    """Examples kept for "Load" lie within the live view's range of initial values."""
+    return board().job(
+        ("schemes", settings),
+        lambda publish: measure_schemes(settings, on_update=publish, live_range=INIT_RANGE[1]),
+        None,
     )

@@ -80,6 +80,8 @@ CONFIG_FLAGS = {
     "grid": "--grid",
     "fixed": "--fixed",
     "seeds": "--seeds",
+    "scheme": "--schemes",
+    "schemes": "--schemes",
 }
 
 
@@ -401,6 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
     notebook.set_defaults(handler=command_notebook)
     add_table_parser(commands)
     add_sweep_parser(commands)
+    add_schemes_parser(commands)
     return parser
 
 
@@ -478,6 +481,86 @@ def add_sweep_parser(commands):
     sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
     sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")
     sweep.set_defaults(handler=command_sweep)
+
+
+def add_schemes_parser(commands):
+    from l1viz.study.schemes import SCHEMES, SchemeSettings
+
+    defaults = SchemeSettings()
+    schemes = commands.add_parser(
+        "schemes", help="initialisation schemes: born dead, and how they train, by length"
+    )
+    schemes.add_argument(
+        "--schemes",
+        nargs="+",
+        choices=SCHEMES,
+        default=list(SCHEMES),
+        metavar="NAME",
+        help=f"which schemes (default: all of {', '.join(SCHEMES)})",
+    )
+    schemes.add_argument(
+        "--max-length",
+        type=whole_number,
+        nargs="+",
+        default=list(defaults.max_lengths),
+        metavar="L",
+        help="one or more maximum sequence lengths (default: 10)",
+    )
+    schemes.add_argument(
+        "--samples", type=whole_number, default=defaults.samples, help="draws per scheme"
+    )
+    schemes.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
+    schemes.add_argument("--seed", type=whole_number, default=defaults.seed)
+    schemes.add_argument(
+        "--bias",
+        choices=("both", "with", "without"),
+        default="both",
+        help="cells with biases, without, or both (default)",
+    )
+    schemes.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    schemes.set_defaults(handler=command_schemes)
+
+
+def command_schemes(args):
+    from l1viz.engine.outcomes import Ending
+    from l1viz.study.schemes import SchemeSettings, measure_schemes
+
+    biases = {"both": (False, True), "with": (True,), "without": (False,)}[args.bias]
+    settings = SchemeSettings(
+        schemes=tuple(args.schemes),
+        max_lengths=tuple(args.max_length),
+        samples=args.samples,
+        steps=args.steps,
+        seed=args.seed,
+        biases=biases,
+    )
+    bar, on_progress = _progress_bar(show=not args.json)
+    label = f"Training {len(settings.schemes)} schemes × {settings.samples:,} draws"
+    with bar:
+        result = measure_schemes(settings, on_update=lambda r: on_progress(r.progress, label))
+    if args.json:
+        print_json(result.to_json())
+        return
+    shown = (
+        Ending.CONVERGED,
+        Ending.DEAD_AT_INIT,
+        Ending.DIED,
+        Ending.DEAD_IN_PRACTICE,
+        Ending.DIVERGED,
+        Ending.STALLED,
+    )
+    print(
+        f"{'length':>6} {'bias':<5} {'scheme':<9} {'P(dead at init)':>15} "
+        + " ".join(f"{e.value:>16}" for e in shown)
+        + f" {'median steps':>12}"
+    )
+    for row in result.rows:
+        shares = " ".join(f"{row.measured[e].value:>16.1%}" for e in shown)
+        median = f"{row.median_steps:,.0f}" if row.median_steps is not None else "—"
+        print(
+            f"{row.max_length:>6} {'yes' if row.bias else 'no':<5} {row.scheme:<9} "
+            f"{row.dead_at_init:>15.1%} {shares} {median:>12}"
+        )
 
 
 def main(argv=None) -> int:

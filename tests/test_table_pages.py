@@ -189,3 +189,28 @@ def test_map_page_rejects_the_same_parameter_on_both_axes():
     at = open_page(MAP_PAGE, **map_state(seed=203, **{"map.y": "w_hh"}))
     assert not at.exception
     assert "must differ" in at.error[0].value and not at.get("plotly_chart")
+
+
+SCHEMES_PAGE = "app_pages/schemes_page.py"
+
+
+def test_schemes_page_plots_the_shares_and_loads_a_draw(loads):
+    state = {
+        "schemes.samples": 6,
+        "schemes.steps": 300,
+        "schemes.lengths": [3, 10],
+        "schemes.names": ["pytorch", "kaiming"],
+        "schemes.seed": 301,
+    }
+    at = open_page(SCHEMES_PAGE, **state)
+    settle(at, lambda at: bool(at.get("plotly_chart")) and not at.get("progress"))
+    spec = chart_spec(at)
+    names = {trace["name"] for trace in spec["data"]}
+    assert names == {"pytorch", "kaiming"} and spec["layout"]["xaxis"]["type"] == "log"
+    table = at.dataframe[0].value
+    assert len(table) == 2 * 2 * 2  # schemes × lengths × bias settings
+    assert set(table["P(dead at init), exact"]) <= {0.25, 0.5}
+    at.button(key="schemes.load").click().run()
+    assert not at.exception
+    assert loads.settings and loads.origins[-1].startswith("Loaded from the schemes page")
+    assert loads.settings[-1]["max_length"] in (3, 10)
