@@ -1,0 +1,120 @@
+"""What the live page says about the current initial values beside the notebook's table: the case
+they fall in, what the notebook claimed for it, how the case's whole region measured, whether this
+run agrees, and whether the cell can fire at all. Plain text, no Streamlit."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from l1viz.engine.outcomes import (
+    CONVERGED,
+    DEAD,
+    DEAD_IN_PRACTICE,
+    DIVERGED,
+    STALLED,
+    TRAINING,
+    RunResult,
+    dead_at_init,
+    firing_chance,
+    firing_threshold,
+)
+from l1viz.live.settings import Settings
+from l1viz.study.case_explain import measured_summary, signs_text
+from l1viz.study.observations import DOES_NOT_CONVERGE, Observation
+from l1viz.study.regions import Magnitudes, place
+from l1viz.study.table import TableResult
+
+
+@dataclass(frozen=True)
+class CasePanel:
+    case: Observation  # the case the values fall in, else the nearest one
+    inside: bool
+    outside: tuple[str, ...]  # why the values are in no case (when not inside)
+    claim: str  # the notebook's words, with its remark
+    measured: str  # how the case's region measured at the table's default settings
+    agreement: str | None  # the table's agrees / partly / disagrees, once measured
+    firing: str  # the dead-ReLU marking: never fires, fires only for |x| > T, or ''
+    run_agrees: bool | None  # None until the run has ended
+    run_sentence: str  # why this run agrees or disagrees ('' until it has ended)
+
+    @property
+    def heading(self) -> str:
+        if self.inside:
+            return f"{self.case.label}: {signs_text(self.case.signs)}"
+        return f"in no case of the notebook (nearest: {self.case.label})"
+
+
+def case_panel(
+    settings: Settings, table: TableResult | None, result: RunResult | None
+) -> CasePanel:
+    magnitudes = table.settings.magnitudes if table else Magnitudes()
+    values = settings.init().as_dict()
+    placement = place(values, settings.bias, magnitudes)
+    case = placement.nearest
+    claim = case.documented + (f" ({case.remark})" if case.remark else "")
+    row = table.row(case.id) if table else None
+    if row is None or row.measured is None:
+        measured, agreement = "measuring the region…", None
+    else:
+        samples = row.measured.samples
+        measured = f"over {samples:,} inits of this region: {measured_summary(row.measured)}"
+        agreement = row.agreement
+    agrees, sentence = _run_verdict(case, result, row.measured if row else None)
+    return CasePanel(
+        case=case,
+        inside=placement.case is not None,
+        outside=placement.outside,
+        claim=claim,
+        measured=measured,
+        agreement=agreement,
+        firing=firing_text(settings),
+        run_agrees=agrees if placement.case is not None else None,
+        run_sentence=sentence if placement.case is not None else "",
+    )
+
+
+def firing_text(settings: Settings) -> str:
+    """The dead-ReLU marking of the initial values (the notebook's fixed |x| input)."""
+    bias = settings.b_hh + settings.b_ih if settings.bias else 0.0
+    if dead_at_init(settings.w_ih, bias, 0.0):
+        rule = "w_ih ≤ 0 and b_hh + b_ih ≤ 0" if settings.bias else "w_ih ≤ 0, no bias"
+        return f"This init can never fire ({rule}): the cell is dead from the start."
+    threshold = firing_threshold(settings.w_ih, settings.w_ih, bias)
+    if threshold is None:
+        return ""
+    return (
+        f"With w_ih > 0 > b_hh + b_ih this init fires only for |x| > {threshold:.3g} "
+        f"(probability {firing_chance(threshold):.2g} per N(0, 1) input)."
+    )
+
+
+def _run_verdict(case: Observation, result: RunResult | None, measured) -> tuple:
+    if result is None or result.outcome == TRAINING:
+        return None, ""
+    converged = result.outcome == CONVERGED
+    claimed = case.documented != DOES_NOT_CONVERGE
+    agrees = converged == claimed
+    what = _what_happened(result)
+    said = "converge" if claimed else "not converge"
+    region = ""
+    if measured is not None:
+        region = f"; {measured.converged:.0%} of the region's inits converge"
+    if agrees:
+        return True, f"It {what}, as the notebook saw this case {said}{region}."
+    return False, f"It {what}, but the notebook saw this case {said}{region}."
+
+
+def _what_happened(result: RunResult) -> str:
+    if result.outcome == CONVERGED:
+        return f"converged at step {result.converged_at:,}"
+    if result.outcome == DEAD:
+        return (
+            "was dead from the start" if result.dead_at_init else f"died at step {result.died_at:,}"
+        )
+    if result.outcome == DEAD_IN_PRACTICE:
+        return "never fired (dead in practice)"
+    if result.outcome == DIVERGED:
+        return f"diverged at step {result.diverged_at:,}"
+    if result.outcome == STALLED:
+        return f"did not converge within {result.steps:,} steps"
+    return "is training"
