@@ -11,10 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import plain_markdown, request_live_run
-from app_pages.studies import POLL_SECONDS, default_table, map_job
+from app_pages.studies import default_table, follow, map_job
 from l1viz.engine.config import BIAS_NAMES, MAX_SEED, PARAMETERS, ConfigError
 from l1viz.engine.outcomes import Ending
-from l1viz.live.jobs import FAILED
 from l1viz.live.links import map_cell_settings
 from l1viz.live.settings import INIT_RANGE, Settings
 from l1viz.plots.outcome_map import (
@@ -273,32 +272,17 @@ def main() -> None:
     shown = levels[-1]
     breadcrumb(levels)
     view = view_controls(shown.seeds)
-    state = map_job(shown).state()
-    polling = state.status != FAILED and not (state.latest and state.latest.complete)
 
-    @st.fragment(run_every=POLL_SECONDS if polling else None)
-    def drawing() -> None:
-        state = map_job(shown).state()
+    def draw(state) -> None:
         sweep = state.latest
-        if state.status == FAILED:
-            st.error(plain_markdown(f"The map failed: {state.error}"))
-            return
-        if sweep is None or not sweep.complete:
-            done = sweep.progress if sweep else 0.0
-            st.progress(min(done, 1.0), text=f"Training: {done:.0%} ({state.seconds:.0f} s)")
-        if sweep is not None:
-            chart(sweep, view, levels)
-            cases = (
-                ""
-                if sweep.cases or not shown.plane_of_inits
-                else (" · no notebook case has these fixed values")
-            )
-            st.caption(f"Outcomes so far: {counts_text(sweep.counts())}{cases}")
-            dimension_note(levels)
-        if polling and sweep is not None and sweep.complete:
-            st.rerun()
+        chart(sweep, view, levels)
+        cases = ""
+        if not sweep.cases and shown.plane_of_inits:
+            cases = " · no notebook case has these fixed values"
+        st.caption(f"Outcomes so far: {counts_text(sweep.counts())}{cases}")
+        dimension_note(levels)
 
-    drawing()
+    follow(lambda: map_job(shown), draw, "The map")
 
 
 main()

@@ -8,10 +8,9 @@ import pandas as pd
 import streamlit as st
 
 from app_pages.common import plain_markdown, request_live_run
-from app_pages.studies import POLL_SECONDS, schemes_job
+from app_pages.studies import follow, schemes_job
 from l1viz.engine.config import MAX_SEED, ConfigError
 from l1viz.engine.outcomes import Ending
-from l1viz.live.jobs import FAILED
 from l1viz.live.links import live_settings
 from l1viz.plots.palette import ENDINGS
 from l1viz.plots.schemes import schemes_figure
@@ -116,34 +115,21 @@ def main() -> None:
         format_func=lambda e: ENDINGS[e].label,
         key="schemes.ending",
     )
-    state = schemes_job(settings).state()
-    polling = state.status != FAILED and not (state.latest and state.latest.complete)
 
-    @st.fragment(run_every=POLL_SECONDS if polling else None)
-    def results() -> None:
-        state = schemes_job(settings).state()
+    def draw(state) -> None:
         result = state.latest
-        if state.status == FAILED:
-            st.error(plain_markdown(f"The measurement failed: {state.error}"))
-            return
-        if result is None or not result.complete:
-            done = result.progress if result else 0.0
-            st.progress(min(done, 1.0), text=f"Training: {done:.0%} ({state.seconds:.0f} s)")
-        if result is not None:
-            st.plotly_chart(schemes_figure(result, Ending(ending)), key="schemes.chart")
-            st.dataframe(
-                shares_table(result),
-                hide_index=True,
-                column_config={
-                    name: st.column_config.NumberColumn(name, format="percent")
-                    for name in ["P(dead at init), exact", *(s.label for s in ENDINGS.values())]
-                },
-            )
-            load_controls(result)
-        if polling and result is not None and result.complete:
-            st.rerun()
+        st.plotly_chart(schemes_figure(result, Ending(ending)), key="schemes.chart")
+        st.dataframe(
+            shares_table(result),
+            hide_index=True,
+            column_config={
+                name: st.column_config.NumberColumn(name, format="percent")
+                for name in ["P(dead at init), exact", *(s.label for s in ENDINGS.values())]
+            },
+        )
+        load_controls(result)
 
-    results()
+    follow(lambda: schemes_job(settings), draw, "The measurement")
 
 
 main()

@@ -7,9 +7,12 @@ finds it complete, and the live page's case panel can quote it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from l1viz.live.jobs import Job, JobBoard
+from app_pages.common import plain_markdown
+from l1viz.live.jobs import DONE, FAILED, Job, JobBoard, JobState
 from l1viz.live.settings import INIT_RANGE
 from l1viz.study.schemes import SchemeResult, SchemeSettings, measure_schemes
 from l1viz.study.sweep import SweepResult, SweepSettings, measure_sweep
@@ -49,3 +52,28 @@ def schemes_job(settings: SchemeSettings) -> Job[SchemeResult | None]:
         lambda publish: measure_schemes(settings, on_update=publish, live_range=INIT_RANGE[1]),
         None,
     )
+
+
+def follow(job_of: Callable[[], Job], draw: Callable[[JobState], None], what: str) -> None:
+    """Draw a study as it stands, a few times a second while it runs, then the whole page once
+    more when it ends (a fragment's timer is only removed by a full rerun). `draw` gets the
+    job's state; a failure is shown, a progress bar stands above a study still running."""
+    running = job_of().state().status not in (DONE, FAILED)
+
+    @st.fragment(run_every=POLL_SECONDS if running else None)
+    def view() -> None:
+        state = job_of().state()
+        if state.status == FAILED:
+            st.error(plain_markdown(f"{what} failed: {state.error}"))
+            return
+        if state.status != DONE:
+            done = getattr(state.latest, "progress", 0.0)
+            phase = getattr(state.latest, "phase", "") or "Training"
+            text = f"{phase}: {done:.0%} ({state.seconds:.0f} s)"
+            st.progress(min(done, 1.0), text=text if state.seconds else "Waiting for a worker…")
+        if state.latest is not None:
+            draw(state)
+        if running and state.status in (DONE, FAILED):
+            st.rerun()
+
+    view()

@@ -11,10 +11,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages.common import plain_markdown, request_live_run
-from app_pages.studies import POLL_SECONDS, table_job
+from app_pages.studies import follow, table_job
 from l1viz.engine.config import CRITERIA, MAX_SEED, ConfigError
 from l1viz.engine.outcomes import Ending
-from l1viz.live.jobs import FAILED
 from l1viz.live.links import live_settings
 from l1viz.live.settings import INIT_RANGE, Settings
 from l1viz.plots.palette import AGREEMENT, ENDINGS
@@ -187,17 +186,7 @@ def summary(table: TableResult) -> None:
         badges.badge(f"{waiting} measuring", color="blue")
 
 
-def rows(settings: TableSettings, highlight: str | None, polling: bool) -> None:
-    state = table_job(settings).state()
-    table = state.latest
-    if state.status == FAILED:
-        st.error(plain_markdown(f"The measurement failed: {state.error}"))
-    elif not table.complete:
-        st.progress(
-            min(table.progress, 1.0),
-            text=f"{table.phase or 'Waiting for a worker'}: {table.progress:.0%} "
-            f"({state.seconds:.0f} s)",
-        )
+def rows(table: TableResult, settings: TableSettings, highlight: str | None) -> None:
     summary(table)
     st.html(share_legend_html())
     for bias in (False, True):
@@ -214,9 +203,6 @@ def rows(settings: TableSettings, highlight: str | None, polling: bool) -> None:
         "nearest the middle of the region among those that ended that way: in the live view it "
         "ends the same way."
     )
-    finished = table.complete or state.status == FAILED
-    if polling and finished:
-        st.rerun()  # the whole page again, without the polling timer
 
 
 def main() -> None:
@@ -234,14 +220,11 @@ def main() -> None:
     if settings is None:
         return
     highlight = highlighted_case(settings.magnitudes)
-    state = table_job(settings).state()
-    polling = not (state.latest.complete or state.status == FAILED)
-
-    @st.fragment(run_every=POLL_SECONDS if polling else None)
-    def live_rows() -> None:
-        rows(settings, highlight, polling)
-
-    live_rows()
+    follow(
+        lambda: table_job(settings),
+        lambda state: rows(state.latest, settings, highlight),
+        "The measurement",
+    )
 
 
 main()
