@@ -113,11 +113,24 @@ def test_landscape_is_the_cells_loss_on_the_fixed_batch_and_marks_the_dead_regio
         params = torch.tensor([[grid.w_hh[column]], [grid.w_ih[row]]], dtype=torch.float32)
         if bias:
             params = torch.cat([params, torch.tensor([[bias_sum], [0.0]])])
-        loss, _, _ = cell.loss_and_grads(params, batch)
+        loss, _, grads = cell.loss_and_grads(params, batch)
         assert grid.loss[row, column] == loss.item()
+        assert (grid.grad_hh[row, column], grid.grad_ih[row, column]) == tuple(
+            grads[:2, 0].tolist()
+        )
         assert grid.dead[row, column] == bool(in_dead_region(cell.effective(params))[0])
     expected_dead = (grid.w_ih[:, None] <= 0) & (bias_sum <= 0) & np.ones_like(grid.dead)
     assert np.array_equal(grid.dead, expected_dead)
+
+
+def test_the_gradient_field_is_zero_where_the_cell_is_dead_and_points_to_the_valley():
+    grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    dead = grid.w_ih <= 0
+    assert (grid.grad_hh[dead] == 0).all() and (grid.grad_ih[dead] == 0).all()
+    at_one = np.argmin(abs(grid.w_hh - 1))
+    below, above = grid.w_ih < 0.9, grid.w_ih > 1.1
+    assert (grid.grad_ih[below & ~dead, at_one] < 0).all()  # too small a w_ih: grow it
+    assert (grid.grad_ih[above, at_one] > 0).all()
 
 
 def test_landscape_valley_runs_through_the_solution():

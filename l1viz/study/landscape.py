@@ -39,6 +39,10 @@ class LossGrid:
     w_ih: np.ndarray  # (ny,) cell centres
     loss: np.ndarray  # (ny, nx); inf where the cell's output overflowed
     dead: np.ndarray  # (ny, nx) bool: inside the dead region
+    # The expected gradient of the loss along w_hh and w_ih on the same batch (NaN: overflow);
+    # exactly 0 in the dead region, where no gradient flows.
+    grad_hh: np.ndarray
+    grad_ih: np.ndarray
     x_range: tuple[float, float]
     y_range: tuple[float, float]
 
@@ -73,21 +77,29 @@ def expected_loss(
     x_range: tuple[int, int],
     y_range: tuple[int, int],
 ) -> LossGrid:
-    """Mean squared error of every grid model on the fixed evaluation batch."""
+    """Mean squared error of every grid model on the fixed evaluation batch, and its gradient."""
     cells, batch = resolution(x_range, y_range, max_length)
     xs = _centres(x_range, cells)
     ys = _centres(y_range, cells)
     cell = Cell(bias, transform)
     params = _grid_params(cell, xs, ys, bias_sum, slopes)
-    loss, _, _ = cell.loss_and_grads(params, evaluation_batch(batch, max_length, transform))
+    loss, _, grads = cell.loss_and_grads(params, evaluation_batch(batch, max_length, transform))
     loss = torch.nan_to_num(loss, nan=math.inf)
     dead = in_dead_region(cell.effective(params))
     shape = (len(ys), len(xs))
+
+    def plane(values: torch.Tensor) -> np.ndarray:
+        array = values.view(shape).numpy().astype(float)
+        array[~np.isfinite(array)] = np.nan
+        return array
+
     return LossGrid(
         w_hh=xs.numpy().astype(float),
         w_ih=ys.numpy().astype(float),
         loss=loss.view(shape).numpy().astype(float),
         dead=dead.view(shape).numpy(),
+        grad_hh=plane(grads[0]),
+        grad_ih=plane(grads[1]),
         x_range=tuple(float(v) for v in x_range),
         y_range=tuple(float(v) for v in y_range),
     )
