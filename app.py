@@ -5,10 +5,9 @@ import streamlit as st
 
 from app_pages import studies
 
-# Sessions run in threads of one process, and plotly peeks at sys.modules for pandas without
-# importing it: a chart drawn while another session is half-way through importing pandas fails
-# ("partially initialized module 'pandas'", seen with five sessions). Every session imports it
-# here, completely, before any page can draw.
+# Sessions run in threads of one process and plotly peeks at sys.modules for pandas without
+# importing it, so a chart drawn while another session is half-way through importing pandas fails:
+# every session imports it here, completely, before any page can draw (docs/streamlit.md).
 
 st.set_page_config(page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide")
 

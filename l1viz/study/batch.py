@@ -1,12 +1,10 @@
 """Drive several trainers to their end in chunks, reporting progress between chunks (a UI's
 progress bar, the CLI's tqdm bar).
 
-While they train, torch runs on one thread in this thread. The trainer's own per-step operations
-on (rows, K) tensors are tiny, but some (Adam's sqrt) still fork torch's OpenMP team, and on two
-shared cores a team member that the scheduler has put aside stalls every step: profiled at
-K = 4,096, 8 ms of each step went to that sqrt, 0.4-0.6M model-steps/s instead of 4-5M on one
-thread. The compiled kernel keeps its own threads (one per core, `native.WORKERS`); each model's
-result is the same however the work is split (the engine's guarantee), only the speed changes.
+While they train, torch runs on one thread: the trainer's per-step operations on (rows, K) tensors
+are tiny, and handing them to torch's OpenMP team costs more than it saves on two shared cores
+(history in the commit that introduced this). The compiled kernel keeps its own threads; each
+model's result is the same however the work is split, only the speed changes.
 """
 
 from __future__ import annotations
