@@ -10,6 +10,8 @@
  * f(x) = s+ relu(x) + s- relu(-x). Output rows of `sums` (each K wide): w_hh, w_ih, [bias],
  * [slope+, slope-]. Returns 0, or -1 when scratch memory cannot be allocated.
  */
+#include "kernel.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>

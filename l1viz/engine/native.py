@@ -1,14 +1,17 @@
-"""The compiled evaluation kernel (kernel.c), built on first use with the system C compiler.
+"""The compiled kernel (kernel.c), built on first use with the system C compiler, called through
+cffi on the declarations of kernel.h (the one place the C signatures are written).
 
 It does what `Cell._evaluate_torch` does, bit for bit, in one pass per model instead of dozens of
 tensor operations, which is what makes single runs and sweeps fast on CPU. Built into a cache
-directory keyed by the source, flags and CPU; if there is no compiler or the build fails, the
-engine warns once and uses the torch path. Set L1VIZ_NATIVE=0 to force the torch path.
+directory keyed by the sources, the flags, the compiler and the CPU; if there is no compiler or
+the build fails, the engine warns once and uses the torch path. Set L1VIZ_NATIVE=0 to force the
+torch path.
+
+Every tensor handed to C is checked first (dtype, CPU, contiguous, shape): C trusts its pointers.
 """
 
 from __future__ import annotations
 
-import ctypes
 import hashlib
 import os
 import platform
@@ -22,15 +25,20 @@ from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
 
+import cffi
 import torch
 
 SOURCE = Path(__file__).with_name("kernel.c")
-FLAGS = ("-O2", "-march=native", "-ffp-contract=off", "-shared", "-fPIC")
+HEADER = Path(__file__).with_name("kernel.h")
+FLAGS = ("-O2", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
 # Below this much work per evaluation, one thread is faster than handing out chunks.
 PARALLEL_MIN_VALUES = 1 << 16
 # The kernel's own threads, one per core: independent of torch's thread count, which sweeps set
-# to 1 for torch's small per-step operations (see batch_run.py).
+# to 1 for torch's small per-step operations (see study/batch.py).
 WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+ffi = cffi.FFI()
+ffi.cdef(HEADER.read_text())
 
 
 def cache_dir() -> Path:
@@ -46,17 +54,34 @@ def _cpu_signature() -> str:
     return platform.machine() + flags
 
 
+def compiler_identity(compiler: str) -> str:
+    """The compiler's resolved path and its `--version` output: a different compiler (or an
+    upgrade of the same one) builds a different library."""
+    path = shutil.which(compiler) or compiler
+    try:
+        version = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, check=False, timeout=30
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        version = ""
+    return f"{os.path.realpath(path)}\n{version}"
+
+
+def build_key(compiler: str) -> str:
+    parts = [SOURCE.read_bytes(), HEADER.read_bytes(), " ".join(FLAGS).encode()]
+    parts += [_cpu_signature().encode(), compiler_identity(compiler).encode()]
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
 def _build(compiler: str) -> Path:
-    source = SOURCE.read_bytes()
-    key = hashlib.sha256(source + " ".join(FLAGS).encode() + _cpu_signature().encode())
-    target = cache_dir() / f"kernel-{key.hexdigest()[:16]}.so"
+    target = cache_dir() / f"kernel-{build_key(compiler)}.so"
     if target.exists():
         return target
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         built = Path(scratch) / target.name
         subprocess.run(
-            [compiler, *FLAGS, str(SOURCE), "-o", str(built), "-lm"],
+            [compiler, *FLAGS, f"-I{HEADER.parent}", str(SOURCE), "-o", str(built), "-lm"],
             check=True,
             capture_output=True,
             text=True,
@@ -65,25 +90,25 @@ def _build(compiler: str) -> Path:
     return target
 
 
+def find_compiler() -> str | None:
+    return os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+
+
 @lru_cache(maxsize=1)
 def kernel():
-    """The loaded C function, or None when it cannot be built here."""
+    """The loaded library (cffi), or None when it cannot be built here."""
     if os.environ.get("L1VIZ_NATIVE", "1") == "0":
         return None
-    compiler = os.environ.get("CC") or shutil.which("cc") or shutil.which("gcc")
+    compiler = find_compiler()
     if compiler is None:
         warnings.warn("l1viz: no C compiler found; using the slower torch path", stacklevel=2)
         return None
     try:
-        library = ctypes.CDLL(str(_build(compiler)))
+        return ffi.dlopen(str(_build(compiler)))
     except (OSError, subprocess.CalledProcessError) as error:
         detail = getattr(error, "stderr", "") or error
         warnings.warn(f"l1viz: kernel build failed ({detail}); using the torch path", stacklevel=2)
         return None
-    function = library.l1viz_evaluate
-    function.restype = ctypes.c_int
-    function.argtypes = [ctypes.c_long] * 5 + [ctypes.c_void_p] * 10
-    return function
 
 
 @lru_cache(maxsize=1)
@@ -103,34 +128,67 @@ def _background_priority() -> None:
             pass
 
 
-def _pointer(tensor: torch.Tensor | None):
-    return None if tensor is None else ctypes.c_void_p(tensor.data_ptr())
+# -- the checked boundary -----------------------------------------------------------------------
+_C_TYPES = {torch.float32: "float *", torch.float64: "double *", torch.int32: "int *"}
 
 
+def pointer(tensor: torch.Tensor | None, name: str, dtype=torch.float32, shape=None):
+    """A C pointer to `tensor`'s data after checking what C will assume about it."""
+    if tensor is None:
+        return ffi.NULL
+    if tensor.dtype != dtype:
+        raise TypeError(f"l1viz kernel: {name} must be {dtype}, got {tensor.dtype}")
+    if tensor.device.type != "cpu":
+        raise ValueError(f"l1viz kernel: {name} must be on the CPU, got {tensor.device}")
+    if not tensor.is_contiguous():
+        raise ValueError(f"l1viz kernel: {name} must be contiguous")
+    if shape is not None and tuple(tensor.shape) != tuple(shape):
+        raise ValueError(f"l1viz kernel: {name} must have shape {tuple(shape)}, got {tensor.shape}")
+    return ffi.cast(_C_TYPES[dtype], tensor.data_ptr())
+
+
+def split(count: int, work: int) -> list[tuple[int, int]]:
+    """[k0, k1) ranges for the threads."""
+    if WORKERS == 1 or count <= 1 or work < PARALLEL_MIN_VALUES:
+        return [(0, count)]
+    bounds = [count * i // WORKERS for i in range(WORKERS + 1)]
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def _run_parallel(ranges, run) -> list:
+    if len(ranges) == 1:
+        return [run(*ranges[0])]
+    return list(_pool().map(lambda bounds: run(*bounds), ranges))
+
+
+# -- one evaluation -----------------------------------------------------------------------------
 def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
-    """loss (K,), active (K,), sums (rows, K). `features` is (|x|,) or (relu(x), relu(-x)).
-
-    All inputs must be contiguous float32 CPU tensors; parameters are (K,) rows.
-    """
-    function = kernel()
+    """loss (K,), active (K,), sums (rows, K). `features` is (|x|,) or (relu(x), relu(-x)), each
+    (T, B); parameters are (K,) rows."""
+    library = kernel()
     count = w_hh.shape[0]
     steps, batch = features[0].shape
-    loss = torch.empty(count)
-    active = torch.empty(count)
-    sums = torch.empty(rows, count)
-    feat_b = features[1] if len(features) > 1 else None
+    loss, active, sums = torch.empty(count), torch.empty(count), torch.empty(rows, count)
     slope_pos, slope_neg = slopes if slopes is not None else (None, None)
-    fixed = [_pointer(t) for t in (features[0], feat_b, target, w_hh, w_ih, bias)]
-    fixed += [_pointer(t) for t in (slope_pos, slope_neg, loss, active, sums)]
+    row = (count,)
+    args = [
+        pointer(features[0], "feature_a", shape=(steps, batch)),
+        pointer(features[1] if len(features) > 1 else None, "feature_b", shape=(steps, batch)),
+        pointer(target, "target", shape=(batch,)),
+        pointer(w_hh, "w_hh", shape=row),
+        pointer(w_ih, "w_ih", shape=row),
+        pointer(bias, "bias", shape=row),
+        pointer(slope_pos, "slope_pos", shape=row),
+        pointer(slope_neg, "slope_neg", shape=row),
+        pointer(loss, "loss"),
+        pointer(active, "active"),
+        pointer(sums, "sums"),
+    ]
 
     def run(begin: int, end: int) -> int:
-        return function(begin, end, count, steps, batch, *fixed)
+        return library.l1viz_evaluate(begin, end, count, steps, batch, *args)
 
-    if WORKERS > 1 and count > 1 and count * steps * batch >= PARALLEL_MIN_VALUES:
-        bounds = [count * i // WORKERS for i in range(WORKERS + 1)]
-        codes = list(_pool().map(run, bounds[:-1], bounds[1:]))
-    else:
-        codes = [run(0, count)]
+    codes = _run_parallel(split(count, count * steps * batch), run)
     if any(codes):
         raise MemoryError("l1viz kernel: out of memory for this batch")
     return loss, active, sums

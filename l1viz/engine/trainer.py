@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import torch
 
 from l1viz.engine.cell import BIAS_NAMES, Cell, sum_rows
-from l1viz.engine.config import ConfigError, Init, TrainConfig
+from l1viz.engine.config import MAX_ABS_INIT, ConfigError, Init, TrainConfig
 from l1viz.engine.data import BatchStream
 from l1viz.engine.history import History
 from l1viz.engine.optim import make_optimizer
@@ -48,9 +48,13 @@ def stack_inits(inits, bias: bool) -> torch.Tensor:
     if isinstance(inits, Init):
         inits = [inits]
     if isinstance(inits, torch.Tensor):
-        table = inits.detach().to(torch.float32, copy=True).reshape(-1, 4)
+        if inits.dim() != 2 or inits.shape[1] != 4:
+            raise ConfigError("init", f"a tensor of inits must be (K, 4), got {tuple(inits.shape)}")
+        table = inits.detach().to("cpu", torch.float32, copy=True)
         if not torch.isfinite(table).all():
             raise ConfigError("init", "initial values must be finite")
+        if (table.abs() > MAX_ABS_INIT).any():
+            raise ConfigError("init", f"initial values must be within ±{MAX_ABS_INIT:g}")
     else:
         table = torch.tensor([[i.w_hh, i.w_ih, i.b_hh, i.b_ih] for i in inits], dtype=torch.float32)
     if len(table) == 0:
