@@ -134,8 +134,15 @@ def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
 
 
 def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly():
-    at = open_app(
-        w_hh="0.9", w_ih="0.5", bias="true", b_hh="0.1", b_ih="0.1", lr="1", optimizer="sgd"
+    at = open_app(  # seed 46: the first SGD update overshoots to an overflowing loss
+        w_hh="0.9",
+        w_ih="0.5",
+        bias="true",
+        b_hh="0.1",
+        b_ih="0.1",
+        lr="1",
+        optimizer="sgd",
+        seed="46",
     )
     play_until(at, "diverged")
     result = at.session_state["live.run"].result()
@@ -336,4 +343,4 @@ def test_another_page_can_load_a_setup_and_start_it_playing():
         if status(at) != "training":
             break
         at.run()
-    assert status(at) == "converged at step 4087"
+    assert status(at) == "converged at step 4091"

@@ -60,8 +60,8 @@ def test_a_converging_setup_from_the_url_converges_on_screen(page, app_url):
     expect(badge(page, "ready")).to_be_visible()
     expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.830000")
     page.get_by_role("button", name="Play").click()
-    expect(badge(page, "converged at step 8280")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
-    expect(page.get_by_text("Converged at step 8280: w_hh and the input weight")).to_be_visible()
+    expect(badge(page, "converged at step 9783")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(page.get_by_text("Converged at step 9783: w_hh and the input weight")).to_be_visible()
     expect(page.get_by_text("Does it compute the L1 norm beyond length 10?")).to_be_visible(
         timeout=VERDICT_TIMEOUT_MS
     )

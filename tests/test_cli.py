@@ -100,7 +100,7 @@ def test_diverged_prediction_is_null_in_json():
             "--optimizer",
             "sgd",
             "--lr",
-            "1",
+            "3",
             "--steps",
             "100",
             "--json",

@@ -43,6 +43,7 @@ SETUPS = {
         "b_ih": "0.1",
         "lr": "1",
         "optimizer": "sgd",
+        "seed": "46",  # its first update overshoots to an overflowing loss
     },
 }
 

@@ -30,7 +30,7 @@ def test_the_header_is_the_one_declaration_both_sides_use():
     library = native.kernel()
     source = native.SOURCE.read_text()
     assert '#include "kernel.h"' in source  # the compiler checks the definitions against it
-    for name in ("l1viz_evaluate",):
+    for name in ("l1viz_evaluate", "l1viz_draw"):
         assert f"{name}(" in native.HEADER.read_text()
         getattr(library, name)  # cffi resolves each declared function in the built library
     with pytest.raises(TypeError):  # cffi enforces the declared parameter list

@@ -15,7 +15,7 @@ from l1viz.live.run import LiveRun, Span, evenly_spaced
 from l1viz.live.run_log import MAX_RUNS, RunLog
 from l1viz.live.settings import Settings
 
-CONVERGING = Settings()  # the notebook's init: converges at step 8280 with the default (exact) rule
+CONVERGING = Settings()  # the notebook's init: converges at step 9783 with the default (exact) rule
 DEAD = Settings(w_hh=0.7, w_ih=-0.2)
 DYING = Settings(
     w_hh=0.7907,
@@ -27,8 +27,8 @@ DYING = Settings(
     lr=0.01,
     steps=3_000,
 )
-DIVERGING = Settings(
-    w_hh=0.9, w_ih=0.5, b_hh=0.1, b_ih=0.1, bias=True, lr=1.0, optimizer="sgd", steps=100
+DIVERGING = Settings(  # seed 46: the first SGD update overshoots to an overflowing loss
+    w_hh=0.9, w_ih=0.5, b_hh=0.1, b_ih=0.1, bias=True, lr=1.0, optimizer="sgd", steps=100, seed=46
 )
 
 
@@ -47,9 +47,9 @@ def test_status_and_explanation_through_a_converging_run():
     assert run.explanation().startswith("Training: step 1 of 50,000")
     while not run.done:
         run.step(1_000)
-    assert run.status().label == "converged at step 8280"
+    assert run.status().label == "converged at step 9783"
     assert run.explanation().startswith(
-        "Converged at step 8280: w_hh and the input weight are both exactly 1.0"
+        "Converged at step 9783: w_hh and the input weight are both exactly 1.0"
     )
     assert run.spans() == []
 
@@ -117,7 +117,7 @@ def test_advance_trains_for_a_slice_of_time_and_stops_at_the_verdict():
     assert made >= 50 and run.steps_done == made
     while not run.done:
         run.advance(0.5)
-    assert run.steps_done == 8280 and run.advance(0.5) == 0
+    assert run.steps_done == 9783 and run.advance(0.5) == 0
 
 
 @given(st.integers(0, 5_000), st.integers(2, 2_000))
@@ -191,19 +191,19 @@ def test_run_log_rows_update_in_place_and_export():
     table = log.table()
     assert table["run"].tolist() == [1, 2]
     assert table["outcome"].tolist() == ["converged", "dead"]
-    assert table["status"].tolist() == ["converged at step 8280", "dead from the start"]
-    assert table["steps_done"].tolist() == [8280, 99]
+    assert table["status"].tolist() == ["converged at step 9783", "dead from the start"]
+    assert table["steps_done"].tolist() == [9783, 99]
     assert table["w_ih₀"].tolist() == [CONVERGING.w_ih, DEAD.w_ih]
     assert table["final_loss"][0] == pytest.approx(first.result().loss)
 
     rows = json.loads(log.table_json())
     assert [row["outcome"] for row in rows] == ["converged", "dead"]
     csv = pd.read_csv(pd.io.common.StringIO(log.table().to_csv(index=False)))
-    assert csv["steps_done"].tolist() == [8280, 99]
+    assert csv["steps_done"].tolist() == [9783, 99]
     record = log.get(1)
     trajectory = json.loads(record.trajectory_json())
-    assert trajectory["status"] == "converged at step 8280"
-    assert trajectory["trajectory"]["step"][-1] == 8280
+    assert trajectory["status"] == "converged at step 9783"
+    assert trajectory["trajectory"]["step"][-1] == 9783
     assert trajectory["settings"]["w_hh"] == CONVERGING.w_hh
     rows = pd.read_csv(pd.io.common.StringIO(record.trajectory_csv()))
     assert rows["step"].tolist() == trajectory["trajectory"]["step"]

@@ -14,3 +14,9 @@ int l1viz_evaluate(long k0, long k1, long K, long T, long B,
                    const float *w_hh, const float *w_ih, const float *bias,
                    const float *slope_pos, const float *slope_neg,
                    float *loss, float *active, float *sums);
+
+/* The training data of steps first_step .. first_step + steps - 1 (data.py defines it):
+ * x (steps, L, B) zero-padded, target (steps, B), longest (steps,). Returns 0, or -1 without
+ * scratch memory. */
+int l1viz_draw(unsigned long long seed, long batch, long max_length, long first_step,
+                long steps, float *x, float *target, int *longest);

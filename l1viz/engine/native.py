@@ -1,8 +1,9 @@
 """The compiled kernel (kernel.c), built on first use with the system C compiler, called through
 cffi on the declarations of kernel.h (the one place the C signatures are written).
 
-It does what `Cell._evaluate_torch` does, bit for bit, in one pass per model instead of dozens of
-tensor operations, which is what makes single runs and sweeps fast on CPU. Built into a cache
+It evaluates a batch for many models (`evaluate`, what `Cell._evaluate_torch` does, bit for bit,
+in one pass per model instead of dozens of tensor operations) and draws the training data
+(`draw`, data.py's definition, bit for bit its numpy reference). Built into a cache
 directory keyed by the sources, the flags, the compiler and the CPU; if there is no compiler or
 the build fails, the engine warns once and uses the torch path. Set L1VIZ_NATIVE=0 to force the
 torch path.
@@ -192,3 +193,24 @@ def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
     if any(codes):
         raise MemoryError("l1viz kernel: out of memory for this batch")
     return loss, active, sums
+
+
+# -- data ---------------------------------------------------------------------------------------
+def draw(seed: int, batch: int, max_length: int, first_step: int, steps: int):
+    """x (steps, L, B), target (steps, B), longest (steps,) int32: data.py's stream."""
+    x = torch.empty(steps, max_length, batch)
+    target = torch.empty(steps, batch)
+    longest = torch.empty(steps, dtype=torch.int32)
+    code = kernel().l1viz_draw(
+        seed,
+        batch,
+        max_length,
+        first_step,
+        steps,
+        pointer(x, "x"),
+        pointer(target, "target"),
+        pointer(longest, "longest", torch.int32),
+    )
+    if code:
+        raise MemoryError("l1viz kernel: out of memory drawing batches")
+    return x, target, longest
