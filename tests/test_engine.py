@@ -10,7 +10,7 @@ from l1viz.engine import native
 from l1viz.engine.cell import Cell
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.data import BatchStream
-from l1viz.engine.optim import Adam
+from l1viz.engine.optim import adam_update, sgd_update
 from l1viz.engine.outcomes import (
     dead_at_init,
     firing_chance,
@@ -18,6 +18,7 @@ from l1viz.engine.outcomes import (
     in_dead_region,
 )
 from l1viz.engine.pytorch_init import default_init
+from l1viz.engine.state import ModelState
 from l1viz.engine.trainer import Trainer
 
 LAYOUTS = [
@@ -89,18 +90,26 @@ def test_loss_and_gradients_match_autograd(bias, transform, engine_path):
     assert checked >= 8, "the live inits should have non-zero gradients"
 
 
-def test_adam_is_torch_adam_bit_for_bit():
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_optimizers_are_torch_optim_bit_for_bit_at_each_models_rate(optimizer):
+    """Every column at its own learning rate equals torch.optim on that column alone."""
     generator = torch.Generator().manual_seed(0)
     params = torch.rand(4, 50, generator=generator)
-    theirs = params.clone().requires_grad_(True)
-    reference = torch.optim.Adam([theirs], lr=0.01)
-    ours = Adam(params, lr=0.01)
-    for _ in range(200):
-        grads = torch.randn(4, 50, generator=generator) * 10 ** torch.randint(-8, 3, (1,)).item()
-        ours.update(params, grads)
-        theirs.grad = grads.clone()
-        reference.step()
-    assert torch.equal(params, theirs.detach())
+    rates = 10.0 ** torch.empty(50, dtype=torch.float64).uniform_(-5, 0, generator=generator)
+    state = ModelState.start(params.clone(), rates)
+    theirs = [params[:, k].clone().requires_grad_(True) for k in range(50)]
+    make = torch.optim.Adam if optimizer == "adam" else torch.optim.SGD
+    references = [make([p], lr=rate) for p, rate in zip(theirs, rates.tolist())]
+    update = adam_update if optimizer == "adam" else sgd_update
+    keep = torch.ones(50, dtype=torch.bool)
+    for count in range(1, 201):
+        scale = 10 ** torch.randint(-8, 3, (1,), generator=generator).item()
+        state.grads.copy_(torch.randn(4, 50, generator=generator) * scale)
+        update(state, count, keep)
+        for k, (mine, reference) in enumerate(zip(theirs, references)):
+            mine.grad = state.grads[:, k].clone()
+            reference.step()
+    assert torch.equal(state.params, torch.stack([p.detach() for p in theirs], 1))
 
 
 def mixed_inits(count: int, seed: int = 0) -> torch.Tensor:

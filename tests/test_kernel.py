@@ -1,5 +1,5 @@
-"""The compiled kernel's boundary: one declaration of its functions, checked tensors, a build cache
-that knows the compiler; and the checks on what the trainer is given."""
+"""The compiled kernel against the torch path: whole runs give the same bits, and its boundary
+(declarations, checked tensors, build cache) holds."""
 
 import math
 import stat
@@ -8,8 +8,153 @@ import pytest
 import torch
 
 from l1viz.engine import native
-from l1viz.engine.config import ConfigError
-from l1viz.engine.trainer import stack_inits
+from l1viz.engine.config import ConfigError, Init, TrainConfig
+from l1viz.engine.trainer import Trainer, stack_inits
+
+LAYOUTS = [
+    (bias, transform) for bias in (False, True) for transform in ("where", "relu-pair", "learned")
+]
+
+
+def mixed_inits(count: int, seed: int = 0) -> torch.Tensor:
+    """Inits that end every way at different steps: converging, dead from the start, dying, dead
+    in practice, diverging under a big learning rate, still training at the end."""
+    generator = torch.Generator().manual_seed(seed)
+    inits = torch.rand(count, 4, generator=generator) * 4 - 2
+    inits[0] = torch.tensor([0.83, 0.7645, 0.0, 0.0])
+    inits[1] = torch.tensor([0.5, -0.3, -0.2, 0.1])
+    inits[2] = torch.tensor([0.5, 0.1, -1.0, -1.0])
+    inits[3] = torch.tensor([3.0, 3.0, 0.5, 0.5])
+    inits[4] = torch.tensor([1e4, 1.0, 0.0, 0.0])  # overflows at step 0
+    inits[5] = torch.tensor([0.9, 0.5, 0.1, 0.1])  # can diverge at a large learning rate
+    return inits
+
+
+def mixed_rates(count: int, lr: float, optimizer: str) -> list[float]:
+    """`lr` for every model but the sixth, which gets a rate that can make it diverge."""
+    rates = [lr] * count
+    rates[5] = 1e3 if optimizer == "adam" else 3.0
+    return rates
+
+
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Equal values, NaN where NaN."""
+    if a.dtype.is_floating_point:
+        return a.shape == b.shape and bool(((a == b) | (a.isnan() & b.isnan())).all())
+    return torch.equal(a, b)
+
+
+def same_result(a, b) -> bool:
+    def plain(result):
+        values = vars(result).copy()
+        for name in ("loss", "active"):
+            values[name] = "nan" if math.isnan(values[name]) else values[name]
+        return values
+
+    return plain(a) == plain(b)
+
+
+def train(inits, config, chunks, learning_rates=None) -> Trainer:
+    trainer = Trainer(inits, config, learning_rates)
+    for chunk in chunks:
+        trainer.step(chunk)
+    trainer.run()
+    return trainer
+
+
+def assert_same_runs(kernel: Trainer, reference: Trainer):
+    assert kernel.steps_done == reference.steps_done
+    for name, tensor in kernel.state.tensors().items():
+        assert same(tensor, getattr(reference.state, name)), name
+    assert kernel.history.steps == reference.history.steps
+    for model in range(kernel.count):
+        rows = kernel.history.table(model)
+        expected = reference.history.table(model)
+        for field in kernel.history.fields:
+            assert same(torch.tensor(rows[field]), torch.tensor(expected[field])), field
+    assert all(map(same_result, kernel.results(), reference.results()))
+
+
+@pytest.mark.parametrize("bias,transform", LAYOUTS)
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+@pytest.mark.parametrize("early_stop", [True, False])
+def test_whole_runs_are_the_same_on_the_kernel_and_the_torch_path(
+    bias, transform, optimizer, early_stop, monkeypatch
+):
+    lr = 0.05 if optimizer == "adam" else 0.02
+    config = TrainConfig(
+        bias=bias,
+        transform=transform,
+        optimizer=optimizer,
+        lr=lr,
+        steps=260,
+        early_stop=early_stop,
+        criterion="tolerance",
+        tolerance=1e-2,
+        history_rows=40,  # fills and drops rows twice
+        dead_patience=30,
+        batch_size=7,
+        max_length=6,
+    )
+    inits = mixed_inits(37)  # two vector tiles and a partial one
+    rates = mixed_rates(37, lr, optimizer)
+    chunks = [1, 2, 50, 3, 100]  # and run() for the rest
+    assert native.kernel() is not None
+    kernel = train(inits, config, chunks, rates)
+    monkeypatch.setattr(native, "kernel", lambda: None)
+    reference = train(inits, config, chunks, rates)
+    assert_same_runs(kernel, reference)
+    results = kernel.results()
+    assert len({r.outcome for r in results}) >= 3
+    assert "diverged" in {r.outcome for r in results}
+    if early_stop:
+        assert len({r.steps for r in results}) >= 5, "models should stop at different steps"
+
+
+@pytest.mark.parametrize("criterion", ["loss", "exact"])
+def test_each_criterion_decides_the_same_on_both_paths(criterion, monkeypatch):
+    config = TrainConfig(lr=0.03, steps=1200, criterion=criterion, tolerance=1e-3, bias=False)
+    inits = mixed_inits(20)
+    kernel = train(inits, config, [])
+    monkeypatch.setattr(native, "kernel", lambda: None)
+    reference = train(inits, config, [])
+    assert_same_runs(kernel, reference)
+    assert sum(r.outcome == "converged" for r in kernel.results()) >= 3
+
+
+def test_chunk_sizes_do_not_change_a_run():
+    config = TrainConfig(steps=700, lr=0.01, history_rows=100)
+    inits = mixed_inits(20, seed=3)
+    whole = train(inits, config, [])
+    stepwise = train(inits, config, [1] * 300 + [7] * 40)
+    assert_same_runs(whole, stepwise)
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_each_model_at_its_own_learning_rate_is_a_lone_run_at_that_rate(optimizer, engine_path):
+    config = TrainConfig(optimizer=optimizer, steps=300, history_rows=50)
+    inits = mixed_inits(9, seed=5)
+    rates = [10.0 ** (-4 + k / 2) for k in range(9)]
+    together = Trainer(inits, config, learning_rates=rates)
+    together.run()
+    results = together.results()
+    for k, rate in enumerate(rates):
+        alone = Trainer(inits[k : k + 1], TrainConfig(**{**config.as_dict(), "lr": rate}))
+        alone.run()
+        assert same_result(alone.results()[0], results[k])
+        assert torch.equal(alone.params[:, 0], together.params[:, k])
+
+
+def test_learning_rates_are_checked():
+    inits, config = torch.rand(3, 4), TrainConfig(steps=10)
+    wrong = ([0.1, 0.2], [0.1, 0.0, 0.1], [0.1, math.nan, 0.1], [0.1, 2e3, 0.1], [0.1, "x", 0.1])
+    for rates in wrong:
+        with pytest.raises(ConfigError, match="learning_rates"):
+            Trainer(inits, config, learning_rates=rates)
+    trainer = Trainer(
+        inits, config, learning_rates=torch.tensor([0.1, 0.2, 0.3], dtype=torch.float64)
+    )
+    assert trainer.state.learning_rate.tolist() == [0.1, 0.2, 0.3]
 
 
 def test_inits_tensors_must_be_k_by_4_finite_and_bounded():
@@ -30,7 +175,7 @@ def test_the_header_is_the_one_declaration_both_sides_use():
     library = native.kernel()
     source = native.SOURCE.read_text()
     assert '#include "kernel.h"' in source  # the compiler checks the definitions against it
-    for name in ("l1viz_evaluate", "l1viz_draw"):
+    for name in ("l1viz_train", "l1viz_evaluate", "l1viz_draw", "l1viz_lanes"):
         assert f"{name}(" in native.HEADER.read_text()
         getattr(library, name)  # cffi resolves each declared function in the built library
     with pytest.raises(TypeError):  # cffi enforces the declared parameter list
@@ -70,3 +215,12 @@ def test_the_build_cache_key_names_the_compiler(tmp_path):
     assert first != native.build_key(native.find_compiler())
     fake.write_text("#!/bin/sh\necho 'fake cc 1.1'\n")  # same path, upgraded
     assert native.build_key(str(fake)) != first
+
+
+def test_a_model_finishing_alone_stops_the_run_at_its_verdict():
+    config = TrainConfig(bias=False, steps=20_000, history_rows=100)
+    trainer = Trainer(Init(0.83, 0.7645), config)
+    made = trainer.step(20_000)
+    result = trainer.results()[0]
+    assert trainer.done and made == trainer.steps_done == result.converged_at
+    assert trainer.step(10) == 0

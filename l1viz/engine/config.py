@@ -22,6 +22,7 @@ MAX_LENGTH = 10_000
 MAX_STEPS = 10_000_000
 MAX_HISTORY_ROWS = 1_000_000
 MAX_ABS_INIT = 1e6
+MAX_LR = 1e3
 # Seeds fit 32 bits: numpy's SeedSequence and a browser's number box both take them exactly.
 MAX_SEED = 2**32 - 1
 
@@ -57,7 +58,7 @@ class TrainConfig:
     device: str = field(default="cpu", metadata={"engine": True})
 
     def __post_init__(self):
-        check_positive_float("lr", self.lr, upper=1e3)
+        check_positive_float("lr", self.lr, upper=MAX_LR)
         check_choice("optimizer", self.optimizer, OPTIMIZERS)
         check_int("batch_size", self.batch_size, 1, MAX_BATCH_SIZE)
         check_int("max_length", self.max_length, 1, MAX_LENGTH)

@@ -1,14 +1,11 @@
-/* One training evaluation of the ReLU cell for models [k0, k1) of K, all on the same batch.
+/* Whole chunks of training for models [k0, k1), and the data they train on (kernel.h).
  *
- * The same arithmetic as the torch path in cell.py, operation for operation, so both give the
- * same bits: an FMA where torch uses addcmul, a pairwise sum over the batch (i with i + half).
- * Models are processed in tiles of LANES, one model per vector lane: every lane runs the same
- * IEEE operations, so a model's result depends neither on K nor on its position.
- *
- * Parameters are rows of K floats. Fixed transforms pass f(x) = |x| (T*B, time-major) as feat_a
- * and feat_b = NULL; the learned transform passes relu(x), relu(-x) and the slopes, and
- * f(x) = s+ relu(x) + s- relu(-x). Output rows of `sums` (each K wide): w_hh, w_ih, [bias],
- * [slope+, slope-]. Returns 0, or -1 when scratch memory cannot be allocated.
+ * Every operation repeats the torch path's arithmetic (cell.py, optim.py, outcomes.py and the
+ * trainer's rules) so both give the same bits: an FMA where torch uses addcmul, lerp or add with
+ * alpha, a pairwise sum over the batch (i with i + half), the same float32 comparisons. Models
+ * are processed in tiles of LANES, one model per vector lane: every lane runs the same IEEE
+ * operations, so a model's result depends neither on K nor on its position. Built with
+ * -ffp-contract=off: the compiler must not fuse what torch rounds twice.
  */
 #include "kernel.h"
 
@@ -28,12 +25,21 @@
 #else
 #define LANES 4
 #endif
-#define MAX_ROWS 5
+#define MAX_ROWS 12     /* w_hh, w_ih, b_hh, b_ih, in_0..3, out_0..3 */
+#define SUM_ROWS 5      /* gradient sums: w_hh, w_ih, bias, slope+, slope- */
+#define WIDTH 4         /* cell.LEARNED_WIDTH */
+#define KINDS 4         /* outcomes.VERDICTS: diverged, dead, dead in practice, converged */
+
+/* optim.Adam's constants. */
+#define BETA1 0.9
+#define BETA2 0.999
+#define EPSILON 1e-8
 
 typedef float vf __attribute__((vector_size(LANES * sizeof(float))));
-typedef int vi __attribute__((vector_size(LANES * sizeof(int))));
+typedef int32_t vi __attribute__((vector_size(LANES * sizeof(int32_t))));
+typedef double vd __attribute__((vector_size(LANES * sizeof(double))));
 
-/* a * b + c with one rounding, as torch.addcmul computes it. */
+/* a * b + c with one rounding. */
 static inline vf fma_v(vf a, vf b, vf c)
 {
 #if defined(__AVX512F__)
@@ -50,10 +56,43 @@ static inline vf fma_v(vf a, vf b, vf c)
 #endif
 }
 
-/* where(mask, 0, value), keeping value's bits (NaN stays NaN) where mask is false. */
-static inline vf zero_where(vi mask, vf value)
+static inline vf sqrt_v(vf a)
 {
-    return (vf)((vi)value & ~mask);
+#if defined(__AVX512F__)
+    return (vf)_mm512_sqrt_ps((__m512)a);
+#elif defined(__AVX__)
+    return (vf)_mm256_sqrt_ps((__m256)a);
+#else
+    vf r;
+    for (int l = 0; l < LANES; l++)
+        r[l] = sqrtf(a[l]);
+    return r;
+#endif
+}
+
+/* torch's square roots (kernel.h): the given function, else the CPU's. */
+static void sqrt_rows(const struct l1viz_rules *rules, const vf *a, vf *r, long rows)
+{
+    if (rules->sqrt32) {
+        const int n = (int)(rows * LANES);
+        rules->sqrt32(&n, (const float *)a, (float *)r, &rules->sqrt_mode);
+        return;
+    }
+    for (long i = 0; i < rows; i++)
+        r[i] = sqrt_v(a[i]);
+}
+
+static vd sqrt_d(const struct l1viz_rules *rules, vd a)
+{
+    vd r;
+    if (rules->sqrt64) {
+        const int n = LANES;
+        rules->sqrt64(&n, (const double *)&a, (double *)&r, &rules->sqrt_mode);
+        return r;
+    }
+    for (int l = 0; l < LANES; l++)
+        r[l] = sqrt(a[l]);
+    return r;
 }
 
 static inline vf splat(float x)
@@ -64,12 +103,69 @@ static inline vf splat(float x)
     return lanes;
 }
 
+static inline vi splat_i(int32_t x)
+{
+    vi lanes;
+    for (int l = 0; l < LANES; l++)
+        lanes[l] = x;
+    return lanes;
+}
+
+/* mask ? a : b, lane by lane (masks are all ones or all zeros). */
+static inline vf select_v(vi mask, vf a, vf b)
+{
+    return (vf)(((vi)a & mask) | ((vi)b & ~mask));
+}
+
+static inline vi select_i(vi mask, vi a, vi b)
+{
+    return (a & mask) | (b & ~mask);
+}
+
+/* where(mask, 0, value), keeping value's bits (NaN stays NaN, -0 stays -0) where mask is false. */
+static inline vf zero_where(vi mask, vf value)
+{
+    return (vf)((vi)value & ~mask);
+}
+
+/* torch.relu: x < 0 gives 0; NaN and -0 pass through. */
+static inline vf relu_v(vf x)
+{
+    return zero_where(x < 0.0f, x);
+}
+
+/* (x - x) != 0: NaN or ±inf (outcomes.not_finite). */
+static inline vi not_finite_v(vf x)
+{
+    return (x - x) != 0.0f;
+}
+
 static vf load(const float *row, long k, long n)
 {
     vf lanes = {0};
     for (long l = 0; row && l < n; l++)
         lanes[l] = row[k + l];
     return lanes;
+}
+
+static void store(float *row, long k, long n, vf lanes)
+{
+    for (long l = 0; l < n; l++)
+        row[k + l] = lanes[l];
+}
+
+static vi load_i(const int *row, long k, long n)
+{
+    vi lanes = {0};
+    for (long l = 0; l < n; l++)
+        lanes[l] = row[k + l];
+    return lanes;
+}
+
+static void store_i(int *row, long k, long n, vi lanes)
+{
+    for (long l = 0; l < n; l++)
+        row[k + l] = lanes[l];
 }
 
 /* Pairwise sum of `padded` vectors in place; the result ends in rows[0]. */
@@ -80,87 +176,447 @@ static void pairwise_sum(vf *rows, long padded)
             rows[i] = rows[i] + rows[i + half];
 }
 
+static long padded_size(long n)
+{
+    long padded = 1;
+    while (padded < n)
+        padded *= 2;
+    return padded;
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * One evaluation (cell.py's `_evaluate_torch`): forward through T steps, loss, active share,
+ * backward; gradient sums per lane.
+ */
+struct scratch {
+    vf *h;      /* (T + 1) * B states */
+    vf *grad;   /* B */
+    vf *acc;    /* SUM_ROWS * padded */
+    long padded;
+};
+
+static int scratch_open(struct scratch *s, long T, long B)
+{
+    s->padded = padded_size(B);
+    s->h = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(T + 1) * B);
+    s->grad = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)B);
+    s->acc = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)SUM_ROWS * s->padded);
+    return s->h && s->grad && s->acc ? 0 : -1;
+}
+
+static void scratch_close(struct scratch *s)
+{
+    free(s->h), free(s->grad), free(s->acc);
+}
+
+struct cell_params {
+    vf w, wi, b, sp, sn;  /* w_hh, w_ih, b_hh + b_ih, slopes s+ and s- */
+    int bias, learned;
+};
+
+struct evaluation {
+    vf loss, active, sums[SUM_ROWS];
+};
+
+static void evaluate(const struct cell_params *p, const float *feat_a, const float *feat_b,
+                     const float *target, long T, long B, struct scratch *s,
+                     struct evaluation *out)
+{
+    const int learned = p->learned, bias = p->bias;
+    const int rows = 2 + bias + 2 * learned;
+    const long padded = s->padded;
+    const vf w = p->w, wi = p->wi, b = p->b, sp = p->sp, sn = p->sn;
+    const vf zero = {0};
+    vf *h = s->h, *grad = s->grad, *acc = s->acc;
+
+    /* forward: h_{t+1} = relu(fma(w_hh, h_t, w_ih f(x_t) + b)) */
+    vi fired = {0};
+    for (long j = 0; j < B; j++)
+        h[j] = zero;
+    for (long i = 0; i < T * B; i++) {
+        const vf f = learned ? sp * feat_a[i] + sn * feat_b[i] : splat(feat_a[i]);
+        const vf drive = bias ? fma_v(wi, f, b) : wi * f;
+        const vf z = fma_v(w, h[i], drive);
+        h[i + B] = zero_where(z < 0.0f, z);
+        fired -= z > 0.0f;
+    }
+
+    const vf *last = h + T * B;
+    const float grad_scale = (float)(2.0 / (double)B);
+    for (long j = 0; j < padded; j++)
+        acc[j] = zero;
+    for (long j = 0; j < B; j++) {
+        const vf error = last[j] - target[j];
+        acc[j] = error * error;
+        grad[j] = error * grad_scale;
+    }
+    pairwise_sum(acc, padded);
+    out->loss = acc[0] / (float)B;
+    vf fired_f;
+    for (int l = 0; l < LANES; l++)
+        fired_f[l] = (float)fired[l];
+    out->active = fired_f / (float)(T * B);
+
+    /* backward: dz = [h_{t+1} > 0] g; accumulate dz * (h_t, f, 1, relu(x), relu(-x)) */
+    for (long j = 0; j < rows * padded; j++)
+        acc[j] = zero;
+    vf *acc_hh = acc, *acc_ih = acc + padded, *acc_b = acc + 2 * padded;
+    vf *acc_pos = acc + (rows - 2) * padded, *acc_neg = acc + (rows - 1) * padded;
+    for (long t = T - 1; t >= 0; t--)
+        for (long j = 0; j < B; j++) {
+            const long i = t * B + j;
+            const vf dz = zero_where(h[i + B] <= 0.0f, grad[j]);
+            acc_hh[j] = fma_v(dz, h[i], acc_hh[j]);
+            if (learned) {
+                acc_ih[j] = fma_v(dz, sp * feat_a[i] + sn * feat_b[i], acc_ih[j]);
+                acc_pos[j] = fma_v(dz, splat(feat_a[i]), acc_pos[j]);
+                acc_neg[j] = fma_v(dz, splat(feat_b[i]), acc_neg[j]);
+            } else {
+                acc_ih[j] = fma_v(dz, splat(feat_a[i]), acc_ih[j]);
+            }
+            if (bias)
+                acc_b[j] = acc_b[j] + dz;
+            grad[j] = dz * w;
+        }
+    for (int r = 0; r < rows; r++) {
+        pairwise_sum(acc + r * padded, padded);
+        out->sums[r] = acc[r * padded];
+    }
+}
+
 int l1viz_evaluate(long k0, long k1, long K, long T, long B,
-                   const float *feat_a, const float *feat_b, const float *target,
+                   const float *feature_a, const float *feature_b, const float *target,
                    const float *w_hh, const float *w_ih, const float *bias,
                    const float *slope_pos, const float *slope_neg,
                    float *loss, float *active, float *sums)
 {
-    long padded = 1;
-    while (padded < B)
-        padded *= 2;
-    const int learned = feat_b != NULL;
-    const int rows = 2 + (bias != NULL) + 2 * learned;
-    vf *h = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(T + 1) * B);
-    vf *grad = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)B);
-    vf *acc = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)MAX_ROWS * padded);
-    if (!h || !grad || !acc) {
-        free(h), free(grad), free(acc);
+    struct scratch s;
+    if (scratch_open(&s, T, B)) {
+        scratch_close(&s);
         return -1;
     }
-    const float grad_scale = (float)(2.0 / (double)B);
-    const vf zero = {0};
-
+    const int rows = 2 + (bias != NULL) + 2 * (feature_b != NULL);
     for (long k = k0; k < k1; k += LANES) {
         const long n = k1 - k < LANES ? k1 - k : LANES;
-        const vf w = load(w_hh, k, n), wi = load(w_ih, k, n), b = load(bias, k, n);
-        const vf sp = load(slope_pos, k, n), sn = load(slope_neg, k, n);
+        const struct cell_params p = {
+            load(w_hh, k, n), load(w_ih, k, n), load(bias, k, n),
+            load(slope_pos, k, n), load(slope_neg, k, n), bias != NULL, feature_b != NULL,
+        };
+        struct evaluation e;
+        evaluate(&p, feature_a, feature_b, target, T, B, &s, &e);
+        store(loss, k, n, e.loss);
+        store(active, k, n, e.active);
+        for (int r = 0; r < rows; r++)
+            store(sums + r * K, k, n, e.sums[r]);
+    }
+    scratch_close(&s);
+    return 0;
+}
 
-        /* forward: h_{t+1} = relu(fma(w_hh, h_t, w_ih f(x_t) + b)) */
-        vi fired = {0};
-        for (long j = 0; j < B; j++)
-            h[j] = zero;
-        for (long i = 0; i < T * B; i++) {
-            const vf f = learned ? sp * feat_a[i] + sn * feat_b[i] : splat(feat_a[i]);
-            const vf drive = bias ? fma_v(wi, f, b) : wi * f;
-            const vf z = fma_v(w, h[i], drive);
-            h[i + B] = zero_where(z < 0.0f, z);
-            fired -= z > 0.0f;
-        }
+/* ---------------------------------------------------------------------------------------------
+ * Training: a tile of up to LANES models kept in registers for a whole chunk of steps.
+ */
+struct tile {
+    long k, n;  /* first model, lanes in use */
+    vf p[MAX_ROWS], m[MAX_ROWS], v[MAX_ROWS], g[MAX_ROWS];
+    vd lr;
+    vf loss, active;
+    vi running, verdict, stopped_at, dead_since, silent_since, first[KINDS];
+};
 
-        const vf *last = h + T * B;
-        for (long j = 0; j < padded; j++)
-            acc[j] = zero;
-        for (long j = 0; j < B; j++) {
-            const vf error = last[j] - target[j];
-            acc[j] = error * error;
-            grad[j] = error * grad_scale;
-        }
-        pairwise_sum(acc, padded);
-        for (long l = 0; l < n; l++) {
-            loss[k + l] = acc[0][l] / (float)B;
-            active[k + l] = (float)fired[l] / (float)(T * B);
-        }
+static void tile_load(struct tile *t, const struct l1viz_layout *lay,
+                      const struct l1viz_state *st, long k, long n)
+{
+    const long K = lay->models;
+    t->k = k, t->n = n;
+    for (long r = 0; r < lay->rows; r++) {
+        t->p[r] = load(st->params + r * K, k, n);
+        t->g[r] = load(st->grads + r * K, k, n);
+        t->m[r] = load(st->exp_avg ? st->exp_avg + r * K : NULL, k, n);
+        t->v[r] = load(st->exp_avg_sq ? st->exp_avg_sq + r * K : NULL, k, n);
+    }
+    vd lr = {0};
+    for (long l = 0; l < n; l++)
+        lr[l] = st->learning_rate[k + l];
+    t->lr = lr;
+    t->loss = load(st->loss, k, n);
+    t->active = load(st->active, k, n);
+    t->running = load_i(st->running, k, n) != 0;  /* unused lanes: never running */
+    t->verdict = load_i(st->verdict, k, n);
+    t->stopped_at = load_i(st->stopped_at, k, n);
+    t->dead_since = load_i(st->dead_since, k, n);
+    t->silent_since = load_i(st->silent_since, k, n);
+    for (int kind = 0; kind < KINDS; kind++)
+        t->first[kind] = load_i(st->first + kind * K, k, n);
+}
 
-        /* backward: dz = [h_{t+1} > 0] g; accumulate dz * (h_t, f, 1, relu(x), relu(-x)) */
-        for (long j = 0; j < rows * padded; j++)
-            acc[j] = zero;
-        vf *acc_hh = acc, *acc_ih = acc + padded, *acc_b = acc + 2 * padded;
-        vf *acc_pos = acc + (rows - 2) * padded, *acc_neg = acc + (rows - 1) * padded;
-        for (long t = T - 1; t >= 0; t--)
-            for (long j = 0; j < B; j++) {
-                const long i = t * B + j;
-                const vf dz = zero_where(h[i + B] <= 0.0f, grad[j]);
-                acc_hh[j] = fma_v(dz, h[i], acc_hh[j]);
-                if (learned) {
-                    acc_ih[j] = fma_v(dz, sp * feat_a[i] + sn * feat_b[i], acc_ih[j]);
-                    acc_pos[j] = fma_v(dz, splat(feat_a[i]), acc_pos[j]);
-                    acc_neg[j] = fma_v(dz, splat(feat_b[i]), acc_neg[j]);
-                } else {
-                    acc_ih[j] = fma_v(dz, splat(feat_a[i]), acc_ih[j]);
-                }
-                if (bias)
-                    acc_b[j] = acc_b[j] + dz;
-                grad[j] = dz * w;
-            }
-        for (int r = 0; r < rows; r++) {
-            pairwise_sum(acc + r * padded, padded);
-            for (long l = 0; l < n; l++)
-                sums[r * K + k + l] = acc[r * padded][l];
+static void tile_store(const struct tile *t, const struct l1viz_layout *lay,
+                       const struct l1viz_state *st)
+{
+    const long K = lay->models, k = t->k, n = t->n;
+    for (long r = 0; r < lay->rows; r++) {
+        store(st->params + r * K, k, n, t->p[r]);
+        store(st->grads + r * K, k, n, t->g[r]);
+        if (st->exp_avg)
+            store(st->exp_avg + r * K, k, n, t->m[r]);
+        if (st->exp_avg_sq)
+            store(st->exp_avg_sq + r * K, k, n, t->v[r]);
+    }
+    store(st->loss, k, n, t->loss);
+    store(st->active, k, n, t->active);
+    store_i(st->running, k, n, t->running & 1);
+    store_i(st->verdict, k, n, t->verdict);
+    store_i(st->stopped_at, k, n, t->stopped_at);
+    store_i(st->dead_since, k, n, t->dead_since);
+    store_i(st->silent_since, k, n, t->silent_since);
+    for (int kind = 0; kind < KINDS; kind++)
+        store_i(st->first + kind * K, k, n, t->first[kind]);
+}
+
+static inline int any_lane(vi mask)
+{
+    int any = 0;
+    for (int l = 0; l < LANES; l++)
+        any |= mask[l];
+    return any != 0;
+}
+
+/* Cell.slopes: s+ = sum_j out_j relu(in_j), s- = sum_j out_j relu(-in_j), summed in row order. */
+static void slopes(const vf *p, int first_in, vf *sp, vf *sn)
+{
+    const vf *in = p + first_in, *out = p + first_in + WIDTH;
+    vf pos = out[0] * relu_v(in[0]), neg = out[0] * relu_v(-in[0]);
+    for (int j = 1; j < WIDTH; j++) {
+        pos = pos + out[j] * relu_v(in[j]);
+        neg = neg + out[j] * relu_v(-in[j]);
+    }
+    *sp = pos, *sn = neg;
+}
+
+static struct cell_params cell_of(const vf *p, const struct l1viz_layout *lay)
+{
+    const vf zero = {0};
+    struct cell_params c = {p[0], p[1], zero, zero, zero, lay->bias, lay->learned};
+    if (lay->bias)
+        c.b = p[2] + p[3];
+    if (lay->learned)
+        slopes(p, lay->bias ? 4 : 2, &c.sp, &c.sn);
+    return c;
+}
+
+/* Cell._gather_grads: per-parameter gradients from the evaluation's sums. */
+static void gather_grads(const struct l1viz_layout *lay, const vf *p, const vf *sums, vf *g)
+{
+    const int bias = lay->bias, rows = 2 + bias + 2 * lay->learned;
+    g[0] = sums[0], g[1] = sums[1];
+    if (bias)
+        g[2] = sums[2], g[3] = sums[2];
+    if (!lay->learned)
+        return;
+    const int first_in = bias ? 4 : 2;
+    const vf grad_pos = p[1] * sums[rows - 2], grad_neg = p[1] * sums[rows - 1];
+    const vf one = splat(1.0f), zero = {0};
+    for (int j = 0; j < WIDTH; j++) {
+        const vf in = p[first_in + j], out = p[first_in + WIDTH + j];
+        const vf on_pos = select_v(in > 0.0f, one, zero), on_neg = select_v(in < 0.0f, one, zero);
+        g[first_in + j] = out * (grad_pos * on_pos - grad_neg * on_neg);
+        g[first_in + WIDTH + j] = grad_pos * relu_v(in) + grad_neg * relu_v(-in);
+    }
+}
+
+/* optim.py: one update of the running lanes; `count` is the update's number (1, 2, ...). */
+static void update(struct tile *t, const struct l1viz_layout *lay, const struct l1viz_rules *rules,
+                   long count)
+{
+    const vi keep = t->running;
+    if (rules->optimizer == 1) {
+        const vf alpha = __builtin_convertvector(-t->lr, vf);
+        for (long r = 0; r < lay->rows; r++)
+            t->p[r] = select_v(keep, fma_v(t->g[r], alpha, t->p[r]), t->p[r]);
+        return;
+    }
+    const double correction1 = 1 - pow(BETA1, (double)count);
+    const double correction2 = 1 - pow(BETA2, (double)count);
+    const vf value = __builtin_convertvector(-(t->lr / correction1), vf);
+    const vf root2 = splat((float)pow(correction2, 0.5));
+    const vf w1 = splat((float)(1 - BETA1)), beta2 = splat((float)BETA2);
+    const vf w2 = splat((float)(1 - BETA2)), eps = splat((float)EPSILON);
+    vf m[MAX_ROWS], v[MAX_ROWS], root[MAX_ROWS];
+    for (long r = 0; r < lay->rows; r++) {
+        const vf g = t->g[r];
+        m[r] = fma_v(w1, g - t->m[r], t->m[r]);            /* lerp_(g, 1 - beta1) */
+        v[r] = fma_v(w2 * g, g, t->v[r] * beta2);         /* mul_(beta2).addcmul_ */
+    }
+    sqrt_rows(rules, v, root, lay->rows);
+    for (long r = 0; r < lay->rows; r++) {
+        const vf denom = root[r] / root2 + eps;
+        t->p[r] = select_v(keep, t->p[r] + (value * m[r]) / denom, t->p[r]);  /* addcdiv_ */
+        t->m[r] = select_v(keep, m[r], t->m[r]);
+        t->v[r] = select_v(keep, v[r], t->v[r]);
+    }
+}
+
+static inline vf abs_v(vf x)
+{
+    return (vf)((vi)x & splat_i(0x7fffffff));
+}
+
+/* The trainer's rules at step s, on the evaluation just made (outcomes.py states each one, in
+ * VERDICTS order: diverged, dead, dead in practice, converged); freezes finished lanes. */
+static void judge(struct tile *t, const struct l1viz_layout *lay, const struct l1viz_rules *rules,
+                  const struct cell_params *c, int32_t s)
+{
+    const vf wp = lay->learned ? c->wi * c->sp : c->wi;  /* Cell.effective */
+    const vf wn = lay->learned ? c->wi * c->sn : c->wi;
+    const vf b = c->b, zero = {0}, one = splat(1.0f);
+    const vi running = t->running;
+
+    const vi in_region = (wp <= 0.0f) & (wn <= 0.0f) & (b <= 0.0f);
+    const vi silent = t->active == 0.0f;
+    t->dead_since = select_i(running & ~(in_region & silent), splat_i(s + 1), t->dead_since);
+    t->silent_since = select_i(running & ~silent, splat_i(s + 1), t->silent_since);
+    const vi patient = splat_i(s + 1 - rules->patience);
+
+    const vf limit = splat(rules->firing_limit);
+    const vi beyond_reach = (b < 0.0f) & ((wp <= 0.0f) | (-b > limit * wp))
+                            & ((wn <= 0.0f) | (-b > limit * wn));
+    const vf tolerance = splat(rules->tolerance);
+    vi converged;
+    if (rules->criterion == 0)
+        converged = (abs_v(c->w - one) <= tolerance) & (abs_v(wp - one) <= tolerance)
+                    & (abs_v(wn - one) <= tolerance) & (abs_v(b - zero) <= tolerance);
+    else if (rules->criterion == 1)
+        converged = t->loss <= tolerance;
+    else
+        converged = (c->w == 1.0f) & (wp == 1.0f) & (wn == 1.0f);
+
+    const vi holds[KINDS] = {
+        not_finite_v(t->loss),
+        t->dead_since <= patient,
+        ~in_region & (t->silent_since <= patient) & beyond_reach,
+        converged,
+    };
+    const vi at[KINDS] = {splat_i(s), t->dead_since, t->silent_since, splat_i(s)};
+    vi stop = {0};
+    for (int kind = 0; kind < KINDS; kind++) {
+        const vi fresh = holds[kind] & (t->first[kind] < 0) & running;
+        t->first[kind] = select_i(fresh, at[kind], t->first[kind]);
+        t->verdict = select_i(fresh & (t->verdict < 0), splat_i(kind), t->verdict);
+        if (kind == 0 || rules->early_stop)
+            stop |= fresh;
+    }
+    t->stopped_at = select_i(stop, splat_i(s), t->stopped_at);
+    t->running &= ~stop;
+}
+
+/* grad_norm: sqrt of the sum over rows of g * g in double, rounded to float (trainer.py). */
+static vf grad_norm(const struct l1viz_rules *rules, const vf *g, long rows)
+{
+    vd total = __builtin_convertvector(g[0], vd) * __builtin_convertvector(g[0], vd);
+    for (long r = 1; r < rows; r++) {
+        const vd wide = __builtin_convertvector(g[r], vd);
+        total = total + wide * wide;
+    }
+    return __builtin_convertvector(sqrt_d(rules, total), vf);
+}
+
+static void record(const struct tile *t, const struct l1viz_layout *lay,
+                   const struct l1viz_rules *rules, const struct l1viz_history *history, long row)
+{
+    const long K = lay->models, fields = lay->rows + 3;
+    float *values = history->values + row * fields * K;
+    for (long r = 0; r < lay->rows; r++)
+        store(values + r * K, t->k, t->n, t->p[r]);
+    store(values + lay->rows * K, t->k, t->n, t->loss);
+    store(values + (lay->rows + 1) * K, t->k, t->n, t->active);
+    store(values + (lay->rows + 2) * K, t->k, t->n, grad_norm(rules, t->g, lay->rows));
+}
+
+static long train_tile(struct tile *t, const struct l1viz_layout *lay,
+                       const struct l1viz_rules *rules, const struct l1viz_batches *batches,
+                       const struct l1viz_history *history, long first, long last,
+                       struct scratch *s)
+{
+    const long L = lay->max_length, B = lay->batch;
+    long reached = first - 1, written = 0;
+    for (long step = first; step <= last; step++) {
+        const int training = any_lane(t->running);
+        struct cell_params c;
+        if (training) {
+            if (step >= 1)
+                update(t, lay, rules, step);
+            const long i = step - batches->first_step;
+            c = cell_of(t->p, lay);
+            struct evaluation e;
+            evaluate(&c, batches->feature_a + i * L * B,
+                     batches->feature_b ? batches->feature_b + i * L * B : NULL,
+                     batches->target + i * B, batches->longest[i], B, s, &e);
+            const vi keep = t->running;
+            vf g[MAX_ROWS];
+            gather_grads(lay, t->p, e.sums, g);
+            for (long r = 0; r < lay->rows; r++)
+                t->g[r] = select_v(keep, g[r], t->g[r]);
+            t->loss = select_v(keep, e.loss, t->loss);
+            t->active = select_v(keep, e.active, t->active);
+        }
+        if (history->values && step % history->stride == 0 && written < history->room)
+            record(t, lay, rules, history, history->next + written++);
+        if (training) {
+            judge(t, lay, rules, &c, (int32_t)step);
+            reached = step;
         }
     }
-    free(h), free(grad), free(acc);
+    return reached;
+}
+
+int l1viz_lanes(void)
+{
+    return LANES;
+}
+
+int l1viz_train(const struct l1viz_layout *layout, const struct l1viz_rules *rules,
+                const struct l1viz_state *state, const struct l1viz_batches *batches,
+                const struct l1viz_history *history, long k0, long k1, long first, long last,
+                long *reached)
+{
+    long longest = 1;
+    for (long step = first; step <= last; step++)
+        if (batches->longest[step - batches->first_step] > longest)
+            longest = batches->longest[step - batches->first_step];
+    struct scratch s;
+    if (scratch_open(&s, longest, layout->batch)) {
+        scratch_close(&s);
+        return -1;
+    }
+    *reached = first - 1;
+    for (long k = k0; k < k1; k += LANES) {
+        struct tile t;
+        tile_load(&t, layout, state, k, k1 - k < LANES ? k1 - k : LANES);
+        const long tile_reached = train_tile(&t, layout, rules, batches, history, first, last, &s);
+        tile_store(&t, layout, state);
+        if (tile_reached > *reached)
+            *reached = tile_reached;
+    }
+    scratch_close(&s);
     return 0;
+}
+
+static inline float relu(float x)
+{
+    return x < 0.0f ? 0.0f : x;  /* torch.relu: -0 and NaN pass through */
+}
+
+void l1viz_features(const float *x, long n, int transform, float *a, float *b)
+{
+    for (long i = 0; i < n; i++) {
+        const float v = x[i];
+        if (transform == 0)
+            a[i] = v < 0.0f ? -v : v;
+        else if (transform == 1)
+            a[i] = relu(v) + relu(-v);
+        else
+            a[i] = relu(v), b[i] = relu(-v);
+    }
 }
 
 /* ---------------------------------------------------------------------------------------------

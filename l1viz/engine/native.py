@@ -1,12 +1,11 @@
 """The compiled kernel (kernel.c), built on first use with the system C compiler, called through
 cffi on the declarations of kernel.h (the one place the C signatures are written).
 
-It evaluates a batch for many models (`evaluate`, what `Cell._evaluate_torch` does, bit for bit,
-in one pass per model instead of dozens of tensor operations) and draws the training data
-(`draw`, data.py's definition, bit for bit its numpy reference). Built into a cache
-directory keyed by the sources, the flags, the compiler and the CPU; if there is no compiler or
-the build fails, the engine warns once and uses the torch path. Set L1VIZ_NATIVE=0 to force the
-torch path.
+It trains whole chunks of steps for many models (`Training`), evaluates one batch (`evaluate`,
+for `Cell.loss_and_grads`) and draws the training data (`draw`), each bit for bit what the torch
+path computes. Built into a cache directory keyed by the sources, the flags, the compiler and the
+CPU; if there is no compiler or the build fails, the engine warns once and uses the torch path.
+Set L1VIZ_NATIVE=0 to force the torch path.
 
 Every tensor handed to C is checked first (dtype, CPU, contiguous, shape): C trusts its pointers.
 """
@@ -14,6 +13,7 @@ Every tensor handed to C is checked first (dtype, CPU, contiguous, shape): C tru
 from __future__ import annotations
 
 import hashlib
+import math
 import os
 import platform
 import shutil
@@ -27,12 +27,16 @@ from functools import lru_cache
 from pathlib import Path
 
 import cffi
+import numpy as np
 import torch
+
+from l1viz.engine.config import TRANSFORMS
 
 SOURCE = Path(__file__).with_name("kernel.c")
 HEADER = Path(__file__).with_name("kernel.h")
 FLAGS = ("-O2", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
-# Below this much work per evaluation, one thread is faster than handing out chunks.
+# Below this many cell steps (models x steps x batch x length) per call, one thread is faster
+# than handing out work.
 PARALLEL_MIN_VALUES = 1 << 16
 # The kernel's own threads, one per core: independent of torch's thread count, which sweeps set
 # to 1 for torch's small per-step operations (see study/batch.py).
@@ -40,6 +44,19 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 
 ffi = cffi.FFI()
 ffi.cdef(HEADER.read_text())
+
+# torch's CPU sqrt calls MKL's vector functions with this mode (ATen's vml.h: VML_HA |
+# VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE); MKL picks a CPU-specific routine whose results are not
+# always the IEEE ones. The kernel calls the same routine, exported by torch's library.
+VML_MODE = 0x2 | 0x140000 | 0x100
+TORCH_LIBRARY = Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"
+_mkl = cffi.FFI()
+_mkl.cdef(
+    """
+    void VMSSQRT_(const int *n, const float *a, float *r, const long long *mode);
+    void VMDSQRT_(const int *n, const double *a, double *r, const long long *mode);
+    """
+)
 
 
 def cache_dir() -> Path:
@@ -112,6 +129,74 @@ def kernel():
         return None
 
 
+def _sqrt_probe(dtype: torch.dtype) -> torch.Tensor:
+    """Values over every magnitude, with zeros, infinities, NaN, negatives and subnormals."""
+    generator = torch.Generator().manual_seed(0)
+    mantissa = torch.rand(1 << 16, generator=generator, dtype=torch.float64) + 1
+    exponent = torch.randint(-140, 120, (1 << 16,), generator=generator).double()
+    special = torch.tensor([0.0, -0.0, math.inf, -math.inf, math.nan, -1.0, 1e-45, 1.0, 4.0])
+    return torch.cat([mantissa * 2.0**exponent, special.double()]).to(dtype)
+
+
+def _mkl_sqrt(library, name: str, values: torch.Tensor) -> torch.Tensor:
+    out = torch.empty_like(values)
+    kind = "float *" if values.dtype == torch.float32 else "double *"
+    count, mode = _mkl.new("int *", len(values)), _mkl.new("long long *", VML_MODE)
+    a, r = _mkl.cast(kind, values.data_ptr()), _mkl.cast(kind, out.data_ptr())
+    getattr(library, name)(count, a, r, mode)
+    return out
+
+
+def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    return bool(((a == b) | (a.isnan() & b.isnan())).all())
+
+
+@lru_cache(maxsize=1)
+def torch_square_roots():
+    """(sqrt32, sqrt64) function pointers for kernel.h's rules: NULL where torch's sqrt is the
+    IEEE one, else the MKL routine torch calls; None when neither reproduces torch's results."""
+    pointers = []
+    for dtype, name, kind in (
+        (torch.float32, "VMSSQRT_", "l1viz_sqrt32"),
+        (torch.float64, "VMDSQRT_", "l1viz_sqrt64"),
+    ):
+        values = _sqrt_probe(dtype)
+        theirs = values.sqrt()
+        with np.errstate(invalid="ignore"):
+            ieee = torch.from_numpy(np.sqrt(values.numpy()))
+        if _same(theirs, ieee):
+            pointers.append(ffi.NULL)
+            continue
+        try:
+            library = _mkl_library()
+            if not _same(theirs, _mkl_sqrt(library, name, values)):
+                return None
+        except (OSError, AttributeError):
+            return None
+        address = int(_mkl.cast("uintptr_t", _mkl.addressof(library, name)))
+        pointers.append(ffi.cast(kind, address))
+    return tuple(pointers)
+
+
+@lru_cache(maxsize=1)
+def _mkl_library():
+    return _mkl.dlopen(str(TORCH_LIBRARY))
+
+
+def chunks_available() -> bool:
+    """Whether the kernel can train whole chunks bit for bit as the torch path would."""
+    if kernel() is None:
+        return False
+    if torch_square_roots() is None:
+        warnings.warn(
+            "l1viz: this torch's sqrt cannot be reproduced by the kernel; training uses the "
+            "torch path",
+            stacklevel=2,
+        )
+        return False
+    return True
+
+
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(
@@ -148,11 +233,18 @@ def pointer(tensor: torch.Tensor | None, name: str, dtype=torch.float32, shape=N
     return ffi.cast(_C_TYPES[dtype], tensor.data_ptr())
 
 
+def lanes() -> int:
+    return kernel().l1viz_lanes()
+
+
 def split(count: int, work: int) -> list[tuple[int, int]]:
-    """[k0, k1) ranges for the threads."""
+    """[k0, k1) ranges for the threads, at multiples of the vector width (tiles stay whole)."""
     if WORKERS == 1 or count <= 1 or work < PARALLEL_MIN_VALUES:
         return [(0, count)]
-    bounds = [count * i // WORKERS for i in range(WORKERS + 1)]
+    width = lanes()
+    tiles = -(-count // width)
+    parts = min(WORKERS, tiles)
+    bounds = [min(count, width * (tiles * i // parts)) for i in range(parts + 1)]
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
@@ -214,3 +306,119 @@ def draw(seed: int, batch: int, max_length: int, first_step: int, steps: int):
     if code:
         raise MemoryError("l1viz kernel: out of memory drawing batches")
     return x, target, longest
+
+
+def features(x: torch.Tensor, transform: str) -> tuple[torch.Tensor, ...]:
+    """Cell.prepare's features of x, bit for bit, without torch's per-operation overhead."""
+    code = TRANSFORMS.index(transform)
+    parts = [torch.empty_like(x) for _ in range(2 if transform == "learned" else 1)]
+    kernel().l1viz_features(
+        pointer(x, "x"),
+        x.numel(),
+        code,
+        pointer(parts[0], "a"),
+        pointer(parts[1], "b") if len(parts) > 1 else ffi.NULL,
+    )
+    return tuple(parts)
+
+
+# -- whole chunks of training ---------------------------------------------------------------------
+class Training:
+    """A trainer's models as the kernel sees them: kernel.h's structs, pointing at the trainer's
+    state tensors (checked once here; they are updated in place, never reallocated)."""
+
+    def __init__(self, cell, rules, state, batch_size: int, max_length: int):
+        self.library = kernel()
+        square_roots = torch_square_roots()
+        self.count = state.params.shape[1]
+        rows = state.params.shape[0]
+        self.work_per_step = self.count * batch_size * max_length
+        self.layout = ffi.new(
+            "struct l1viz_layout *",
+            {
+                "models": self.count,
+                "rows": rows,
+                "bias": int(cell.bias),
+                "learned": int(cell.learned),
+                "batch": batch_size,
+                "max_length": max_length,
+            },
+        )
+        self.rules = ffi.new(
+            "struct l1viz_rules *",
+            {
+                "optimizer": rules.optimizer_code,
+                "criterion": rules.criterion_code,
+                "tolerance": rules.tolerance,
+                "patience": rules.patience,
+                "firing_limit": rules.firing_limit,
+                "early_stop": int(rules.early_stop),
+                "sqrt32": square_roots[0],
+                "sqrt64": square_roots[1],
+                "sqrt_mode": VML_MODE,
+            },
+        )
+        matrix, row = (rows, self.count), (self.count,)
+        types = {"learning_rate": torch.float64}
+        ints = ("running", "verdict", "stopped_at", "dead_since", "silent_since", "first")
+        types.update(dict.fromkeys(ints, torch.int32))
+        shapes = dict.fromkeys(("params", "exp_avg", "exp_avg_sq", "grads"), matrix)
+        shapes["first"] = (state.first.shape[0], self.count)
+        self._state_tensors = state.tensors()  # kept alive for the pointers below
+        self.state = ffi.new(
+            "struct l1viz_state *",
+            {
+                name: pointer(tensor, name, types.get(name, torch.float32), shapes.get(name, row))
+                for name, tensor in self._state_tensors.items()
+            },
+        )
+        self.batch_size, self.max_length = batch_size, max_length
+        self._batches = None
+        self._block = None
+
+    def _batches_of(self, block):
+        if block is not self._block:
+            steps = len(block.longest)
+            shape = (steps, self.max_length, self.batch_size)
+            features = block.features
+            self._batches = ffi.new(
+                "struct l1viz_batches *",
+                {
+                    "feature_a": pointer(features[0], "feature_a", shape=shape),
+                    "feature_b": pointer(
+                        features[1] if len(features) > 1 else None, "feature_b", shape=shape
+                    ),
+                    "target": pointer(block.target, "target", shape=(steps, self.batch_size)),
+                    "longest": pointer(block.longest, "longest", torch.int32, (steps,)),
+                    "first_step": block.first,
+                },
+            )
+            self._block = block
+        return self._batches
+
+    def train(self, first: int, last: int, block, slot) -> int:
+        """Steps first..last (all in `block`); returns the last step at which a model was still
+        training."""
+        batches = self._batches_of(block)
+        history = ffi.new(
+            "struct l1viz_history *",
+            {
+                "values": pointer(slot.values, "history") if slot.values is not None else ffi.NULL,
+                "next": slot.next,
+                "room": slot.room,
+                "stride": slot.stride,
+            },
+        )
+        library, layout, rules, state = self.library, self.layout, self.rules, self.state
+
+        def run(begin: int, end: int) -> int:
+            reached = ffi.new("long *")
+            code = library.l1viz_train(
+                layout, rules, state, batches, history, begin, end, first, last, reached
+            )
+            if code:
+                raise MemoryError("l1viz kernel: out of memory for this batch")
+            return reached[0]
+
+        ranges = split(self.count, self.work_per_step * (last - first + 1))
+        return max(_run_parallel(ranges, run))

@@ -41,6 +41,9 @@ CONVERGED, DEAD, DEAD_IN_PRACTICE = Outcome.CONVERGED, Outcome.DEAD, Outcome.DEA
 DIVERGED, STALLED, TRAINING = Outcome.DIVERGED, Outcome.STALLED, Outcome.TRAINING
 # The ways a finished run can end, in the order tables and maps list them.
 OUTCOMES = (CONVERGED, DEAD, DEAD_IN_PRACTICE, DIVERGED, STALLED)
+# The verdicts the rules reach, in priority order when several first hold at one step; a
+# verdict code (trainer state, kernel.c) is an index into this.
+VERDICTS = (DIVERGED, DEAD, DEAD_IN_PRACTICE, CONVERGED)
 
 
 class Ending(StrEnum):

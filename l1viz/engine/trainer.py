@@ -7,40 +7,35 @@ reached its verdict is frozen, as a lone run would have stopped there.
 Step numbering: "step s" is the state after s optimiser updates. At each step the trainer
 evaluates a fresh batch (loss, gradient, fraction of positive pre-activations), records it, and
 checks the rules; the run's last evaluation is at step `steps` (the budget) or at its verdict.
+
+On CPU with a C compiler the kernel trains whole chunks of steps (native.Training); otherwise
+the torch path does the same step by step (torch_path.py). Both update the same state tensors
+(state.py) and give the same bits; the trainer only cuts the chunks (at the data's blocks and
+where the history must drop rows) and reads the results.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+from functools import partial
 
 import torch
 
-from l1viz.engine.cell import BIAS_NAMES, Cell, sum_rows
-from l1viz.engine.config import MAX_ABS_INIT, ConfigError, Init, TrainConfig
+from l1viz.engine import native
+from l1viz.engine.cell import BIAS_NAMES, Cell
+from l1viz.engine.config import MAX_ABS_INIT, MAX_LR, ConfigError, Init, TrainConfig
 from l1viz.engine.data import BatchStream
 from l1viz.engine.history import History
-from l1viz.engine.optim import make_optimizer
-from l1viz.engine.outcomes import (
-    CONVERGED,
-    DEAD,
-    DEAD_IN_PRACTICE,
-    DIVERGED,
-    STALLED,
-    TRAINING,
-    RunResult,
-    firing_threshold_limit,
-    has_converged,
-    in_dead_region,
-    not_finite,
-    rarely_fires,
-)
+from l1viz.engine.outcomes import STALLED, TRAINING, VERDICTS, RunResult, in_dead_region
 from l1viz.engine.pytorch_init import learned_layer_init
+from l1viz.engine.state import ModelState
+from l1viz.engine.torch_path import TorchTraining
+from l1viz.engine.verdicts import Rules
 
 STAT_FIELDS = ("loss", "active", "grad_norm")
 # History never holds more than this many numbers, whatever K and the requested rows.
 HISTORY_VALUE_LIMIT = 50_000_000
-# Verdict codes, in priority order when two hold at once.
-_VERDICTS = (DIVERGED, DEAD, DEAD_IN_PRACTICE, CONVERGED)
 
 
 def stack_inits(inits, bias: bool) -> torch.Tensor:
@@ -64,39 +59,62 @@ def stack_inits(inits, bias: bool) -> torch.Tensor:
     return table
 
 
+def model_learning_rates(learning_rates, lr: float, count: int) -> torch.Tensor:
+    """(K,) float64: `config.lr` for every model, or the given per-model rates (checked as lr)."""
+    if learning_rates is None:
+        return torch.full((count,), lr, dtype=torch.float64)
+    if isinstance(learning_rates, torch.Tensor):
+        rates = learning_rates.detach().to("cpu", torch.float64).flatten()
+    else:  # Python floats keep their double value (as config.lr does)
+        try:
+            rates = torch.tensor([float(rate) for rate in learning_rates], dtype=torch.float64)
+        except (TypeError, ValueError) as error:
+            raise ConfigError("learning_rates", "must be a sequence of numbers") from error
+    if len(rates) != count:
+        raise ConfigError("learning_rates", f"need one per model ({count}), got {len(rates)}")
+    for rate in rates.tolist():
+        if not (math.isfinite(rate) and 0 < rate <= MAX_LR):
+            raise ConfigError("learning_rates", f"each must be in (0, {MAX_LR:g}], got {rate}")
+    return rates
+
+
 class Trainer:
-    def __init__(self, inits: Init | Sequence[Init] | torch.Tensor, config: TrainConfig):
+    def __init__(
+        self,
+        inits: Init | Sequence[Init] | torch.Tensor,
+        config: TrainConfig,
+        learning_rates: Sequence[float] | torch.Tensor | None = None,
+    ):
         self.config = config
         self.cell = Cell(config.bias, config.transform)
         self.device = torch.device(config.device)
         self.inits = stack_inits(inits, config.bias)
         self.count = len(self.inits)
-        self.params = self._parameter_rows().to(self.device)
-        self.initial_params = self.params.clone()
-        self.optimizer = make_optimizer(config.optimizer, self.params, config.lr)
+        rates = model_learning_rates(learning_rates, config.lr, self.count)
+        self.state = ModelState.start(self._parameter_rows().to(self.device), rates)
+        self.initial_params = self.state.params.clone()
+        self.rules = Rules.of(config)
+        chunks = self.device.type == "cpu" and native.chunks_available()
+        prepare = partial(native.features, transform=config.transform) if chunks else None
         self.data = BatchStream(
-            config.batch_size, config.max_length, config.seed, self.device, self.cell.prepare
+            config.batch_size,
+            config.max_length,
+            config.seed,
+            self.device,
+            prepare or self.cell.prepare,
         )
         fields = self.cell.names + STAT_FIELDS
         capacity = min(config.history_rows, HISTORY_VALUE_LIMIT // (len(fields) * self.count))
         self.history = History(fields, self.count, capacity if capacity >= 2 else 0, self.device)
-
+        if chunks:
+            self._path = native.Training(
+                self.cell, self.rules, self.state, config.batch_size, config.max_length
+            )
+        else:
+            self._path = TorchTraining(self.cell, self.rules, self.state)
         self.steps_done = 0
-        self._running = torch.ones(self.count, dtype=torch.bool, device=self.device)
-        self._all_running = True
-        rules = len(_VERDICTS)
-        self._unseen = torch.ones(rules, self.count, dtype=torch.bool, device=self.device)
-        self._first = torch.full((rules, self.count), -1, dtype=torch.long, device=self.device)
-        self._verdict = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
-        # Last step at which the model was outside the dead region or fired (-1: none yet).
-        self._loud_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
-        # Last step at which a pre-activation was positive (-1: none yet).
-        self._fired_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
-        self._threshold_limit = firing_threshold_limit(config)
-        self._stopped_at = torch.full((self.count,), -1, dtype=torch.long, device=self.device)
-        self._final = torch.zeros(2, self.count, device=self.device)  # loss, active at the stop
         self._any_running = True
-        self._evaluate()
+        self._train(0, 0)
 
     def _parameter_rows(self) -> torch.Tensor:
         columns = [0, 1, 2, 3] if self.config.bias else [0, 1]
@@ -107,6 +125,16 @@ class Trainer:
             rows = torch.cat([rows, layer])
         return rows
 
+    @property
+    def params(self) -> torch.Tensor:
+        """(rows, K) current parameters, rows named by `cell.names`."""
+        return self.state.params
+
+    @property
+    def last(self) -> dict[str, torch.Tensor]:
+        """Each model's loss and active share at its last evaluation."""
+        return {"loss": self.state.loss, "active": self.state.active}
+
     # -- driving ----------------------------------------------------------------------------
     @property
     def done(self) -> bool:
@@ -114,100 +142,39 @@ class Trainer:
 
     @torch.inference_mode()
     def step(self, count: int = 1) -> int:
-        """Advance up to `count` optimiser updates; returns how many were made.
-
-        Inference mode: the gradients are computed by hand, and skipping autograd's bookkeeping
-        on the ~50 small tensor operations per step makes a single run about 25 % faster."""
+        """Advance up to `count` optimiser updates; returns how many were made."""
         start = self.steps_done
-        for _ in range(count):
-            if self.done:
-                break
-            self._update()
-            self.steps_done += 1
-            self._evaluate()
+        last = min(self.config.steps, start + count)
+        while not self.done and self.steps_done < last:
+            self._train(self.steps_done + 1, last)
         return self.steps_done - start
 
     def run(self) -> list[RunResult]:
         """Train to the end of the budget (or every verdict) and return the results."""
         while not self.done:
-            self.step(1000)
+            self.step(self.config.steps)
         return self.results()
 
-    def _update(self):
-        if self._all_running:
-            self.optimizer.update(self.params, self._grads)
-            return
-        before = self.params.clone()
-        self.optimizer.update(self.params, self._grads)
-        self.params.copy_(torch.where(self._running, self.params, before))
-
-    def _evaluate(self):
-        batch = self.data.next()
-        loss, active, grads = self.cell.loss_and_grads(self.params, batch)
-        self._grads = grads
-        self.last = {"loss": loss, "active": active}
-        if self.history.wants(self.steps_done):
-            wide = grads.double()  # squares of finite float32 gradients can overflow float32
-            grad_norm = sum_rows(wide * wide).sqrt().float()
-            self.history.record(self.steps_done, [self.params, loss, active, grad_norm])
-        self._judge(loss, active)
-
-    # -- verdicts ---------------------------------------------------------------------------
-    def _judge(self, loss: torch.Tensor, active: torch.Tensor):
-        """Check every rule on the state just evaluated.
-
-        Dead needs the analytic region and the measurement to agree (no pre-activation was
-        positive on this batch), `dead_patience` steps in a row; dead in practice needs the
-        silence that long outside the region and a firing threshold beyond reach. A non-finite
-        loss flags divergence: a non-finite parameter always makes the loss it is evaluated at
-        non-finite.
-        """
-        config = self.config
-        step = self.steps_done
-        effective = self.cell.effective(self.params)
-        fired = active > 0
-        dead_region = in_dead_region(effective)
-        self._loud_at = torch.where(dead_region & ~fired, self._loud_at, step)
-        self._fired_at = torch.where(fired, step, self._fired_at)
-        flags = torch.stack(
-            [
-                not_finite(loss),
-                self._loud_at <= step - config.dead_patience,
-                ~dead_region
-                & (self._fired_at <= step - config.dead_patience)
-                & rarely_fires(effective, self._threshold_limit),
-                has_converged(effective, loss, config.criterion, config.tolerance),
-            ]
-        )
-        fresh = flags & self._unseen
-        if fresh.any():
-            self._record_verdicts(fresh, loss, active)
-
-    def _record_verdicts(self, fresh: torch.Tensor, loss: torch.Tensor, active: torch.Tensor):
-        """Rare path: note when each rule first held, set verdicts, freeze finished models."""
-        step = self.steps_done
-        self._first = torch.where(fresh, step, self._first)
-        self._first[1] = torch.where(fresh[1], self._loud_at + 1, self._first[1])
-        self._first[2] = torch.where(fresh[2], self._fired_at + 1, self._first[2])
-        self._unseen &= ~fresh
-        undecided = self._verdict < 0
-        first_kind = torch.argmax(fresh.to(torch.int8), 0)
-        self._verdict = torch.where(undecided & fresh.any(0), first_kind, self._verdict)
-        stops = fresh if self.config.early_stop else fresh[:1]
-        stopping = self._running & stops.any(0)
-        self._stopped_at = torch.where(stopping, step, self._stopped_at)
-        self._final = torch.where(stopping, torch.stack([loss, active]), self._final)
-        self._running &= ~stopping
-        self._all_running = bool(self._running.all())
-        self._any_running = bool(self._running.any())
+    def _train(self, first: int, last: int):
+        """Steps first..last, or a prefix of them: up to the end of the data block, or to where
+        the history must drop rows first."""
+        block = self.data.block(first)
+        upto, recorded = self.history.plan(first, min(last, block.last))
+        if upto < first:
+            self.history.make_room()
+            upto, recorded = self.history.plan(first, min(last, block.last))
+        reached = self._path.train(first, upto, block, self.history.slot())
+        self.steps_done = reached  # before upto only when every model has stopped
+        self.history.extend(s for s in recorded if s <= self.steps_done)
+        self._any_running = reached >= upto and bool(self.state.running.any())
 
     # -- reading ----------------------------------------------------------------------------
     def outcome_codes(self) -> list[str]:
-        """Each model's verdict so far: converged, dead, diverged, stalled (budget spent) or
-        training."""
+        """Each model's verdict so far: converged, dead, dead_in_practice, diverged, stalled
+        (budget spent) or training."""
         ended = self.steps_done >= self.config.steps
         pending = STALLED if ended else TRAINING
-        return [_VERDICTS[v] if v >= 0 else pending for v in self._verdict.tolist()]
+        return [VERDICTS[v] if v >= 0 else pending for v in self.state.verdict.tolist()]
 
     def event_steps(self) -> dict[str, list[int | None]]:
         """First step each rule held: converged_at, died_at (the step it entered the dead region),
@@ -215,7 +182,7 @@ class Trainer:
         names = ("diverged_at", "died_at", "silent_from", "converged_at")
         return {
             name: [None if s < 0 else s for s in row]
-            for name, row in zip(names, self._first.tolist())
+            for name, row in zip(names, self.state.first.tolist())
         }
 
     def dead_at_init(self) -> list[bool]:
@@ -234,10 +201,8 @@ class Trainer:
 
     def results(self) -> list[RunResult]:
         outcomes, events, dead = self.outcome_codes(), self.event_steps(), self.dead_at_init()
-        stopped = self._stopped_at.tolist()
-        still = self._stopped_at < 0
-        now = torch.stack([self.last["loss"], self.last["active"]])
-        losses, active = torch.where(still, now, self._final).tolist()
+        stopped = self.state.stopped_at.tolist()
+        losses, active = self.state.loss.tolist(), self.state.active.tolist()
         return [
             RunResult(
                 outcome=outcomes[k],
