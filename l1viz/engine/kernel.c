@@ -189,24 +189,22 @@ static long padded_size(long n)
  * backward; gradient sums per lane.
  */
 struct scratch {
-    vf *h;      /* (T + 1) * B states */
-    vf *grad;   /* B */
-    vf *acc;    /* SUM_ROWS * padded */
+    vf *h;      /* T * B states: h[t * B + j] = h_{t+1} of batch element j */
+    vf *acc;    /* (SUM_ROWS + 2) * padded: per-element terms of the pairwise sums */
     long padded;
 };
 
 static int scratch_open(struct scratch *s, long T, long B)
 {
     s->padded = padded_size(B);
-    s->h = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(T + 1) * B);
-    s->grad = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)B);
-    s->acc = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)SUM_ROWS * s->padded);
-    return s->h && s->grad && s->acc ? 0 : -1;
+    s->h = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)T * B);
+    s->acc = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(SUM_ROWS + 2) * s->padded);
+    return s->h && s->acc ? 0 : -1;
 }
 
 static void scratch_close(struct scratch *s)
 {
-    free(s->h), free(s->grad), free(s->acc);
+    free(s->h), free(s->acc);
 }
 
 struct cell_params {
@@ -218,70 +216,141 @@ struct evaluation {
     vf loss, active, sums[SUM_ROWS];
 };
 
-static void evaluate(const struct cell_params *p, const float *feat_a, const float *feat_b,
-                     const float *target, long T, long B, struct scratch *s,
-                     struct evaluation *out)
+/* Batch elements walked together through time: independent chains that hide the latency of
+ * each step's fma -> relu, with their states and sums in registers. */
+#define FORWARD_BLOCK 8
+#define BACKWARD_BLOCK 4
+
+/* f(x) of element i: |x|, or s+ relu(x) + s- relu(-x) (rounded as torch: two products, a sum). */
+#define FEATURE(i) (learned ? p->sp * fa[i] + p->sn * fb[i] : splat(fa[i]))
+
+static inline __attribute__((always_inline)) void
+forward_block(const struct cell_params *p, const float *fa, const float *fb, long T, long B,
+              long j0, const int U, const int learned, const int bias, vf *h, vi *fired,
+              vf *last)
 {
-    const int learned = p->learned, bias = p->bias;
+    const vf zero = {0};
+    vf state[FORWARD_BLOCK];
+    vi count[FORWARD_BLOCK];
+#pragma GCC unroll 8
+    for (int u = 0; u < U; u++)
+        state[u] = zero, count[u] = (vi){0};
+    for (long t = 0; t < T; t++) {
+#pragma GCC unroll 8
+        for (int u = 0; u < U; u++) {
+            const long i = t * B + j0 + u;
+            const vf f = FEATURE(i);
+            const vf drive = bias ? fma_v(p->wi, f, p->b) : p->wi * f;
+            const vf z = fma_v(p->w, state[u], drive);
+            state[u] = zero_where(z < 0.0f, z);
+            count[u] -= z > 0.0f;
+            h[i] = state[u];
+        }
+    }
+#pragma GCC unroll 8
+    for (int u = 0; u < U; u++)
+        *fired += count[u], last[u] = state[u];
+}
+
+static inline __attribute__((always_inline)) void
+backward_block(const struct cell_params *p, const float *fa, const float *fb, long T, long B,
+               long j0, const int U, const int learned, const int bias, const vf *h,
+               const vf *grad0, vf *acc, long padded)
+{
+    const vf zero = {0};
+    vf g[BACKWARD_BLOCK], hh[BACKWARD_BLOCK], ih[BACKWARD_BLOCK], bb[BACKWARD_BLOCK];
+    vf pos[BACKWARD_BLOCK], neg[BACKWARD_BLOCK];
+#pragma GCC unroll 4
+    for (int u = 0; u < U; u++)
+        g[u] = grad0[j0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = zero;
+    for (long t = T - 1; t >= 0; t--) {
+#pragma GCC unroll 4
+        for (int u = 0; u < U; u++) {
+            const long i = t * B + j0 + u;
+            const vf before = t ? h[i - B] : zero;  /* h_t; h_0 = 0 */
+            const vf dz = zero_where(h[i] <= 0.0f, g[u]);
+            hh[u] = fma_v(dz, before, hh[u]);
+            ih[u] = fma_v(dz, FEATURE(i), ih[u]);
+            if (bias)
+                bb[u] = bb[u] + dz;
+            if (learned) {
+                pos[u] = fma_v(dz, splat(fa[i]), pos[u]);
+                neg[u] = fma_v(dz, splat(fb[i]), neg[u]);
+            }
+            g[u] = dz * p->w;
+        }
+    }
+    const int rows = 2 + bias + 2 * learned;
+#pragma GCC unroll 4
+    for (int u = 0; u < U; u++) {
+        const long j = j0 + u;
+        acc[j] = hh[u], acc[padded + j] = ih[u];
+        if (bias)
+            acc[2 * padded + j] = bb[u];
+        if (learned)
+            acc[(rows - 2) * padded + j] = pos[u], acc[(rows - 1) * padded + j] = neg[u];
+    }
+}
+
+static inline __attribute__((always_inline)) void
+evaluate_body(const struct cell_params *p, const float *fa, const float *fb, const float *target,
+              long T, long B, struct scratch *s, struct evaluation *out, const int learned,
+              const int bias)
+{
     const int rows = 2 + bias + 2 * learned;
     const long padded = s->padded;
-    const vf w = p->w, wi = p->wi, b = p->b, sp = p->sp, sn = p->sn;
     const vf zero = {0};
-    vf *h = s->h, *grad = s->grad, *acc = s->acc;
+    vf *h = s->h, *acc = s->acc;
+    vf *squares = acc + SUM_ROWS * padded, *grad0 = squares + padded;
 
-    /* forward: h_{t+1} = relu(fma(w_hh, h_t, w_ih f(x_t) + b)) */
+    /* forward: h_{t+1} = relu(fma(w_hh, h_t, w_ih f(x_t) + b)), then the error at h_T */
     vi fired = {0};
-    for (long j = 0; j < B; j++)
-        h[j] = zero;
-    for (long i = 0; i < T * B; i++) {
-        const vf f = learned ? sp * feat_a[i] + sn * feat_b[i] : splat(feat_a[i]);
-        const vf drive = bias ? fma_v(wi, f, b) : wi * f;
-        const vf z = fma_v(w, h[i], drive);
-        h[i + B] = zero_where(z < 0.0f, z);
-        fired -= z > 0.0f;
-    }
-
-    const vf *last = h + T * B;
     const float grad_scale = (float)(2.0 / (double)B);
-    for (long j = 0; j < padded; j++)
-        acc[j] = zero;
-    for (long j = 0; j < B; j++) {
-        const vf error = last[j] - target[j];
-        acc[j] = error * error;
-        grad[j] = error * grad_scale;
+    long j = 0;
+    vf last[FORWARD_BLOCK];
+    for (; j + FORWARD_BLOCK <= B; j += FORWARD_BLOCK) {
+        forward_block(p, fa, fb, T, B, j, FORWARD_BLOCK, learned, bias, h, &fired, last);
+        for (int u = 0; u < FORWARD_BLOCK; u++) {
+            const vf error = last[u] - target[j + u];
+            squares[j + u] = error * error, grad0[j + u] = error * grad_scale;
+        }
     }
-    pairwise_sum(acc, padded);
-    out->loss = acc[0] / (float)B;
-    vf fired_f;
-    for (int l = 0; l < LANES; l++)
-        fired_f[l] = (float)fired[l];
-    out->active = fired_f / (float)(T * B);
+    for (; j < B; j++) {
+        forward_block(p, fa, fb, T, B, j, 1, learned, bias, h, &fired, last);
+        const vf error = last[0] - target[j];
+        squares[j] = error * error, grad0[j] = error * grad_scale;
+    }
+    for (j = B; j < padded; j++)
+        squares[j] = zero;
+    pairwise_sum(squares, padded);
+    out->loss = squares[0] / (float)B;
+    out->active = __builtin_convertvector(fired, vf) / (float)(T * B);
 
     /* backward: dz = [h_{t+1} > 0] g; accumulate dz * (h_t, f, 1, relu(x), relu(-x)) */
-    for (long j = 0; j < rows * padded; j++)
-        acc[j] = zero;
-    vf *acc_hh = acc, *acc_ih = acc + padded, *acc_b = acc + 2 * padded;
-    vf *acc_pos = acc + (rows - 2) * padded, *acc_neg = acc + (rows - 1) * padded;
-    for (long t = T - 1; t >= 0; t--)
-        for (long j = 0; j < B; j++) {
-            const long i = t * B + j;
-            const vf dz = zero_where(h[i + B] <= 0.0f, grad[j]);
-            acc_hh[j] = fma_v(dz, h[i], acc_hh[j]);
-            if (learned) {
-                acc_ih[j] = fma_v(dz, sp * feat_a[i] + sn * feat_b[i], acc_ih[j]);
-                acc_pos[j] = fma_v(dz, splat(feat_a[i]), acc_pos[j]);
-                acc_neg[j] = fma_v(dz, splat(feat_b[i]), acc_neg[j]);
-            } else {
-                acc_ih[j] = fma_v(dz, splat(feat_a[i]), acc_ih[j]);
-            }
-            if (bias)
-                acc_b[j] = acc_b[j] + dz;
-            grad[j] = dz * w;
-        }
+    for (j = 0; j + BACKWARD_BLOCK <= B; j += BACKWARD_BLOCK)
+        backward_block(p, fa, fb, T, B, j, BACKWARD_BLOCK, learned, bias, h, grad0, acc, padded);
+    for (; j < B; j++)
+        backward_block(p, fa, fb, T, B, j, 1, learned, bias, h, grad0, acc, padded);
     for (int r = 0; r < rows; r++) {
+        for (j = B; j < padded; j++)
+            acc[r * padded + j] = zero;
         pairwise_sum(acc + r * padded, padded);
         out->sums[r] = acc[r * padded];
     }
+}
+
+static void evaluate(const struct cell_params *p, const float *fa, const float *fb,
+                     const float *target, long T, long B, struct scratch *s,
+                     struct evaluation *out)
+{
+    if (p->learned && p->bias)
+        evaluate_body(p, fa, fb, target, T, B, s, out, 1, 1);
+    else if (p->learned)
+        evaluate_body(p, fa, fb, target, T, B, s, out, 1, 0);
+    else if (p->bias)
+        evaluate_body(p, fa, fb, target, T, B, s, out, 0, 1);
+    else
+        evaluate_body(p, fa, fb, target, T, B, s, out, 0, 0);
 }
 
 int l1viz_evaluate(long k0, long k1, long K, long T, long B,
