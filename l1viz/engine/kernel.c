@@ -493,9 +493,23 @@ static void gather_grads(const struct l1viz_layout *lay, const vf *p, const vf *
     }
 }
 
-/* optim.py: one update of the running lanes; `count` is the update's number (1, 2, ...). */
+/* Adam's bias corrections of update number `count` (1, 2, ...), in double as torch.optim's. */
+struct corrections {
+    double first;       /* 1 - beta1^count */
+    float second_root;  /* (1 - beta2^count) ** 0.5, rounded as the divisor of a float tensor */
+};
+
+static struct corrections corrections_of(long count)
+{
+    const struct corrections c = {
+        1 - pow(BETA1, (double)count), (float)pow(1 - pow(BETA2, (double)count), 0.5),
+    };
+    return c;
+}
+
+/* optim.py: one update of the running lanes. */
 static void update(struct tile *t, const struct l1viz_layout *lay, const struct l1viz_rules *rules,
-                   long count)
+                   const struct corrections *c)
 {
     const vi keep = t->running;
     if (rules->optimizer == 1) {
@@ -504,10 +518,8 @@ static void update(struct tile *t, const struct l1viz_layout *lay, const struct 
             t->p[r] = select_v(keep, fma_v(t->g[r], alpha, t->p[r]), t->p[r]);
         return;
     }
-    const double correction1 = 1 - pow(BETA1, (double)count);
-    const double correction2 = 1 - pow(BETA2, (double)count);
-    const vf value = __builtin_convertvector(-(t->lr / correction1), vf);
-    const vf root2 = splat((float)pow(correction2, 0.5));
+    const vf value = __builtin_convertvector(-(t->lr / c->first), vf);
+    const vf root2 = splat(c->second_root);
     const vf w1 = splat((float)(1 - BETA1)), beta2 = splat((float)BETA2);
     const vf w2 = splat((float)(1 - BETA2)), eps = splat((float)EPSILON);
     vf m[MAX_ROWS], v[MAX_ROWS], root[MAX_ROWS];
@@ -604,7 +616,7 @@ static void record(const struct tile *t, const struct l1viz_layout *lay,
 static long train_tile(struct tile *t, const struct l1viz_layout *lay,
                        const struct l1viz_rules *rules, const struct l1viz_batches *batches,
                        const struct l1viz_history *history, long first, long last,
-                       struct scratch *s)
+                       const struct corrections *corrections, struct scratch *s)
 {
     const long L = lay->max_length, B = lay->batch;
     long reached = first - 1, written = 0;
@@ -613,7 +625,7 @@ static long train_tile(struct tile *t, const struct l1viz_layout *lay,
         struct cell_params c;
         if (training) {
             if (step >= 1)
-                update(t, lay, rules, step);
+                update(t, lay, rules, &corrections[step - first]);
             const long i = step - batches->first_step;
             c = cell_of(t->p, lay);
             struct evaluation e;
@@ -653,20 +665,24 @@ int l1viz_train(const struct l1viz_layout *layout, const struct l1viz_rules *rul
         if (batches->longest[step - batches->first_step] > longest)
             longest = batches->longest[step - batches->first_step];
     struct scratch s;
-    if (scratch_open(&s, longest, layout->batch)) {
-        scratch_close(&s);
+    struct corrections *corrections = malloc(sizeof *corrections * (size_t)(last - first + 1));
+    if (scratch_open(&s, longest, layout->batch) || !corrections) {
+        scratch_close(&s), free(corrections);
         return -1;
     }
+    for (long step = first; step <= last; step++)
+        corrections[step - first] = corrections_of(step);
     *reached = first - 1;
     for (long k = k0; k < k1; k += LANES) {
         struct tile t;
         tile_load(&t, layout, state, k, k1 - k < LANES ? k1 - k : LANES);
-        const long tile_reached = train_tile(&t, layout, rules, batches, history, first, last, &s);
+        const long tile_reached =
+            train_tile(&t, layout, rules, batches, history, first, last, corrections, &s);
         tile_store(&t, layout, state);
         if (tile_reached > *reached)
             *reached = tile_reached;
     }
-    scratch_close(&s);
+    scratch_close(&s), free(corrections);
     return 0;
 }
 
