@@ -131,7 +131,24 @@ static inline vf zero_where(vi mask, vf value)
 /* torch.relu: x < 0 gives 0; NaN and -0 pass through. */
 static inline vf relu_v(vf x)
 {
+#if defined(__AVX512F__)
+    /* maxps returns its second operand unless the first is greater: NaN and -0 pass */
+    return (vf)_mm512_max_ps(_mm512_setzero_ps(), (__m512)x);
+#else
     return zero_where(x < 0.0f, x);
+#endif
+}
+
+/* count + 1 in the lanes where x > 0. */
+static inline vi count_positive(vi count, vf x)
+{
+#if defined(__AVX512F__)
+    const __mmask16 positive = _mm512_cmp_ps_mask((__m512)x, _mm512_setzero_ps(), _CMP_GT_OQ);
+    return (vi)_mm512_mask_add_epi32((__m512i)count, positive, (__m512i)count,
+                                     _mm512_set1_epi32(1));
+#else
+    return count - (x > 0.0f);
+#endif
 }
 
 /* (x - x) != 0: NaN or ±inf (outcomes.not_finite). */
@@ -242,8 +259,8 @@ forward_block(const struct cell_params *p, const float *fa, const float *fb, lon
             const vf f = FEATURE(i);
             const vf drive = bias ? fma_v(p->wi, f, p->b) : p->wi * f;
             const vf z = fma_v(p->w, state[u], drive);
-            state[u] = zero_where(z < 0.0f, z);
-            count[u] -= z > 0.0f;
+            state[u] = relu_v(z);
+            count[u] = count_positive(count[u], z);
             h[i] = state[u];
         }
     }
@@ -259,16 +276,19 @@ backward_block(const struct cell_params *p, const float *fa, const float *fb, lo
 {
     const vf zero = {0};
     vf g[BACKWARD_BLOCK], hh[BACKWARD_BLOCK], ih[BACKWARD_BLOCK], bb[BACKWARD_BLOCK];
-    vf pos[BACKWARD_BLOCK], neg[BACKWARD_BLOCK];
+    vf pos[BACKWARD_BLOCK], neg[BACKWARD_BLOCK], after[BACKWARD_BLOCK];
 #pragma GCC unroll 4
-    for (int u = 0; u < U; u++)
+    for (int u = 0; u < U; u++) {
         g[u] = grad0[j0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = zero;
+        after[u] = h[(T - 1) * B + j0 + u];
+    }
     for (long t = T - 1; t >= 0; t--) {
 #pragma GCC unroll 4
         for (int u = 0; u < U; u++) {
             const long i = t * B + j0 + u;
             const vf before = t ? h[i - B] : zero;  /* h_t; h_0 = 0 */
-            const vf dz = zero_where(h[i] <= 0.0f, g[u]);
+            const vf dz = zero_where(after[u] <= 0.0f, g[u]);
+            after[u] = before;
             hh[u] = fma_v(dz, before, hh[u]);
             ih[u] = fma_v(dz, FEATURE(i), ih[u]);
             if (bias)
