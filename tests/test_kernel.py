@@ -21,12 +21,15 @@ def mixed_inits(count: int, seed: int = 0) -> torch.Tensor:
     in practice, diverging under a big learning rate, still training at the end."""
     generator = torch.Generator().manual_seed(seed)
     inits = torch.rand(count, 4, generator=generator) * 4 - 2
-    inits[0] = torch.tensor([0.83, 0.7645, 0.0, 0.0])
-    inits[1] = torch.tensor([0.5, -0.3, -0.2, 0.1])
-    inits[2] = torch.tensor([0.5, 0.1, -1.0, -1.0])
-    inits[3] = torch.tensor([3.0, 3.0, 0.5, 0.5])
-    inits[4] = torch.tensor([1e4, 1.0, 0.0, 0.0])  # overflows at step 0
-    inits[5] = torch.tensor([0.9, 0.5, 0.1, 0.1])  # can diverge at a large learning rate
+    special = [
+        [0.83, 0.7645, 0.0, 0.0],
+        [0.5, -0.3, -0.2, 0.1],
+        [0.5, 0.1, -1.0, -1.0],
+        [3.0, 3.0, 0.5, 0.5],
+        [1e4, 1.0, 0.0, 0.0],  # overflows at step 0
+        [0.9, 0.5, 0.1, 0.1],  # can diverge at a large learning rate
+    ]
+    inits[: len(special)] = torch.tensor(special[:count])
     return inits
 
 
@@ -109,6 +112,32 @@ def test_whole_runs_are_the_same_on_the_kernel_and_the_torch_path(
     assert "diverged" in {r.outcome for r in results}
     if early_stop:
         assert len({r.steps for r in results}) >= 5, "models should stop at different steps"
+
+
+@pytest.mark.parametrize("batch_size,max_length", [(1, 3), (7, 5), (16, 4), (17, 3), (45, 2)])
+@pytest.mark.parametrize("bias,transform", [(False, "where"), (True, "learned")])
+def test_few_models_evaluated_one_by_one_are_the_same_on_both_paths(
+    batch_size, max_length, bias, transform, monkeypatch
+):
+    """Tiles with few running models evaluate them lanes-over-the-batch: every batch size, tails
+    and powers of two, gives the torch path's bits."""
+    config = TrainConfig(
+        bias=bias,
+        transform=transform,
+        batch_size=batch_size,
+        max_length=max_length,
+        lr=0.02,
+        steps=150,
+        criterion="tolerance",
+        tolerance=1e-2,
+        history_rows=200,
+        dead_patience=20,
+    )
+    inits = mixed_inits(3, seed=batch_size)
+    kernel = train(inits, config, [5])
+    monkeypatch.setattr(native, "kernel", lambda: None)
+    reference = train(inits, config, [5])
+    assert_same_runs(kernel, reference)
 
 
 @pytest.mark.parametrize("criterion", ["loss", "exact"])

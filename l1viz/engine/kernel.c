@@ -208,6 +208,7 @@ static long padded_size(long n)
 struct scratch {
     vf *h;      /* T * B states: h[t * B + j] = h_{t+1} of batch element j */
     vf *acc;    /* (SUM_ROWS + 2) * padded: per-element terms of the pairwise sums */
+    vf *grad;   /* B / LANES + 1: one model's output gradients, lanes over the batch */
     long padded;
 };
 
@@ -216,12 +217,13 @@ static int scratch_open(struct scratch *s, long T, long B)
     s->padded = padded_size(B);
     s->h = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)T * B);
     s->acc = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(SUM_ROWS + 2) * s->padded);
-    return s->h && s->acc ? 0 : -1;
+    s->grad = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(B / LANES + 1));
+    return s->h && s->acc && s->grad ? 0 : -1;
 }
 
 static void scratch_close(struct scratch *s)
 {
-    free(s->h), free(s->acc);
+    free(s->h), free(s->acc), free(s->grad);
 }
 
 struct cell_params {
@@ -373,6 +375,208 @@ static void evaluate(const struct cell_params *p, const float *fa, const float *
         evaluate_body(p, fa, fb, target, T, B, s, out, 0, 0);
 }
 
+/* ---------------------------------------------------------------------------------------------
+ * One model, lanes over the batch: for tiles with few models still running (a single run, the
+ * last models of a sweep). The same operations per batch element; the pairwise sums pair the same
+ * elements (i with i + half), so the results are the same bits as a lane of `evaluate`.
+ */
+#define MODEL_BLOCK 2  /* batch vectors walked through time together */
+
+/* n <= LANES floats from `from`, zeros after them. */
+static inline vf load_part(const float *from, long n)
+{
+    vf lanes = {0};
+    if (n == LANES)
+        memcpy(&lanes, from, sizeof lanes);
+    else
+        for (long l = 0; l < n; l++)
+            lanes[l] = from[l];
+    return lanes;
+}
+
+/* The pairwise sum of a vector's first `padded` lanes (a power of two <= LANES): lane i plus
+ * lane i + half, half = padded / 2, ..., 1, by shuffles in registers. */
+static inline float pairwise_lanes(vf v, long padded)
+{
+#pragma GCC unroll 8
+    for (int half = LANES / 2; half >= 1; half /= 2) {
+        if (half >= padded)
+            continue;
+        vi from;
+        for (int l = 0; l < LANES; l++)
+            from[l] = (l + half) % LANES;
+        v = v + __builtin_shuffle(v, from);
+    }
+    return v[0];
+}
+
+/* Pairwise sum of `padded` floats (the padding already zero), destroying x. */
+static float pairwise_sum_floats(float *x, long padded)
+{
+    long half = padded / 2;
+    for (; half >= LANES; half /= 2)
+        for (long i = 0; i < half; i += LANES) {
+            vf a, b;
+            memcpy(&a, x + i, sizeof a), memcpy(&b, x + i + half, sizeof b);
+            a = a + b;
+            memcpy(x + i, &a, sizeof a);
+        }
+    vf last;
+    memcpy(&last, x, sizeof last);
+    return pairwise_lanes(last, padded < LANES ? padded : LANES);
+}
+
+struct model_evaluation {
+    float loss, active, sums[SUM_ROWS];
+};
+
+struct one_model {
+    vf w, wi, b, sp, sn;
+    const float *fa, *fb, *target;
+    long T, B, vectors, tail;
+    vi valid;  /* the lanes of the last vector that hold batch elements */
+};
+
+/* Forward through time for batch vectors v0 .. v0 + U - 1 (each n wide): h, fired, error. */
+static inline __attribute__((always_inline)) void
+model_forward(const struct one_model *m, long v0, const int U, long n, const int learned,
+              const int bias, vf *h, vi *fired, float *squares, vf *grad0)
+{
+    const vf zero = {0};
+    const float grad_scale = (float)(2.0 / (double)m->B);
+    vf state[MODEL_BLOCK];
+    vi count[MODEL_BLOCK];
+#pragma GCC unroll 2
+    for (int u = 0; u < U; u++)
+        state[u] = zero, count[u] = (vi){0};
+    for (long t = 0; t < m->T; t++) {
+#pragma GCC unroll 2
+        for (int u = 0; u < U; u++) {
+            const long at = t * m->B + (v0 + u) * LANES;
+            const vf a = load_part(m->fa + at, n);
+            const vf f = learned ? m->sp * a + m->sn * load_part(m->fb + at, n) : a;
+            const vf drive = bias ? fma_v(m->wi, f, m->b) : m->wi * f;
+            const vf z = fma_v(m->w, state[u], drive);
+            state[u] = relu_v(z);
+            count[u] = count_positive(count[u], n == LANES ? z : zero_where(~m->valid, z));
+            h[t * m->vectors + v0 + u] = state[u];
+        }
+    }
+#pragma GCC unroll 2
+    for (int u = 0; u < U; u++) {
+        const long v = v0 + u;
+        *fired += count[u];
+        const vf error = state[u] - load_part(m->target + v * LANES, n);
+        const vf square = error * error;
+        memcpy(squares + v * LANES, &square, sizeof square);
+        grad0[v] = error * grad_scale;
+    }
+}
+
+/* Backward through time for batch vectors v0 .. v0 + U - 1: each row's per-element sums. */
+static inline __attribute__((always_inline)) void
+model_backward(const struct one_model *m, long v0, const int U, long n, const int learned,
+               const int bias, const vf *h, const vf *grad0, float *terms, long width)
+{
+    const vf zero = {0};
+    const int rows = 2 + bias + 2 * learned;
+    vf g[MODEL_BLOCK], hh[MODEL_BLOCK], ih[MODEL_BLOCK], bb[MODEL_BLOCK], pos[MODEL_BLOCK];
+    vf neg[MODEL_BLOCK], after[MODEL_BLOCK];
+#pragma GCC unroll 2
+    for (int u = 0; u < U; u++) {
+        g[u] = grad0[v0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = zero;
+        after[u] = h[(m->T - 1) * m->vectors + v0 + u];
+    }
+    for (long t = m->T - 1; t >= 0; t--) {
+#pragma GCC unroll 2
+        for (int u = 0; u < U; u++) {
+            const vf before = t ? h[(t - 1) * m->vectors + v0 + u] : zero;
+            const vf dz = zero_where(after[u] <= 0.0f, g[u]);
+            after[u] = before;
+            const long at = t * m->B + (v0 + u) * LANES;
+            const vf a = load_part(m->fa + at, n);
+            const vf b = learned ? load_part(m->fb + at, n) : zero;
+            hh[u] = fma_v(dz, before, hh[u]);
+            ih[u] = fma_v(dz, learned ? m->sp * a + m->sn * b : a, ih[u]);
+            if (bias)
+                bb[u] = bb[u] + dz;
+            if (learned)
+                pos[u] = fma_v(dz, a, pos[u]), neg[u] = fma_v(dz, b, neg[u]);
+            g[u] = dz * m->w;
+        }
+    }
+#pragma GCC unroll 2
+    for (int u = 0; u < U; u++) {
+        float *at = terms + (v0 + u) * LANES;
+        memcpy(at, &hh[u], sizeof(vf)), memcpy(at + width, &ih[u], sizeof(vf));
+        if (bias)
+            memcpy(at + 2 * width, &bb[u], sizeof(vf));
+        if (learned) {
+            memcpy(at + (rows - 2) * width, &pos[u], sizeof(vf));
+            memcpy(at + (rows - 1) * width, &neg[u], sizeof(vf));
+        }
+    }
+}
+
+static inline __attribute__((always_inline)) void
+evaluate_model_body(const struct cell_params *p, int lane, const float *fa, const float *fb,
+                    const float *target, long T, long B, struct scratch *s,
+                    struct model_evaluation *out, const int learned, const int bias)
+{
+    const int rows = 2 + bias + 2 * learned;
+    const long vectors = (B + LANES - 1) / LANES, full = B / LANES;
+    struct one_model m = {
+        splat(p->w[lane]), splat(p->wi[lane]), splat(p->b[lane]), splat(p->sp[lane]),
+        splat(p->sn[lane]), fa, fb, target, T, B, vectors, B - (vectors - 1) * LANES, {0},
+    };
+    for (long l = 0; l < m.tail; l++)
+        m.valid[l] = -1;
+    const long width = s->padded > vectors * LANES ? s->padded : vectors * LANES;
+    vf *h = s->h;                      /* h[t * vectors + v] = h_{t+1} */
+    float *terms = (float *)(s->acc);  /* (rows + 1) rows of `width` <= 2 padded floats */
+    float *squares = terms + rows * width;
+
+    vi fired = {0};
+    long v = 0;
+    for (; v + MODEL_BLOCK <= full; v += MODEL_BLOCK)
+        model_forward(&m, v, MODEL_BLOCK, LANES, learned, bias, h, &fired, squares, s->grad);
+    for (; v < vectors; v++)
+        model_forward(&m, v, 1, v < full ? LANES : m.tail, learned, bias, h, &fired, squares,
+                      s->grad);
+    for (long j = B; j < s->padded; j++)
+        squares[j] = 0.0f;
+    out->loss = pairwise_sum_floats(squares, s->padded) / (float)B;
+    int total = 0;
+    for (int l = 0; l < LANES; l++)
+        total += fired[l];
+    out->active = (float)total / (float)(T * B);
+
+    for (v = 0; v + MODEL_BLOCK <= full; v += MODEL_BLOCK)
+        model_backward(&m, v, MODEL_BLOCK, LANES, learned, bias, h, s->grad, terms, width);
+    for (; v < vectors; v++)
+        model_backward(&m, v, 1, v < full ? LANES : m.tail, learned, bias, h, s->grad, terms,
+                       width);
+    for (int r = 0; r < rows; r++) {
+        for (long j = B; j < s->padded; j++)
+            terms[r * width + j] = 0.0f;
+        out->sums[r] = pairwise_sum_floats(terms + r * width, s->padded);
+    }
+}
+
+static void evaluate_model(const struct cell_params *p, int lane, const float *fa,
+                           const float *fb, const float *target, long T, long B,
+                           struct scratch *s, struct model_evaluation *out)
+{
+    if (p->learned && p->bias)
+        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 1, 1);
+    else if (p->learned)
+        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 1, 0);
+    else if (p->bias)
+        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 0, 1);
+    else
+        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 0, 0);
+}
+
 int l1viz_evaluate(long k0, long k1, long K, long T, long B,
                    const float *feature_a, const float *feature_b, const float *target,
                    const float *w_hh, const float *w_ih, const float *bias,
@@ -460,6 +664,18 @@ static void tile_store(const struct tile *t, const struct l1viz_layout *lay,
     store_i(st->silent_since, k, n, t->silent_since);
     for (int kind = 0; kind < KINDS; kind++)
         store_i(st->first + kind * K, k, n, t->first[kind]);
+}
+
+/* Up to this many running models a tile evaluates them one by one, lanes over the batch
+ * (measured break-even at 32 x 10: 6-7 models). */
+#define FEW_MODELS 6
+
+static inline int running_lanes(vi mask)
+{
+    int count = 0;
+    for (int l = 0; l < LANES; l++)
+        count += mask[l] != 0;
+    return count;
 }
 
 static inline int any_lane(vi mask)
@@ -648,10 +864,24 @@ static long train_tile(struct tile *t, const struct l1viz_layout *lay,
                 update(t, lay, rules, &corrections[step - first]);
             const long i = step - batches->first_step;
             c = cell_of(t->p, lay);
+            const float *fa = batches->feature_a + i * L * B;
+            const float *fb = batches->feature_b ? batches->feature_b + i * L * B : NULL;
+            const float *target = batches->target + i * B;
+            const long T = batches->longest[i];
             struct evaluation e;
-            evaluate(&c, batches->feature_a + i * L * B,
-                     batches->feature_b ? batches->feature_b + i * L * B : NULL,
-                     batches->target + i * B, batches->longest[i], B, s, &e);
+            if (running_lanes(t->running) <= FEW_MODELS) {
+                for (int l = 0; l < LANES; l++) {
+                    if (!t->running[l])
+                        continue;
+                    struct model_evaluation one;
+                    evaluate_model(&c, l, fa, fb, target, T, B, s, &one);
+                    e.loss[l] = one.loss, e.active[l] = one.active;
+                    for (int r = 0; r < SUM_ROWS; r++)
+                        e.sums[r][l] = one.sums[r];
+                }
+            } else {
+                evaluate(&c, fa, fb, target, T, B, s, &e);
+            }
             const vi keep = t->running;
             vf g[MAX_ROWS];
             gather_grads(lay, t->p, e.sums, g);
