@@ -40,7 +40,7 @@ LN2 = 0.6931471805599453
 SQRT2 = 1.4142135623730951
 HALF_PI = 1.5707963267948966
 # Values drawn at once (a block of steps); blocks start at multiples of their step count.
-BLOCK_VALUES = 1 << 16
+BLOCK_VALUES = 1 << 18
 MAX_BLOCK_STEPS = 1024
 
 
@@ -82,15 +82,25 @@ def block_steps(batch_size: int, max_length: int) -> int:
     return max(1, min(MAX_BLOCK_STEPS, BLOCK_VALUES // (batch_size * max_length)))
 
 
-def draw_steps(seed: int, batch_size: int, max_length: int, first: int, steps: int):
-    """x (steps, L, B), target (steps, B), longest (steps,) int32 of steps first.. (CPU)."""
+def draw_steps(seed: int, batch_size: int, max_length: int, first: int, steps: int, out=None):
+    """x (steps, L, B), target (steps, B), longest (steps,) int32 of steps first.. (CPU), into
+    `out` (such three tensors) when given."""
     if native.kernel() is not None:
-        return native.draw(seed, batch_size, max_length, first, steps)
-    return reference_draw(seed, batch_size, max_length, first, steps)
+        return native.draw(seed, batch_size, max_length, first, steps, out)
+    drawn = reference_draw(seed, batch_size, max_length, first, steps)
+    if out is None:
+        return drawn
+    for into, values in zip(out, drawn):
+        into.copy_(values)
+    return out
 
 
 class BatchStream:
-    """The run's batches, drawn a block of steps at a time (the same whatever the block size)."""
+    """The run's batches, drawn a block of steps at a time (the same whatever the block size).
+
+    Blocks are drawn into the same buffers: a block (and the batches taken from it) stays valid
+    until the stream draws the next one.
+    """
 
     def __init__(self, batch_size: int, max_length: int, seed: int, device="cpu", prepare=None):
         self.prepare = prepare
@@ -100,6 +110,7 @@ class BatchStream:
         self.device = torch.device(device)
         self.steps_per_block = block_steps(batch_size, max_length)
         self._block: Block | None = None
+        self._buffers = None
         self._next_step = 0
 
     def block(self, step: int) -> Block:
@@ -108,8 +119,14 @@ class BatchStream:
         if block is None or not block.first <= step <= block.last:
             size = self.steps_per_block
             first = step // size * size
+            if self._buffers is None:
+                self._buffers = (
+                    torch.empty(size, self.max_length, self.batch_size),
+                    torch.empty(size, self.batch_size),
+                    torch.empty(size, dtype=torch.int32),
+                )
             x, target, longest = draw_steps(
-                self.seed, self.batch_size, self.max_length, first, size
+                self.seed, self.batch_size, self.max_length, first, size, self._buffers
             )
             x, target = x.to(self.device), target.to(self.device)
             features = tuple(self.prepare(x)) if self.prepare else ()

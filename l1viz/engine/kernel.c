@@ -936,21 +936,29 @@ int l1viz_train(const struct l1viz_layout *layout, const struct l1viz_rules *rul
     return 0;
 }
 
-static inline float relu(float x)
-{
-    return x < 0.0f ? 0.0f : x;  /* torch.relu: -0 and NaN pass through */
-}
-
 void l1viz_features(const float *x, long n, int transform, float *a, float *b)
 {
-    for (long i = 0; i < n; i++) {
-        const float v = x[i];
+    long i = 0;
+    for (; i + LANES <= n; i += LANES) {  /* Cell.prepare's operations, lane by lane */
+        vf v, first, second;
+        memcpy(&v, x + i, sizeof v);
         if (transform == 0)
-            a[i] = v < 0.0f ? -v : v;
+            first = select_v(v < 0.0f, -v, v);  /* where(x < 0, -x, x) */
         else if (transform == 1)
-            a[i] = relu(v) + relu(-v);
+            first = relu_v(v) + relu_v(-v);
         else
-            a[i] = relu(v), b[i] = relu(-v);
+            first = relu_v(v), second = relu_v(-v);
+        memcpy(a + i, &first, sizeof first);
+        if (transform == 2)
+            memcpy(b + i, &second, sizeof second);
+    }
+    for (; i < n; i++) {
+        const vf v = splat(x[i]);
+        const vf first = transform == 0 ? select_v(v < 0.0f, -v, v)
+                                        : transform == 1 ? relu_v(v) + relu_v(-v) : relu_v(v);
+        a[i] = first[0];
+        if (transform == 2)
+            b[i] = relu_v(-v)[0];
     }
 }
 

@@ -288,38 +288,51 @@ def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
 
 
 # -- data ---------------------------------------------------------------------------------------
-def draw(seed: int, batch: int, max_length: int, first_step: int, steps: int):
-    """x (steps, L, B), target (steps, B), longest (steps,) int32: data.py's stream."""
-    x = torch.empty(steps, max_length, batch)
-    target = torch.empty(steps, batch)
-    longest = torch.empty(steps, dtype=torch.int32)
+def draw(seed: int, batch: int, max_length: int, first_step: int, steps: int, out=None):
+    """x (steps, L, B), target (steps, B), longest (steps,) int32: data.py's stream, into `out`
+    (such three tensors) when given: fresh 1 MB tensors cost page faults on every block."""
+    if out is None:
+        out = (
+            torch.empty(steps, max_length, batch),
+            torch.empty(steps, batch),
+            torch.empty(steps, dtype=torch.int32),
+        )
+    x, target, longest = out
     code = kernel().l1viz_draw(
         seed,
         batch,
         max_length,
         first_step,
         steps,
-        pointer(x, "x"),
-        pointer(target, "target"),
-        pointer(longest, "longest", torch.int32),
+        pointer(x, "x", shape=(steps, max_length, batch)),
+        pointer(target, "target", shape=(steps, batch)),
+        pointer(longest, "longest", torch.int32, (steps,)),
     )
     if code:
         raise MemoryError("l1viz kernel: out of memory drawing batches")
-    return x, target, longest
+    return out
 
 
-def features(x: torch.Tensor, transform: str) -> tuple[torch.Tensor, ...]:
-    """Cell.prepare's features of x, bit for bit, without torch's per-operation overhead."""
-    code = TRANSFORMS.index(transform)
-    parts = [torch.empty_like(x) for _ in range(2 if transform == "learned" else 1)]
-    kernel().l1viz_features(
-        pointer(x, "x"),
-        x.numel(),
-        code,
-        pointer(parts[0], "a"),
-        pointer(parts[1], "b") if len(parts) > 1 else ffi.NULL,
-    )
-    return tuple(parts)
+class Features:
+    """Cell.prepare's features, bit for bit (l1viz_features), into buffers kept between calls."""
+
+    def __init__(self, transform: str):
+        self.code = TRANSFORMS.index(transform)
+        self.count = 2 if transform == "learned" else 1
+        self._parts: tuple[torch.Tensor, ...] = ()
+
+    def __call__(self, x: torch.Tensor) -> tuple[torch.Tensor, ...]:
+        if not self._parts or self._parts[0].shape != x.shape:
+            self._parts = tuple(torch.empty_like(x) for _ in range(self.count))
+        parts = self._parts
+        kernel().l1viz_features(
+            pointer(x, "x"),
+            x.numel(),
+            self.code,
+            pointer(parts[0], "a", shape=x.shape),
+            pointer(parts[1], "b", shape=x.shape) if self.count > 1 else ffi.NULL,
+        )
+        return parts
 
 
 # -- whole chunks of training ---------------------------------------------------------------------

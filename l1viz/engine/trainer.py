@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from functools import partial
 
 import torch
 
@@ -95,7 +94,7 @@ class Trainer:
         self.initial_params = self.state.params.clone()
         self.rules = Rules.of(config)
         chunks = self.device.type == "cpu" and native.chunks_available()
-        prepare = partial(native.features, transform=config.transform) if chunks else None
+        prepare = native.Features(config.transform) if chunks else None
         self.data = BatchStream(
             config.batch_size,
             config.max_length,
