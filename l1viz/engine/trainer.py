@@ -190,18 +190,22 @@ class Trainer:
     def named_params(self, model: int = 0, initial: bool = False) -> dict[str, float]:
         """w_hh, w_ih, b_hh, b_ih (0 without bias) and, for `learned`, the layer and its slopes."""
         source = self.initial_params if initial else self.params
-        values = dict(zip(self.cell.names, source[:, model].tolist()))
-        for name in BIAS_NAMES:
-            values.setdefault(name, 0.0)
+        return self._named_columns(source[:, model : model + 1])[0]
+
+    def _named_columns(self, params: torch.Tensor) -> list[dict[str, float]]:
+        """`named_params` of every column of (rows, K) parameters, read in one pass."""
+        names = self.cell.names + BIAS_NAMES * (not self.cell.bias)
+        rows = list(params) + [torch.zeros_like(params[0])] * 2 * (not self.cell.bias)
         if self.cell.learned:
-            slope_pos, slope_neg = self.cell.slopes(source[:, model : model + 1])
-            values.update(slope_pos=slope_pos.item(), slope_neg=slope_neg.item())
-        return values
+            names += ("slope_pos", "slope_neg")
+            rows += list(self.cell.slopes(params))
+        return [dict(zip(names, column)) for column in torch.stack(rows, 1).tolist()]
 
     def results(self) -> list[RunResult]:
         outcomes, events, dead = self.outcome_codes(), self.event_steps(), self.dead_at_init()
         stopped = self.state.stopped_at.tolist()
         losses, active = self.state.loss.tolist(), self.state.active.tolist()
+        initial, final = self._named_columns(self.initial_params), self._named_columns(self.params)
         return [
             RunResult(
                 outcome=outcomes[k],
@@ -211,8 +215,8 @@ class Trainer:
                 diverged_at=events["diverged_at"][k],
                 silent_from=events["silent_from"][k],
                 dead_at_init=dead[k],
-                initial=self.named_params(k, initial=True),
-                params=self.named_params(k),
+                initial=initial[k],
+                params=final[k],
                 loss=losses[k],
                 active=active[k],
             )
