@@ -253,3 +253,14 @@ def test_a_model_finishing_alone_stops_the_run_at_its_verdict():
     result = trainer.results()[0]
     assert trainer.done and made == trainer.steps_done == result.converged_at
     assert trainer.step(10) == 0
+
+
+def test_results_of_some_models_are_those_of_all_models():
+    config = TrainConfig(transform="learned", steps=200, lr=0.05)
+    trainer = Trainer(mixed_inits(20), config)
+    trainer.step(120)  # some models have ended, others still train
+    everything = trainer.results()
+    picked = trainer.results([7, 2, 19]) + trainer.results(slice(3, 9))
+    expected = [everything[7], everything[2], everything[19]] + everything[3:9]
+    assert len(picked) == len(expected) and all(map(same_result, picked, expected))
+    assert {r.outcome for r in everything} > {"training"}

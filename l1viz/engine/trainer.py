@@ -33,6 +33,8 @@ from l1viz.engine.torch_path import TorchTraining
 from l1viz.engine.verdicts import Rules
 
 STAT_FIELDS = ("loss", "active", "grad_norm")
+# The event step of each rule, in VERDICTS order (the rows of state.first).
+EVENTS = ("diverged_at", "died_at", "silent_from", "converged_at")
 # History never holds more than this many numbers, whatever K and the requested rows.
 HISTORY_VALUE_LIMIT = 50_000_000
 
@@ -178,10 +180,9 @@ class Trainer:
     def event_steps(self) -> dict[str, list[int | None]]:
         """First step each rule held: converged_at, died_at (the step it entered the dead region),
         silent_from (the first step of the silence that made it dead in practice), diverged_at."""
-        names = ("diverged_at", "died_at", "silent_from", "converged_at")
         return {
-            name: [None if s < 0 else s for s in row]
-            for name, row in zip(names, self.state.first.tolist())
+            name: [_step_or_none(step) for step in row]
+            for name, row in zip(EVENTS, self.state.first.tolist())
         }
 
     def dead_at_init(self) -> list[bool]:
@@ -201,24 +202,41 @@ class Trainer:
             rows += list(self.cell.slopes(params))
         return [dict(zip(names, column)) for column in torch.stack(rows, 1).tolist()]
 
-    def results(self) -> list[RunResult]:
-        outcomes, events, dead = self.outcome_codes(), self.event_steps(), self.dead_at_init()
-        stopped = self.state.stopped_at.tolist()
-        losses, active = self.state.loss.tolist(), self.state.active.tolist()
-        initial, final = self._named_columns(self.initial_params), self._named_columns(self.params)
+    def results(self, models: Sequence[int] | slice | None = None) -> list[RunResult]:
+        """How each model's run ended (or stands); `models` picks some (indices or a slice), in
+        that order: a sweep reading the models that just ended reads only those."""
+        chosen = range(self.count)[models] if isinstance(models, slice) else models
+        index = torch.arange(self.count) if chosen is None else torch.tensor(list(chosen))
+        index = index.to(torch.long)
+
+        def picked(tensor: torch.Tensor) -> torch.Tensor:
+            return tensor[..., index.to(tensor.device)]
+
+        state = self.state
+        outcomes = self.outcome_codes()
+        events = {name: picked(row).tolist() for name, row in zip(EVENTS, state.first)}
+        dead = picked(in_dead_region(self.cell.effective(self.initial_params))).tolist()
+        stopped = picked(state.stopped_at).tolist()
+        losses, active = picked(state.loss).tolist(), picked(state.active).tolist()
+        initial = self._named_columns(picked(self.initial_params))
+        final = self._named_columns(picked(self.params))
         return [
             RunResult(
                 outcome=outcomes[k],
-                steps=self.steps_done if stopped[k] < 0 else stopped[k],
-                converged_at=events["converged_at"][k],
-                died_at=events["died_at"][k],
-                diverged_at=events["diverged_at"][k],
-                silent_from=events["silent_from"][k],
-                dead_at_init=dead[k],
-                initial=initial[k],
-                params=final[k],
-                loss=losses[k],
-                active=active[k],
+                steps=self.steps_done if stopped[i] < 0 else stopped[i],
+                converged_at=_step_or_none(events["converged_at"][i]),
+                died_at=_step_or_none(events["died_at"][i]),
+                diverged_at=_step_or_none(events["diverged_at"][i]),
+                silent_from=_step_or_none(events["silent_from"][i]),
+                dead_at_init=dead[i],
+                initial=initial[i],
+                params=final[i],
+                loss=losses[i],
+                active=active[i],
             )
-            for k in range(self.count)
+            for i, k in enumerate(index.tolist())
         ]
+
+
+def _step_or_none(step: int) -> int | None:
+    return None if step < 0 else step

@@ -345,11 +345,13 @@ def _collect(batch: _Batch, cells: _Cells) -> None:
     fresh = [k for k in ended if row[batch.cells[k]] is None]
     if not fresh:
         return
-    results = batch.trainer.results()
-    for k in fresh:
-        row[batch.cells[k]] = results[k]
     if batch.trainer.done:
-        batch.results = results
+        batch.results = batch.trainer.results()
+        fresh_results = [batch.results[k] for k in fresh]
+    else:
+        fresh_results = batch.trainer.results(fresh)
+    for k, result in zip(fresh, fresh_results):
+        row[batch.cells[k]] = result
 
 
 def _result(settings, xs, ys, cells: _Cells, boundary, regions, progress: float) -> SweepResult:

@@ -240,7 +240,7 @@ class _Table:
             start += count
             if case.id in self.results or TRAINING in codes[span]:
                 continue
-            self.results[case.id] = trainer.results()[span]
+            self.results[case.id] = trainer.results(span)
             fresh.append(case)
         for case in fresh:
             self.rows[case.id] = self._row(case, self._measure(case))
