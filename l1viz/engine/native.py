@@ -34,7 +34,15 @@ from l1viz.engine.config import TRANSFORMS
 
 SOURCE = Path(__file__).with_name("kernel.c")
 HEADER = Path(__file__).with_name("kernel.h")
-FLAGS = ("-O2", "-march=native", "-ffp-contract=off", "-fno-math-errno", "-shared", "-fPIC")
+FLAGS = (
+    "-O2",
+    "-funroll-loops",
+    "-march=native",
+    "-ffp-contract=off",
+    "-fno-math-errno",
+    "-shared",
+    "-fPIC",
+)
 # Below this many cell steps (models x steps x batch x length) per call, one thread is faster
 # than handing out work.
 PARALLEL_MIN_VALUES = 1 << 16
