@@ -4,10 +4,11 @@
 import math
 import stat
 
+import numpy as np
 import pytest
 import torch
 
-from l1viz.engine import native
+from l1viz.engine import native, torch_sqrt
 from l1viz.engine.config import ConfigError, Init, TrainConfig
 from l1viz.engine.trainer import Trainer, stack_inits
 
@@ -264,3 +265,23 @@ def test_results_of_some_models_are_those_of_all_models():
     expected = [everything[7], everything[2], everything[19]] + everything[3:9]
     assert len(picked) == len(expected) and all(map(same_result, picked, expected))
     assert {r.outcome for r in everything} > {"training"}
+
+
+@pytest.mark.parametrize("dtype,row", [(torch.float32, 0), (torch.float64, 1)])
+def test_the_kernel_takes_torch_s_own_square_roots(dtype, row):
+    """torch's CPU sqrt is MKL's, not always the IEEE one: the kernel's must be torch's."""
+    generator = torch.Generator().manual_seed(3)
+    values = (torch.rand(100_003, generator=generator, dtype=torch.float64) * 1e3).to(dtype)
+    function = torch_sqrt.torch_square_roots()[row]
+    if function == native.ffi.NULL:  # torch's sqrt is the CPU's IEEE one here
+        roots = torch.from_numpy(np.sqrt(values.numpy()))
+    else:
+        roots = torch.empty_like(values)
+        kind = "float *" if dtype == torch.float32 else "double *"
+        function(
+            native.ffi.new("int *", len(values)),
+            native.ffi.cast(kind, values.data_ptr()),
+            native.ffi.cast(kind, roots.data_ptr()),
+            native.ffi.new("long long *", torch_sqrt.VML_MODE),
+        )
+    assert torch.equal(roots, values.sqrt())

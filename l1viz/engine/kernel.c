@@ -1,11 +1,15 @@
 /* Whole chunks of training for models [k0, k1), and the data they train on (kernel.h).
  *
- * Every operation repeats the torch path's arithmetic (cell.py, optim.py, outcomes.py and the
- * trainer's rules) so both give the same bits: an FMA where torch uses addcmul, lerp or add with
- * alpha, a pairwise sum over the batch (i with i + half), the same float32 comparisons. Models
- * are processed in tiles of LANES, one model per vector lane: every lane runs the same IEEE
- * operations, so a model's result depends neither on K nor on its position. Built with
- * -ffp-contract=off: the compiler must not fuse what torch rounds twice.
+ * Every operation repeats the torch path's arithmetic (cell.py, optim.py, and the rules of
+ * outcomes.py as verdicts.py keeps them) so both give the same bits: an FMA where torch uses
+ * addcmul, lerp or add with alpha, a pairwise sum over the batch (i with i + half), the same
+ * float32 comparisons, torch's own square roots (torch_sqrt.py). Built with -ffp-contract=off: the
+ * compiler must not fuse what torch rounds twice.
+ *
+ * Models are trained in tiles of LANES, one model per vector lane, every lane running the same
+ * IEEE operations, so a model's result depends neither on K nor on its position. A tile with few
+ * models still running evaluates them one by one with the lanes over the batch instead: the same
+ * operations per batch element and the same pairs in the sums, so the same bits.
  */
 #include "kernel.h"
 
@@ -778,8 +782,9 @@ static inline vf abs_v(vf x)
     return (vf)((vi)x & splat_i(0x7fffffff));
 }
 
-/* The trainer's rules at step s, on the evaluation just made (outcomes.py states each one, in
- * VERDICTS order: diverged, dead, dead in practice, converged); freezes finished lanes. */
+/* The trainer's rules at step s, on the evaluation just made: verdicts.judge, operation for
+ * operation (outcomes.py states each rule; VERDICTS order: diverged, dead, dead in practice,
+ * converged). Freezes finished lanes. */
 static void judge(struct tile *t, const struct l1viz_layout *lay, const struct l1viz_rules *rules,
                   const struct cell_params *c, int32_t s)
 {

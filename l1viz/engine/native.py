@@ -1,11 +1,11 @@
 """The compiled kernel (kernel.c), built on first use with the system C compiler, called through
 cffi on the declarations of kernel.h (the one place the C signatures are written).
 
-It trains whole chunks of steps for many models (`Training`), evaluates one batch (`evaluate`,
-for `Cell.loss_and_grads`) and draws the training data (`draw`), each bit for bit what the torch
-path computes. Built into a cache directory keyed by the sources, the flags, the compiler and the
-CPU; if there is no compiler or the build fails, the engine warns once and uses the torch path.
-Set L1VIZ_NATIVE=0 to force the torch path.
+It trains whole chunks of steps for many models (native_path.py), evaluates one batch
+(`evaluate`, for `Cell.loss_and_grads`), draws the training data (`draw`) and its features
+(`Features`), each bit for bit what the torch path computes. Built into a cache directory keyed by
+the sources, the flags, the compiler and the CPU; if there is no compiler or the build fails, the
+engine warns once and uses the torch path. Set L1VIZ_NATIVE=0 to force the torch path.
 
 Every tensor handed to C is checked first (dtype, CPU, contiguous, shape): C trusts its pointers.
 """
@@ -13,7 +13,6 @@ Every tensor handed to C is checked first (dtype, CPU, contiguous, shape): C tru
 from __future__ import annotations
 
 import hashlib
-import math
 import os
 import platform
 import shutil
@@ -27,7 +26,6 @@ from functools import lru_cache
 from pathlib import Path
 
 import cffi
-import numpy as np
 import torch
 
 from l1viz.engine.config import TRANSFORMS
@@ -52,19 +50,6 @@ WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 
 
 ffi = cffi.FFI()
 ffi.cdef(HEADER.read_text())
-
-# torch's CPU sqrt calls MKL's vector functions with this mode (ATen's vml.h: VML_HA |
-# VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE); MKL picks a CPU-specific routine whose results are not
-# always the IEEE ones. The kernel calls the same routine, exported by torch's library.
-VML_MODE = 0x2 | 0x140000 | 0x100
-TORCH_LIBRARY = Path(torch.__file__).parent / "lib" / "libtorch_cpu.so"
-_mkl = cffi.FFI()
-_mkl.cdef(
-    """
-    void VMSSQRT_(const int *n, const float *a, float *r, const long long *mode);
-    void VMDSQRT_(const int *n, const double *a, double *r, const long long *mode);
-    """
-)
 
 
 def cache_dir() -> Path:
@@ -137,74 +122,6 @@ def kernel():
         return None
 
 
-def _sqrt_probe(dtype: torch.dtype) -> torch.Tensor:
-    """Values over every magnitude, with zeros, infinities, NaN, negatives and subnormals."""
-    generator = torch.Generator().manual_seed(0)
-    mantissa = torch.rand(1 << 16, generator=generator, dtype=torch.float64) + 1
-    exponent = torch.randint(-140, 120, (1 << 16,), generator=generator).double()
-    special = torch.tensor([0.0, -0.0, math.inf, -math.inf, math.nan, -1.0, 1e-45, 1.0, 4.0])
-    return torch.cat([mantissa * 2.0**exponent, special.double()]).to(dtype)
-
-
-def _mkl_sqrt(library, name: str, values: torch.Tensor) -> torch.Tensor:
-    out = torch.empty_like(values)
-    kind = "float *" if values.dtype == torch.float32 else "double *"
-    count, mode = _mkl.new("int *", len(values)), _mkl.new("long long *", VML_MODE)
-    a, r = _mkl.cast(kind, values.data_ptr()), _mkl.cast(kind, out.data_ptr())
-    getattr(library, name)(count, a, r, mode)
-    return out
-
-
-def _same(a: torch.Tensor, b: torch.Tensor) -> bool:
-    return bool(((a == b) | (a.isnan() & b.isnan())).all())
-
-
-@lru_cache(maxsize=1)
-def torch_square_roots():
-    """(sqrt32, sqrt64) function pointers for kernel.h's rules: NULL where torch's sqrt is the
-    IEEE one, else the MKL routine torch calls; None when neither reproduces torch's results."""
-    pointers = []
-    for dtype, name, kind in (
-        (torch.float32, "VMSSQRT_", "l1viz_sqrt32"),
-        (torch.float64, "VMDSQRT_", "l1viz_sqrt64"),
-    ):
-        values = _sqrt_probe(dtype)
-        theirs = values.sqrt()
-        with np.errstate(invalid="ignore"):
-            ieee = torch.from_numpy(np.sqrt(values.numpy()))
-        if _same(theirs, ieee):
-            pointers.append(ffi.NULL)
-            continue
-        try:
-            library = _mkl_library()
-            if not _same(theirs, _mkl_sqrt(library, name, values)):
-                return None
-        except (OSError, AttributeError):
-            return None
-        address = int(_mkl.cast("uintptr_t", _mkl.addressof(library, name)))
-        pointers.append(ffi.cast(kind, address))
-    return tuple(pointers)
-
-
-@lru_cache(maxsize=1)
-def _mkl_library():
-    return _mkl.dlopen(str(TORCH_LIBRARY))
-
-
-def chunks_available() -> bool:
-    """Whether the kernel can train whole chunks bit for bit as the torch path would."""
-    if kernel() is None:
-        return False
-    if torch_square_roots() is None:
-        warnings.warn(
-            "l1viz: this torch's sqrt cannot be reproduced by the kernel; training uses the "
-            "torch path",
-            stacklevel=2,
-        )
-        return False
-    return True
-
-
 @lru_cache(maxsize=1)
 def _pool() -> ThreadPoolExecutor:
     return ThreadPoolExecutor(
@@ -256,7 +173,7 @@ def split(count: int, work: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _run_parallel(ranges, run) -> list:
+def run_parallel(ranges, run) -> list:
     if len(ranges) == 1:
         return [run(*ranges[0])]
     return list(_pool().map(lambda bounds: run(*bounds), ranges))
@@ -289,7 +206,7 @@ def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
     def run(begin: int, end: int) -> int:
         return library.l1viz_evaluate(begin, end, count, steps, batch, *args)
 
-    codes = _run_parallel(split(count, count * steps * batch), run)
+    codes = run_parallel(split(count, count * steps * batch), run)
     if any(codes):
         raise MemoryError("l1viz kernel: out of memory for this batch")
     return loss, active, sums
@@ -341,105 +258,3 @@ class Features:
             pointer(parts[1], "b", shape=x.shape) if self.count > 1 else ffi.NULL,
         )
         return parts
-
-
-# -- whole chunks of training ---------------------------------------------------------------------
-class Training:
-    """A trainer's models as the kernel sees them: kernel.h's structs, pointing at the trainer's
-    state tensors (checked once here; they are updated in place, never reallocated)."""
-
-    def __init__(self, cell, rules, state, batch_size: int, max_length: int):
-        self.library = kernel()
-        square_roots = torch_square_roots()
-        self.count = state.params.shape[1]
-        rows = state.params.shape[0]
-        self.work_per_step = self.count * batch_size * max_length
-        self.layout = ffi.new(
-            "struct l1viz_layout *",
-            {
-                "models": self.count,
-                "rows": rows,
-                "bias": int(cell.bias),
-                "learned": int(cell.learned),
-                "batch": batch_size,
-                "max_length": max_length,
-            },
-        )
-        self.rules = ffi.new(
-            "struct l1viz_rules *",
-            {
-                "optimizer": rules.optimizer_code,
-                "criterion": rules.criterion_code,
-                "tolerance": rules.tolerance,
-                "patience": rules.patience,
-                "firing_limit": rules.firing_limit,
-                "early_stop": int(rules.early_stop),
-                "sqrt32": square_roots[0],
-                "sqrt64": square_roots[1],
-                "sqrt_mode": VML_MODE,
-            },
-        )
-        matrix, row = (rows, self.count), (self.count,)
-        types = {"learning_rate": torch.float64}
-        ints = ("running", "verdict", "stopped_at", "dead_since", "silent_since", "first")
-        types.update(dict.fromkeys(ints, torch.int32))
-        shapes = dict.fromkeys(("params", "exp_avg", "exp_avg_sq", "grads"), matrix)
-        shapes["first"] = (state.first.shape[0], self.count)
-        self._state_tensors = state.tensors()  # kept alive for the pointers below
-        self.state = ffi.new(
-            "struct l1viz_state *",
-            {
-                name: pointer(tensor, name, types.get(name, torch.float32), shapes.get(name, row))
-                for name, tensor in self._state_tensors.items()
-            },
-        )
-        self.batch_size, self.max_length = batch_size, max_length
-        self._batches = None
-        self._block = None
-
-    def _batches_of(self, block):
-        if block is not self._block:
-            steps = len(block.longest)
-            shape = (steps, self.max_length, self.batch_size)
-            features = block.features
-            self._batches = ffi.new(
-                "struct l1viz_batches *",
-                {
-                    "feature_a": pointer(features[0], "feature_a", shape=shape),
-                    "feature_b": pointer(
-                        features[1] if len(features) > 1 else None, "feature_b", shape=shape
-                    ),
-                    "target": pointer(block.target, "target", shape=(steps, self.batch_size)),
-                    "longest": pointer(block.longest, "longest", torch.int32, (steps,)),
-                    "first_step": block.first,
-                },
-            )
-            self._block = block
-        return self._batches
-
-    def train(self, first: int, last: int, block, slot) -> int:
-        """Steps first..last (all in `block`); returns the last step at which a model was still
-        training."""
-        batches = self._batches_of(block)
-        history = ffi.new(
-            "struct l1viz_history *",
-            {
-                "values": pointer(slot.values, "history") if slot.values is not None else ffi.NULL,
-                "next": slot.next,
-                "room": slot.room,
-                "stride": slot.stride,
-            },
-        )
-        library, layout, rules, state = self.library, self.layout, self.rules, self.state
-
-        def run(begin: int, end: int) -> int:
-            reached = ffi.new("long *")
-            code = library.l1viz_train(
-                layout, rules, state, batches, history, begin, end, first, last, reached
-            )
-            if code:
-                raise MemoryError("l1viz kernel: out of memory for this batch")
-            return reached[0]
-
-        ranges = split(self.count, self.work_per_step * (last - first + 1))
-        return max(_run_parallel(ranges, run))

@@ -8,7 +8,7 @@ Step numbering: "step s" is the state after s optimiser updates. At each step th
 evaluates a fresh batch (loss, gradient, fraction of positive pre-activations), records it, and
 checks the rules; the run's last evaluation is at step `steps` (the budget) or at its verdict.
 
-On CPU with a C compiler the kernel trains whole chunks of steps (native.Training); otherwise
+On CPU with a C compiler the kernel trains whole chunks of steps (native_path.py); otherwise
 the torch path does the same step by step (torch_path.py). Both update the same state tensors
 (state.py) and give the same bits; the trainer only cuts the chunks (at the data's blocks and
 where the history must drop rows) and reads the results.
@@ -26,6 +26,7 @@ from l1viz.engine.cell import BIAS_NAMES, Cell
 from l1viz.engine.config import MAX_ABS_INIT, MAX_LR, ConfigError, Init, TrainConfig
 from l1viz.engine.data import BatchStream
 from l1viz.engine.history import History
+from l1viz.engine.native_path import NativeTraining, chunks_available
 from l1viz.engine.outcomes import STALLED, TRAINING, VERDICTS, RunResult, in_dead_region
 from l1viz.engine.pytorch_init import learned_layer_init
 from l1viz.engine.state import ModelState
@@ -95,7 +96,7 @@ class Trainer:
         self.state = ModelState.start(self._parameter_rows().to(self.device), rates)
         self.initial_params = self.state.params.clone()
         self.rules = Rules.of(config)
-        chunks = self.device.type == "cpu" and native.chunks_available()
+        chunks = self.device.type == "cpu" and chunks_available()
         prepare = native.Features(config.transform) if chunks else None
         self.data = BatchStream(
             config.batch_size,
@@ -108,7 +109,7 @@ class Trainer:
         capacity = min(config.history_rows, HISTORY_VALUE_LIMIT // (len(fields) * self.count))
         self.history = History(fields, self.count, capacity if capacity >= 2 else 0, self.device)
         if chunks:
-            self._path = native.Training(
+            self._path = NativeTraining(
                 self.cell, self.rules, self.state, config.batch_size, config.max_length
             )
         else:
