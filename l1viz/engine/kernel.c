@@ -189,12 +189,16 @@ static void store_i(int *row, long k, long n, vi lanes)
         row[k + l] = lanes[l];
 }
 
-/* Pairwise sum of `padded` vectors in place; the result ends in rows[0]. */
-static void pairwise_sum(vf *rows, long padded)
+/* Pairwise sums of `count` rows of `padded` vectors each, in place, the rows side by side (their
+ * additions are independent); row r's sum ends in rows[r * padded]. */
+static inline __attribute__((always_inline)) void pairwise_sum_rows(vf *rows, const int count,
+                                                                    long padded)
 {
     for (long half = padded / 2; half >= 1; half /= 2)
         for (long i = 0; i < half; i++)
-            rows[i] = rows[i] + rows[i + half];
+#pragma GCC unroll 8
+            for (int r = 0; r < count; r++)
+                rows[r * padded + i] = rows[r * padded + i] + rows[r * padded + i + half];
 }
 
 static long padded_size(long n)
@@ -326,8 +330,8 @@ evaluate_body(const struct cell_params *p, const float *fa, const float *fb, con
     const int rows = 2 + bias + 2 * learned;
     const long padded = s->padded;
     const vf zero = {0};
-    vf *h = s->h, *acc = s->acc;
-    vf *squares = acc + SUM_ROWS * padded, *grad0 = squares + padded;
+    vf *h = s->h, *acc = s->acc;  /* rows of `padded`: the gradient rows, squares, grad0 */
+    vf *squares = acc + rows * padded, *grad0 = squares + padded;
 
     /* forward: h_{t+1} = relu(fma(w_hh, h_t, w_ih f(x_t) + b)), then the error at h_T */
     vi fired = {0};
@@ -346,10 +350,6 @@ evaluate_body(const struct cell_params *p, const float *fa, const float *fb, con
         const vf error = last[0] - target[j];
         squares[j] = error * error, grad0[j] = error * grad_scale;
     }
-    for (j = B; j < padded; j++)
-        squares[j] = zero;
-    pairwise_sum(squares, padded);
-    out->loss = squares[0] / (float)B;
     out->active = __builtin_convertvector(fired, vf) / (float)(T * B);
 
     /* backward: dz = [h_{t+1} > 0] g; accumulate dz * (h_t, f, 1, relu(x), relu(-x)) */
@@ -357,12 +357,13 @@ evaluate_body(const struct cell_params *p, const float *fa, const float *fb, con
         backward_block(p, fa, fb, T, B, j, BACKWARD_BLOCK, learned, bias, h, grad0, acc, padded);
     for (; j < B; j++)
         backward_block(p, fa, fb, T, B, j, 1, learned, bias, h, grad0, acc, padded);
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r <= rows; r++)
         for (j = B; j < padded; j++)
             acc[r * padded + j] = zero;
-        pairwise_sum(acc + r * padded, padded);
+    pairwise_sum_rows(acc, rows + 1, padded);
+    for (int r = 0; r < rows; r++)
         out->sums[r] = acc[r * padded];
-    }
+    out->loss = squares[0] / (float)B;
 }
 
 static void evaluate(const struct cell_params *p, const float *fa, const float *fb,
