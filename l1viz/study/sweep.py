@@ -7,7 +7,7 @@ repeated ones dropped). The other settings are fixed: initial values default to 
 hyperparameters to the notebook's. The cell has biases iff a bias is on an axis or fixed.
 
 Every grid cell is one model of a batched run; cells that need their own data stream (another
-maximum length, another data seed) or their own learning rate form their own batch. With `seeds`
+maximum length, another data seed) form their own batch; learning rates are per model. With `seeds`
 N > 1 each cell is trained from N data seeds (seed, seed + 1, ...), and the map can show the share
 of each ending over them.
 
@@ -321,17 +321,20 @@ def measure_sweep(settings: SweepSettings | None = None, on_update: Update | Non
 
 
 def _batches(settings: SweepSettings, points: list[dict]) -> list[_Batch]:
-    """One trainer per data seed and per distinct (max_length, lr) on the grid."""
-    groups: dict[tuple, list[int]] = {}
+    """One trainer per data seed and per distinct max_length on the grid (each needs its own
+    data stream); learning rates are per model."""
+    groups: dict[float, list[int]] = {}
     for index, point in enumerate(points):
-        groups.setdefault((point["max_length"], point["lr"]), []).append(index)
+        groups.setdefault(point["max_length"], []).append(index)
     batches = []
     for seed_index in range(settings.seeds):
         for indices in groups.values():
             first = points[indices[0]]
             config = settings.train_config(first, seed=settings.seed + seed_index)
             inits = [settings.init_at(points[i]) for i in indices]
-            batches.append(_Batch(seed_index, indices, Trainer(inits, config)))
+            rates = [points[i]["lr"] for i in indices]
+            trainer = Trainer(inits, config, learning_rates=rates)
+            batches.append(_Batch(seed_index, indices, trainer))
     return batches
 
 
