@@ -1,6 +1,8 @@
 """`python -m l1viz`: headless runs with readable or JSON output.
 
-Bad input never shows a traceback: one line on stderr naming the argument, exit status 2.
+Bad input never shows a traceback: one line on stderr naming the argument, exit status 2. A run
+that trained but could not be logged to MLflow prints its results, then one line on stderr naming
+the tracking URI, exit status 1.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, I
 from l1viz.engine.jsontext import dumps
 
 USAGE_ERROR = 2
+TRACKING_FAILED = 1
 
 
 class CliError(Exception):
@@ -141,7 +144,6 @@ def init_from(args, bias: bool) -> Init:
 def command_train(args):
     from l1viz.engine.generalise import long_sequence_check
     from l1viz.engine.trainer import Trainer
-    from l1viz.study.explain import explain
 
     if args.check_length < 1:
         raise CliError("argument --check-length: must be at least 1")
@@ -157,7 +159,20 @@ def command_train(args):
     _train_with_progress(trainer, show=not args.json)
     result = trainer.results()[0]
     check = long_sequence_check(trainer.cell, trainer.params, args.check_length, config.seed)
-    logged = _log_to_mlflow(trainer, args.mlflow_uri) if track else None
+    logged, failure = None, None
+    if track:
+        try:
+            logged = _log_to_mlflow(trainer, args.mlflow_uri)
+        except tracking.TrackingError as error:
+            failure = error  # reported after the results, which are still worth printing
+    _print_train_results(args, config, result, check, logged)
+    if failure is not None:
+        raise failure
+
+
+def _print_train_results(args, config, result, check, logged: dict | None):
+    from l1viz.study.explain import explain
+
     if args.json:
         print_json(
             {
@@ -575,4 +590,7 @@ def main(argv=None) -> int:
         message = str(error).split(": ", 1)[-1]
         print(f"l1viz: error: argument {flag}: {message}", file=sys.stderr)
         return USAGE_ERROR
+    except tracking.TrackingError as error:
+        print(f"l1viz: error: {error}", file=sys.stderr)
+        return TRACKING_FAILED
     return 0

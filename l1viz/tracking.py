@@ -5,6 +5,11 @@ working directory) unless MLFLOW_TRACKING_URI or an explicit setting says otherw
 optional dependency (requirements-mlflow.txt); without it, `available()` is False and callers show
 ENABLE_HINT instead of failing. A client bound to one URI is used, never mlflow's global state, so
 concurrent dashboard sessions cannot log into each other's runs.
+
+A tracking server that is down or unreachable fails fast: mlflow's own HTTP defaults retry 7 times
+with exponential backoff and wait 120 s per request (about 4 minutes for a closed port), so
+`HTTP_LIMITS` applies shorter ones unless the environment sets its own. Any failure is raised as one
+`TrackingError` whose message names the URI.
 """
 
 from __future__ import annotations
@@ -24,6 +29,13 @@ ENABLE_HINT = (
 )
 # MLflow accepts at most 1,000 metrics per log_batch request.
 METRICS_PER_REQUEST = 1000
+# mlflow's HTTP settings (mlflow.environment_variables), used when the environment has none: no
+# retry (and so no urllib3 retry warnings), and 5 s for the server to answer each request.
+HTTP_LIMITS = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "0", "MLFLOW_HTTP_REQUEST_TIMEOUT": "5"}
+
+
+class TrackingError(Exception):
+    """Logging to MLflow failed; the message is one line naming the tracking URI."""
 
 
 def available() -> bool:
@@ -75,11 +87,26 @@ def log_run(
     uri: str | None = None,
     run_name: str | None = None,
 ) -> str:
-    """Log one finished run and its loss curve; returns the MLflow run id."""
+    """Log one finished run and its loss curve; returns the MLflow run id. Raises TrackingError."""
+    uri = tracking_uri(uri)
+    for name, value in HTTP_LIMITS.items():
+        os.environ.setdefault(name, value)
+    try:
+        return _log_run(config, result, steps, losses, uri, run_name)
+    except Exception as error:  # mlflow raises many kinds (MlflowException, OSError, ValueError)
+        raise TrackingError(f"MLflow logging to {uri} failed: {_one_line(error)}") from error
+
+
+def _one_line(error: Exception, limit: int = 300) -> str:
+    text = " ".join(str(error).split()) or type(error).__name__
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def _log_run(config, result, steps, losses, uri: str, run_name: str | None) -> str:
     from mlflow.entities import Metric, Param, RunTag
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri(uri))
+    client = MlflowClient(uri)
     experiment = client.get_experiment_by_name(EXPERIMENT)
     experiment_id = experiment.experiment_id if experiment else client.create_experiment(EXPERIMENT)
     run_id = client.create_run(experiment_id, run_name=run_name).info.run_id

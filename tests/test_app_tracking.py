@@ -1,4 +1,9 @@
-"""The live page's MLflow switch, against a real sqlite store (AppTest)."""
+"""The live page's MLflow switch, against a real sqlite store (AppTest).
+
+Logging runs in a background thread: `run_every` never fires in AppTest, so `outcome` reruns the
+page until it shows how logging ended."""
+
+import time
 
 import mlflow  # installed for the tests by tests/run.sh (requirements-mlflow.txt)
 import pytest
@@ -25,19 +30,34 @@ def captions(at) -> list[str]:
     return [c.value for c in at.caption]
 
 
+def outcome(at, within: float = 60.0) -> str:
+    """The logging caption once logging has ended (not "Logging to MLflow…")."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception
+        shown = [c for c in captions(at) if "MLflow" in c]
+        if shown and not shown[0].startswith("Logging to MLflow"):
+            return shown[0]
+        time.sleep(0.1)
+    pytest.fail(f"logging did not end within {within} s: {captions(at)}")
+
+
 def test_a_finished_run_is_logged_once_and_the_page_says_where(store):
     at = open_app(w_hh="0.7", w_ih="-0.2", lr="0.01", seed="3")
     at.toggle(key="live.mlflow").set_value(True).run()
     press(at, "step1")
     assert runs_in(store) == []  # still training: nothing logged
     play_until(at, "dead")
-    at.run()
+    shown = outcome(at)
     (run,) = runs_in(store)
     assert run.data.tags["outcome"] == "dead"
     assert run.data.params["initial_w_ih"] == str(at.session_state["live.run"].settings.w_ih)
     assert run.data.params["lr"] == "0.01" and run.data.params["seed"] == "3"
     assert run.data.metrics["steps"] == at.session_state["live.run"].result().steps
     logged = f"Logged to MLflow: run {run.info.run_id} at {store}."
+    assert shown == plain_markdown(logged)
+    at.run()
     assert [c for c in captions(at) if c.startswith("Logged")] == [plain_markdown(logged)]
     assert len(runs_in(store)) == 1  # reruns do not log it again
 
@@ -54,10 +74,24 @@ def test_a_bad_tracking_uri_is_reported_not_raised(store):
     at.toggle(key="live.mlflow").set_value(True).run()
     at.text_input(key="live.mlflow.uri").input("nosuchscheme://x").run()
     play_until(at, "dead")
-    at.run()
-    assert not at.exception
-    assert any(c.startswith("MLflow logging failed \\(nosuchscheme\\:") for c in captions(at))
+    assert outcome(at).startswith("MLflow logging to nosuchscheme\\:\\/\\/x failed\\: ")
     assert runs_in(store) == []
+
+
+def test_an_unreachable_tracking_server_never_holds_up_the_page(store):
+    """A closed port: mlflow's default retries took 248 s, the page greyed out meanwhile. The
+    page now finishes at once, says it is logging, and reports the failure within seconds."""
+    at = open_app(w_hh="0.7", w_ih="-0.2")
+    at.toggle(key="live.mlflow").set_value(True).run()
+    at.text_input(key="live.mlflow.uri").input("http://127.0.0.1:9").run()
+    play_until(at, "dead")
+    started = time.monotonic()
+    at.run()
+    assert time.monotonic() - started < 5
+    assert not at.exception
+    failed = outcome(at, within=30)
+    assert failed.startswith("MLflow logging to http\\:\\/\\/127\\.0\\.0\\.1\\:9 failed")
+    assert time.monotonic() - started < 30
 
 
 def test_without_mlflow_the_switch_is_off_and_says_how_to_enable_it(monkeypatch):

@@ -1,6 +1,9 @@
 """MLflow tracking against a real sqlite store, read back with the MLflow client."""
 
 import json
+import subprocess
+import sys
+import time
 
 import mlflow  # installed for the tests by tests/run.sh (requirements-mlflow.txt)
 import pytest
@@ -106,3 +109,33 @@ def test_cli_mlflow_without_mlflow_says_how_to_enable_it(monkeypatch, capsys):
     assert main(["train", "--mlflow", "--steps", "10"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert err == [f"l1viz: error: argument --mlflow: {tracking.ENABLE_HINT}"]
+
+
+def test_cli_with_an_unreachable_tracking_server_fails_fast_with_one_line():
+    """A closed port: mlflow's default retries made this hang for ~4 minutes. Now: the results,
+    then one line naming the URI on stderr, exit status 1, well within 15 s (the process's own
+    start-up, torch and mlflow imports included)."""
+    uri = "http://127.0.0.1:9"
+    started = time.monotonic()
+    process = subprocess.run(
+        [sys.executable, "-m", "l1viz", "train", "--steps", "10", "--json", "--mlflow-uri", uri],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert process.returncode == 1
+    assert elapsed < 15
+    (line,) = process.stderr.strip().splitlines()
+    assert line.startswith(f"l1viz: error: MLflow logging to {uri} failed: ")
+    out = json.loads(process.stdout.strip().splitlines()[-1])
+    assert out["steps"] == 10 and out["mlflow"] is None  # the run's results are still printed
+
+
+def test_an_unreachable_tracking_server_is_one_tracking_error_naming_the_uri(monkeypatch):
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", raising=False)
+    monkeypatch.delenv("MLFLOW_HTTP_REQUEST_TIMEOUT", raising=False)
+    trainer = Trainer(Init(0.5, -0.3), TrainConfig(steps=5, bias=False))
+    trainer.run()
+    with pytest.raises(tracking.TrackingError, match=r"^MLflow logging to http://127\.0\.0\.1:9 "):
+        tracking.log_trainer(trainer, uri="http://127.0.0.1:9")

@@ -1,10 +1,14 @@
 """The live page's MLflow switch: log each finished run, or say how to enable tracking.
 
-Off by default. Each finished run is logged once (`l1viz.tracking`: params, loss curve, outcome);
-what happened -- the MLflow run id, or why logging failed -- is shown under the run's status.
+Off by default. Each finished run is logged once (`l1viz.tracking`: params, loss curve, outcome),
+in a background thread: a slow or unreachable tracking server must never hold up the page. Under
+the run's status the page says "logging…", then the MLflow run id or why logging failed.
 """
 
 from __future__ import annotations
+
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 
 import streamlit as st
 
@@ -14,6 +18,24 @@ from l1viz.live.run import LiveRun
 
 TOGGLE, URI, LOGGED = "live.mlflow", "live.mlflow.uri", "live.mlflow.logged"
 LABEL = "Log finished runs to MLflow"
+POLL_SECONDS = 0.5  # how often the page looks for the outcome of a pending log
+# One pool for the whole server: a few sessions logging at once queue up rather than each
+# starting threads (each log takes at most a few seconds, see `tracking.HTTP_LIMITS`).
+_POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="l1viz-mlflow")
+
+
+@dataclass(frozen=True)
+class Logging:
+    """A run's log in flight (or done): where it goes and its outcome, the message to show."""
+
+    uri: str
+    outcome: Future
+
+    @property
+    def message(self) -> str:
+        if not self.outcome.done():
+            return f"Logging to MLflow at {self.uri}…"
+        return self.outcome.result()
 
 
 def sidebar() -> None:
@@ -40,7 +62,7 @@ def sidebar() -> None:
 
 
 def log_if_finished(run: LiveRun) -> None:
-    """Log `run` once, when it has ended and the switch is on."""
+    """Start logging `run` once, when it has ended and the switch is on."""
     state = st.session_state
     if not (run.done and state.get(TOGGLE) and tracking.available()):
         return
@@ -48,17 +70,33 @@ def log_if_finished(run: LiveRun) -> None:
     if run.run_id in logged:
         return
     uri = tracking.tracking_uri(state.get(URI, "").strip() or None)
+    result, table = run.trajectory()
+    name = f"l1viz live run {run.run_id}"
+    outcome = _POOL.submit(_log, run.config, result, table["step"], table["loss"], uri, name)
+    logged[run.run_id] = Logging(uri, outcome)
+
+
+def _log(config, result, steps, losses, uri: str, run_name: str) -> str:
     try:
-        mlflow_id = tracking.log_trainer(
-            run.trainer, uri=uri, run_name=f"l1viz live run {run.run_id}"
-        )
-    except Exception as error:  # any store failure (bad URI, locked database) is only reported
-        logged[run.run_id] = f"MLflow logging failed ({uri}): {error}"
-    else:
-        logged[run.run_id] = f"Logged to MLflow: run {mlflow_id} at {uri}."
+        mlflow_id = tracking.log_run(config, result, steps, losses, uri=uri, run_name=run_name)
+    except tracking.TrackingError as error:  # a bad URI or a server down is only reported
+        return str(error)
+    return f"Logged to MLflow: run {mlflow_id} at {uri}."
 
 
 def note(run: LiveRun) -> None:
-    message = st.session_state.get(LOGGED, {}).get(run.run_id)
-    if message:
-        st.caption(plain_markdown(message))
+    """What happened to the run's log; while it is pending, look again every POLL_SECONDS and
+    redraw the whole page once it is known (which stops the polling)."""
+    logging = st.session_state.get(LOGGED, {}).get(run.run_id)
+    if logging is None:
+        return
+
+    pending = not logging.outcome.done()
+
+    @st.fragment(run_every=POLL_SECONDS if pending else None)
+    def shown():
+        if pending and logging.outcome.done():
+            st.rerun()
+        st.caption(plain_markdown(logging.message))
+
+    shown()
