@@ -17,7 +17,7 @@ from l1viz.engine.config import (
 )
 from l1viz.engine.pytorch_init import default_init
 from l1viz.engine.trainer import Trainer
-from l1viz.live.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, pytorch_init
+from l1viz.live.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, preset_help, pytorch_init
 from l1viz.live.settings import (
     FIELD_NAMES,
     MAX_SEED,
@@ -310,15 +310,23 @@ def test_float32_values_are_written_as_their_shortest_exact_text():
 
 
 def test_presets():
+    changed = Settings(bias=True, seed=3, lr=0.01, optimizer="sgd", steps=700, max_length=20)
+    notebook = apply_preset(changed, "notebook")
+    assert notebook == Settings()  # the notebook's whole run: init, seed 42, hyperparameters
+    assert notebook.bias is False and notebook.init() == NOTEBOOK_INIT and notebook.seed == 42
     with_bias = Settings(bias=True, seed=3)
-    notebook = apply_preset(with_bias, "notebook")
-    assert notebook.bias is False and notebook.init() == NOTEBOOK_INIT and notebook.seed == 3
     assert apply_preset(with_bias, "identity").init() == IDENTITY_INIT
     for bias in (False, True):
         dead = apply_preset(Settings(bias=bias), "dead")
         assert dead.bias is bias
         assert Trainer(dead.init(), dead.config()).dead_at_init() == [True]
     assert DEAD_INIT.b_hh + DEAD_INIT.b_ih < 0
+
+
+def test_the_dead_preset_names_the_biases_only_when_the_cell_has_them():
+    assert "b_hh + b_ih" in preset_help("dead", bias=True)
+    assert "b_hh" not in preset_help("dead", bias=False)
+    assert "no bias" in preset_help("dead", bias=False)
 
 
 @pytest.mark.parametrize("bias", [False, True])

@@ -15,7 +15,7 @@ import streamlit as st
 
 from app_pages.common import plain_markdown
 from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS
-from l1viz.live.presets import PRESET_HELP, PRESETS, apply_preset, pytorch_init
+from l1viz.live.presets import PRESETS, apply_preset, preset_help, pytorch_init
 from l1viz.live.settings import (
     BIAS_NAMES,
     INIT_NAMES,
@@ -26,7 +26,7 @@ from l1viz.live.settings import (
 )
 
 SETTINGS = "live.settings"
-NOTES = "live.notes"  # warnings about the last URL or load request, shown until the next one
+NOTES = "live.notes"  # (setup, warnings) of the last URL or load: shown while it is the setup
 WRITTEN = "live.url"  # the query we last wrote: a different one is a setup to load
 KEY = "live.{}".format
 EXACT = "live.{}.exact".format
@@ -64,11 +64,22 @@ def current() -> Settings:
 
 
 def adopt(settings: Settings, notes: list[str] | None = None) -> None:
-    """Make `settings` the setup and show it in the widgets (call before they are drawn)."""
+    """Make `settings` the setup and show it in the widgets (call before they are drawn).
+    `notes` (what was wrong with the link or request it came from) replace the last ones."""
     st.session_state[SETTINGS] = settings
     if notes is not None:
-        st.session_state[NOTES] = notes
+        st.session_state[NOTES] = (settings, notes)
     _push_to_widgets(settings, force=True)
+
+
+def notes() -> list[str]:
+    """The warnings about the link or request the setup came from, while it is still that setup.
+    Once the user changes it they no longer apply, and are dropped for good."""
+    setup, warnings = st.session_state.get(NOTES, (None, []))
+    if setup != st.session_state.get(SETTINGS):
+        st.session_state.pop(NOTES, None)
+        return []
+    return warnings
 
 
 def take_setup_from_url() -> bool:
@@ -130,7 +141,7 @@ def sidebar() -> Settings:
             st.button(
                 label,
                 key=KEY(f"preset.{name}"),
-                help=PRESET_HELP[name],
+                help=preset_help(name, st.session_state[KEY("bias")]),
                 on_click=_replace_setup,
                 args=(lambda s, name=name: apply_preset(s, name),),
             )

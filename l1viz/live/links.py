@@ -7,6 +7,7 @@ turns them into its own."""
 from __future__ import annotations
 
 from l1viz.engine.config import SETUP_FIELDS, Init, TrainConfig
+from l1viz.live.settings import Settings
 from l1viz.study.sweep import SweepResult
 
 
@@ -20,3 +21,14 @@ def map_cell_settings(sweep: SweepResult, row: int, column: int, seed_index: int
     settings = sweep.settings
     config = settings.train_config(point, seed=settings.seed + seed_index)
     return live_settings(settings.init_at(point), config)
+
+
+def budget_note(previous: Settings, loaded: Settings) -> list[str]:
+    """What the live view says when a "Load" replaces the user's step budget with the measured
+    run's (nothing if it is the same): the budget decides when a run is called stalled."""
+    if previous.steps == loaded.steps:
+        return []
+    return [
+        f"Step budget set to {loaded.steps:,}, the measured run's budget (it was "
+        f"{previous.steps:,}), so this run repeats the measurement."
+    ]

@@ -1,5 +1,6 @@
-"""Named starting points for the live view: each changes the initial values only (and, for the
-notebook's init, switches the bias off, as the notebook's cell had none)."""
+"""Named starting points for the live view. Identity and Dead change the initial values only;
+Notebook restores the notebook's whole run (its init, seed 42, hyperparameters, no bias): the
+default setup."""
 
 from __future__ import annotations
 
@@ -8,7 +9,6 @@ from dataclasses import replace
 from l1viz.engine.config import Init
 from l1viz.engine.pytorch_init import default_init
 from l1viz.live.settings import Settings
-from l1viz.study.notebook import NOTEBOOK_INIT
 
 # The IRNN recipe (Le et al., 2015): identity recurrence, zero bias; here it is also the solution.
 IDENTITY_INIT = Init(1.0, 1.0, 0.0, 0.0)
@@ -20,17 +20,25 @@ PRESETS = {
     "identity": "Identity",
     "dead": "Dead",
 }
-PRESET_HELP = {
-    "notebook": "The notebook's init: PyTorch's default for seed 42, w_hh 0.8300, w_ih 0.7645, "
-    "no bias.",
+_HELP = {
+    "notebook": "The notebook's run: PyTorch's default init for seed 42 (w_hh 0.8300, "
+    "w_ih 0.7645, no bias), data seed 42, Adam at lr 0.001, batch 32, lengths up to 10.",
     "identity": "w = 1, b = 0: the IRNN recipe, and here already the solution.",
-    "dead": "w_ih = -0.2 and b_hh + b_ih = -0.05: the cell never fires.",
 }
+
+
+def preset_help(name: str, bias: bool) -> str:
+    """The button's tooltip; Dead's reason depends on whether the cell has biases."""
+    if name == "dead":
+        if bias:
+            return "w_ih = -0.2 and b_hh + b_ih = -0.05: the cell never fires."
+        return "w_ih = -0.2 and no bias: the cell never fires."
+    return _HELP[name]
 
 
 def apply_preset(settings: Settings, name: str) -> Settings:
     if name == "notebook":
-        return replace(settings, bias=False).with_init(NOTEBOOK_INIT)
+        return Settings()
     if name == "identity":
         return settings.with_init(IDENTITY_INIT)
     if name == "dead":
