@@ -57,6 +57,8 @@ SPAN_WORDS = {
     Ending.DEAD_IN_PRACTICE: "silent",
     Ending.DIVERGED: "diverged",
 }
+# Overlaid runs: the palette's ten hues, then dashed, then dotted.
+OVERLAY_DASHES = ("solid", "dash", "dot")
 CHART_HEIGHT = 320
 TALL_HEIGHT = 440
 TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"}
@@ -93,12 +95,14 @@ def layout(
 
 
 def shade_spans(figure: go.Figure, spans: Sequence[Span], last_step: int) -> None:
-    """Bands in the ending's colour; a band at the very end gets a visible minimum width."""
+    """Bands in the ending's colour. A band too narrow to see gets a minimum width, to the left
+    if there are steps there, else (a verdict at step 0) to the right: never below step 0."""
     minimum = max(1.0, 0.01 * last_step)
     for span in spans:
+        x0 = max(0.0, min(span.start, span.end - minimum))
         figure.add_vrect(
-            x0=min(span.start, span.end - minimum),
-            x1=span.end,
+            x0=x0,
+            x1=max(span.end, x0 + minimum),
             fillcolor=palette.ENDINGS[span.kind].hex,
             opacity=0.25,
             line_width=0,
@@ -110,12 +114,14 @@ def shade_spans(figure: go.Figure, spans: Sequence[Span], last_step: int) -> Non
 
 
 def _line(series: dict, name: str, values: np.ndarray, label: str, width=1.5) -> go.Scatter:
+    """A line over the steps; a run with one recorded step (a verdict at step 0) is a dot."""
     return go.Scatter(
         x=np.asarray(series["step"]),
         y=values,
-        mode="lines",
+        mode="lines" if len(series["step"]) > 1 else "markers",
         name=label,
         line={"color": COLORS[name], "width": width},
+        marker={"color": COLORS[name], "size": 8},
     )
 
 
@@ -231,14 +237,31 @@ def generalisation_figure(lengths: Sequence[int], predicted, actual) -> go.Figur
     )
 
 
+def overlay_style(index: int) -> dict:
+    """The line of the index-th overlaid run: ten distinct hues, then the same hues dashed, then
+    dotted, so no two of up to 30 runs look alike."""
+    color = palette.SERIES[index % len(palette.SERIES)]
+    dash = OVERLAY_DASHES[index // len(palette.SERIES) % len(OVERLAY_DASHES)]
+    return {"color": color, "dash": dash, "width": 2}
+
+
 def overlay_figure(curves: Sequence[tuple[str, Sequence[int], Sequence[float]]]) -> go.Figure:
-    """Loss curves of several runs, one trace each: (label, steps, losses)."""
-    figure = go.Figure(
-        [
-            go.Scatter(x=np.asarray(steps), y=positive_array(losses), mode="lines", name=label)
-            for label, steps, losses in curves
-        ]
-    )
+    """Loss curves of several runs, one trace each: (label, steps, losses), each in its own line
+    style. The legend keeps the given order; the shortest curves are drawn last, on top, so a run
+    that ended early is not hidden under the long ones."""
+    traces = [
+        go.Scatter(
+            x=np.asarray(steps),
+            y=positive_array(losses),
+            mode="lines" if len(steps) > 1 else "markers",
+            name=label,
+            line=overlay_style(index),
+            marker={"color": overlay_style(index)["color"], "size": 8},
+            legendrank=index + 1,
+        )
+        for index, (label, steps, losses) in enumerate(curves)
+    ]
+    figure = go.Figure(sorted(traces, key=lambda trace: -len(trace.x)))
     return layout(
         figure,
         "Loss of the selected runs",

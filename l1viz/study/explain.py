@@ -70,6 +70,8 @@ def explain(result: RunResult, config: TrainConfig) -> str:
             f"for {config.dead_patience} steps, every gradient 0."
         )
     if result.outcome == DIVERGED:
+        if result.diverged_at == 0:
+            return f"Diverged at step 0, before any update: {_overflow_reason(result, config)}."
         return (
             f"Diverged at step {result.diverged_at}: with lr = {config.lr:g} the updates "
             "overshot until the loss was no longer a finite number."
@@ -102,6 +104,23 @@ def _silence_reason(values: dict, config: TrainConfig) -> str:
         f"outside the dead region, but {silence_note(values, config)}; beyond "
         f"|x| > {firing_threshold_limit(config):.3g} an input comes less than once in the "
         f"{config.steps:,}-step budget (about {inputs:,.0f} inputs)"
+    )
+
+
+def _overflow_reason(result: RunResult, config: TrainConfig) -> str:
+    """Why the very first forward pass gave a non-finite loss: with w_hh > 1 the state grows
+    geometrically along a sequence (the ReLU stops negative states, never large ones)."""
+    first = "the first forward pass, at the initial values, already overflowed float32"
+    w_hh = result.initial["w_hh"]
+    if not w_hh > 1:
+        return first
+    longest = config.max_length
+    exponent = (longest - 1) * math.log10(w_hh)
+    growth = f"{10**exponent:.2g}" if exponent < 300 else f"10^{exponent:.0f}"
+    return (
+        f"{first}. With w_hh = {w_hh:.3g} the state grows like w_hh^t along a sequence: over the "
+        f"longest ones (length {longest:,}) by a factor of about {w_hh:.3g}^{longest - 1:,} ≈ "
+        f"{growth}, and the loss squares it, beyond float32's largest number (≈ 3.4e38)"
     )
 
 
