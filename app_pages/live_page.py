@@ -15,53 +15,73 @@ from app_pages.live_parts import controls
 from app_pages.live_parts import history as live_history
 from app_pages.live_parts import tracking as live_tracking
 from app_pages.live_parts.surface import surface_for
-from l1viz.live.run import LiveRun
+from l1viz.live.links import budget_note
+from l1viz.live.run import LiveRun, Snapshot
 from l1viz.live.run_log import RunLog
 from l1viz.live.settings import Settings
 from l1viz.plots import plane, time_charts
 
-RUN, PLAYING, LOG, LAST_ID = "live.run", "live.playing", "live.log", "live.last_id"
+RUN, LOG, LAST_ID, ACTION = "live.run", "live.log", "live.last_id", "live.action"
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
 TRAIN_SECONDS = 0.15  # training per refresh: it overlaps the browser drawing the last one
 
 
 # -- the run and its controls --------------------------------------------------------------------
 def start_run(settings: Settings, play: bool = False) -> None:
-    """Replace the current run by a fresh one (the old one keeps its row in the history)."""
+    """Replace the current run by a fresh one. The old one stops (a slice of it may be training
+    in another script run) and keeps its row in the history; a run that is decided before any
+    step (Identity's init, an overflow at step 0) gets its row at once."""
     state = st.session_state
     if RUN in state:
+        state[RUN].pause()
         state[LOG].record(state[RUN])
     state[LAST_ID] += 1
-    state[RUN] = LiveRun(settings, state[LAST_ID])
-    state[PLAYING] = play and not state[RUN].done
+    run = LiveRun(settings, state[LAST_ID])
+    state[RUN] = run
+    if run.done:
+        state[LOG].record(run)
+    if play:
+        run.play()
 
 
-def play() -> None:
-    st.session_state[PLAYING] = not st.session_state[RUN].done
+# Play, Step and Reset act on the run of the setup the page ends up with: a click may arrive in
+# the same script run as a setup change (a typed value committed by the click itself), whose
+# callbacks run first and whose new run is built only afterwards. Pause acts at once: it must
+# stop the slice that may be training in another script run.
+def request(action: tuple) -> None:
+    st.session_state[ACTION] = action
 
 
 def pause() -> None:
-    st.session_state[PLAYING] = False
-    st.session_state[LOG].record(st.session_state[RUN])
+    st.session_state.pop(ACTION, None)
+    run = st.session_state[RUN]
+    run.pause()
+    st.session_state[LOG].record(run)
 
 
-def step(count: int) -> None:
-    st.session_state[PLAYING] = False
-    st.session_state[RUN].step(count)
-    st.session_state[LOG].record(st.session_state[RUN])
+def apply_request(run: LiveRun) -> None:
+    action = st.session_state.pop(ACTION, None)
+    if action is None:
+        return
+    kind, *args = action
+    if kind == "play":
+        run.play()
+    elif kind == "step":
+        run.step(*args)
+        st.session_state[LOG].record(run)
+    elif kind == "reset":
+        start_run(run.settings)
 
 
-def reset() -> None:
-    start_run(st.session_state[RUN].settings)
-
-
-def control_row(run: LiveRun, playing: bool) -> None:
+def control_row(run: LiveRun) -> None:
+    playing = run.playing
     columns = st.columns([1, 1, 1, 1, 1, 3])
     columns[0].button(
         "Play",
         key="live.play",
         icon=":material/play_arrow:",
-        on_click=play,
+        on_click=request,
+        args=(("play",),),
         type="primary",
         disabled=playing or run.done,
         width="stretch",
@@ -78,8 +98,8 @@ def control_row(run: LiveRun, playing: bool) -> None:
         "Step +1",
         key="live.step1",
         icon=":material/skip_next:",
-        on_click=step,
-        args=(1,),
+        on_click=request,
+        args=(("step", 1),),
         disabled=playing or run.done,
         width="stretch",
     )
@@ -87,8 +107,8 @@ def control_row(run: LiveRun, playing: bool) -> None:
         "Step +100",
         key="live.step100",
         icon=":material/fast_forward:",
-        on_click=step,
-        args=(100,),
+        on_click=request,
+        args=(("step", 100),),
         disabled=playing or run.done,
         width="stretch",
     )
@@ -96,7 +116,8 @@ def control_row(run: LiveRun, playing: bool) -> None:
         "Reset",
         key="live.reset",
         icon=":material/replay:",
-        on_click=reset,
+        on_click=request,
+        args=(("reset",),),
         width="stretch",
         help="The same initial values and data seed again: the run replays exactly.",
     )
@@ -108,25 +129,24 @@ def advance(run: LiveRun) -> None:
     try:
         run.advance(TRAIN_SECONDS)
     except (MemoryError, RuntimeError) as error:
-        st.session_state[PLAYING] = False
+        run.pause()
         st.error(plain_markdown(f"Training stopped: {error}"))
         return
     if run.done:
-        st.session_state[PLAYING] = False
         st.session_state[LOG].record(run)
         st.rerun()
 
 
-def status_block(run: LiveRun, playing: bool) -> None:
-    status = run.status()
+def status_block(run: LiveRun, now: Snapshot) -> None:
+    status = now.status
     badge, words = st.columns([1, 5], vertical_alignment="center")
     with badge:
         st.badge(status.label, color=status.color)
-    motion = "playing" if playing else ("paused" if status.kind == "training" else "")
-    text = run.explanation() or "Press Play to train, or Step to advance by hand."
+    motion = "playing" if now.playing else ("paused" if status.kind == "training" else "")
+    text = now.explanation or "Press Play to train, or Step to advance by hand."
     words.markdown(plain_markdown(f"{text} {'(' + motion + ')' if motion else ''}".strip()))
 
-    result = run.result()
+    result = now.result
     values = {
         f"step (of {run.config.steps:,})": f"{result.steps:,}",
         "batch loss": f"{result.loss:.4g}",
@@ -136,12 +156,11 @@ def status_block(run: LiveRun, playing: bool) -> None:
     values["active"] = f"{result.active:.0%}"
     for column, (label, value) in zip(st.columns(len(values)), values.items()):
         column.metric(label, value)
-    live_tracking.note(run)
 
 
-def charts(run: LiveRun) -> None:
-    series, spans, revision = run.series(), run.spans(), run.run_id
-    grid, label = surface_for(run, series)
+def charts(run: LiveRun, now: Snapshot) -> None:
+    series, spans, revision = now.series, now.spans, run.run_id
+    grid, label = surface_for(run.config, now.landscape_key, series)
     left, right = st.columns(2)
     left.plotly_chart(time_charts.loss_figure(series, spans, revision), key="live.chart.loss")
     right.plotly_chart(
@@ -159,11 +178,12 @@ def live_view(playing: bool) -> None:
     @st.fragment(run_every=REFRESH_SECONDS if playing else None)
     def view():
         run = st.session_state[RUN]
-        if st.session_state[PLAYING]:
+        if run.playing:
             advance(run)
+        now = run.snapshot()
         with st.container(key="live.status"):
-            status_block(run, st.session_state[PLAYING])
-        charts(run)
+            status_block(run, now)
+        charts(run, now)
 
     view()
 
@@ -173,10 +193,11 @@ def main() -> None:
     state = st.session_state
     state.setdefault(LOG, RunLog())
     state.setdefault(LAST_ID, 0)
-    state.setdefault(PLAYING, False)
-    request = state.pop(LOAD_KEY, None)
-    if request is not None:
-        settings, notes = Settings.from_params(request)
+    load = state.pop(LOAD_KEY, None)
+    if load is not None:
+        settings, notes = Settings.from_params(load)
+        if controls.SETTINGS in state:
+            notes += budget_note(state[controls.SETTINGS], settings)
         origin = state.pop(LOAD_ORIGIN_KEY, "")
         controls.adopt(settings, [origin, *notes] if origin else notes)
         start_run(settings, play=True)
@@ -188,10 +209,12 @@ def main() -> None:
     state[controls.SETTINGS] = settings
     if RUN not in state or state[RUN].settings != settings:
         start_run(settings)
+    apply_request(state[RUN])
     controls.write_url(settings)
     live_tracking.log_if_finished(state[RUN])
 
-    run, playing = state[RUN], state[PLAYING]
+    run = state[RUN]
+    playing = run.playing
     st.title("Live training")
     st.caption(
         plain_markdown(
@@ -200,10 +223,11 @@ def main() -> None:
             "sidebar, press Play, and watch it learn, or die."
         )
     )
-    for note in state.get(controls.NOTES, []):
+    for note in controls.notes():
         st.warning(plain_markdown(note), icon=":material/warning:")
-    control_row(run, playing)
+    control_row(run)
     live_view(playing)
+    live_tracking.note(run)
     if playing:
         st.caption("The replay and the generalisation check appear when the run stops.")
     else:

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages.common import LOAD_KEY
+from app_pages.common import LOAD_KEY, plain_markdown
 from l1viz.engine.pytorch_init import default_init
 from l1viz.live.settings import NOTEBOOK_INIT, Settings
 
@@ -108,7 +108,7 @@ def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_th
     result = run.result()
     assert status(at) == f"converged at step {result.converged_at}"
     assert any(m.value.startswith("Converged at step") for m in at.markdown)
-    assert at.session_state["live.playing"] is False
+    assert at.session_state["live.run"].playing is False
 
     series = run.series()
     loss = trace(chart(at, "loss"), "batch loss")
@@ -318,9 +318,9 @@ def test_reset_replays_the_same_run():
 def test_pause_stops_playing_and_records_the_run():
     at = open_app(**LONG_RUN)
     press(at, "play")
-    assert at.session_state["live.playing"] is True and status(at) == "training"
+    assert at.session_state["live.run"].playing is True and status(at) == "training"
     press(at, "pause")
-    assert at.session_state["live.playing"] is False
+    assert at.session_state["live.run"].playing is False
     assert at.dataframe[0].value["outcome"].tolist() == ["paused"]
 
 
@@ -353,3 +353,106 @@ def test_another_page_can_load_a_setup_and_start_it_playing():
             break
         at.run()
     assert status(at) == "converged at step 4091"
+
+
+# -- issue 10: what the page does whatever the user does, and when ------------------------------
+def test_a_typed_value_committed_by_the_play_click_trains_the_new_value():
+    """The browser commits a typed value when the click on Play blurs the box: both reach the
+    same script run, the value's callback first. Play must start the run of the new value."""
+    at = open_app()
+    at.number_input(key="live.w_hh.exact").set_value(0.9)
+    at.button(key="live.play").click().run()
+    assert not at.exception
+    assert status(at) == "training"  # it trains (it stayed "ready")
+    run = at.session_state["live.run"]
+    assert run.settings.w_hh == Settings(w_hh=0.9).w_hh and run.playing
+    press(at, "pause")
+    at.number_input(key="live.w_ih.exact").set_value(0.5)
+    at.button(key="live.step100").click().run()
+    run = at.session_state["live.run"]
+    assert run.settings.w_ih == 0.5 and run.steps_done == 100
+
+
+def test_the_notebook_preset_restores_the_notebooks_whole_run():
+    at = open_app(lr="0.01", batch_size="8", bias="true", b_hh="0.5")
+    press(at, "random")
+    assert at.session_state["live.run"].settings.seed != 42 or dict(at.query_params)
+    press(at, "preset.notebook")
+    assert at.session_state["live.run"].settings == Settings()
+    assert dict(at.query_params) == {}  # the address bar follows in the same rerun
+    assert at.number_input(key="live.seed").value == 42
+
+
+def test_warnings_about_a_bad_link_go_once_the_setup_is_changed():
+    at = open_app(w_hh="abc", lr="-1", steps="")
+    assert len(at.warning) == 3
+    at.run()
+    assert len(at.warning) == 3  # still the link's setup
+    at.number_input(key="live.w_hh.exact").set_value(0.9).run()
+    assert [w.value for w in at.warning] == []
+    at.number_input(key="live.w_hh.exact").set_value(Settings().w_hh).run()
+    assert [w.value for w in at.warning] == []  # the link's setup again, but typed by hand
+
+
+def test_an_overflow_at_step_0_is_explained_drawn_and_listed():
+    at = open_app(w_hh="2", w_ih="1", max_length="100")
+    assert status(at) == "diverged at step 0"
+    words = [m.value for m in at.markdown if m.value.startswith("Diverged at step 0")]
+    assert words and "before any update" in words[0] and "overflowed float32" in words[0]
+    assert "overshot" not in words[0]
+    params = chart(at, "params")
+    w_hh = trace(params, "w_hh")
+    assert decode(w_hh["x"]).tolist() == [0] and decode(w_hh["y"]).tolist() == [2.0]
+    assert w_hh["mode"] == "markers"  # one point: a line would draw nothing
+    for name in ("loss", "params", "active"):
+        for shape in chart(at, name)["layout"]["shapes"]:
+            assert shape["x0"] >= 0 and shape["x1"] > shape["x0"], name  # no axis below step 0
+    assert chart(at, "loss")["layout"]["annotations"][0]["text"] == "diverged from step 0"
+    table = at.dataframe[0].value
+    assert table["status"].tolist() == ["diverged at step 0"] and table["run"].tolist() == [1]
+
+    at.query_params.clear()
+    at.query_params["w_hh"], at.query_params["w_ih"] = "1", "1"
+    at.run()
+    assert status(at) == "converged at step 0"
+    table = at.dataframe[0].value
+    assert table["status"].tolist() == ["diverged at step 0", "converged at step 0"]
+
+
+def test_the_history_numbers_runs_consecutively_and_shows_the_outcome_first():
+    at = open_app()
+    press(at, "step1")
+    at.slider(key="live.w_hh").set_value(0.5).run()  # a new run, never played: no row, no number
+    at.slider(key="live.w_hh").set_value(0.6).run()
+    press(at, "step100")
+    press(at, "reset")
+    table = at.dataframe[0].value
+    assert table["run"].tolist() == [1, 2]
+    assert list(table.columns[:5]) == ["run", "outcome", "steps_done", "final_loss", "status"]
+    assert table["steps_done"].tolist() == [1, 100] and table["budget"].tolist() == [50_000] * 2
+    assert table["bias"].tolist() == ["no", "no"]  # text, not a checkbox like the row selector
+    assert at.selectbox(key="live.history.pick").options == ["run 1: training", "run 2: training"]
+
+
+def test_the_dead_presets_help_matches_the_cell():
+    at = open_app()
+    assert "b_hh" not in at.button(key="live.preset.dead").help
+    at.toggle(key="live.bias").set_value(True).run()
+    assert "b_hh + b_ih = -0.05" in at.button(key="live.preset.dead").help
+
+
+def test_a_load_that_changes_the_step_budget_says_so():
+    at = open_app(steps="20000")
+    at.session_state[LOAD_KEY] = {"w_hh": 0.83, "w_ih": 0.7645, "bias": False, "steps": 5000}
+    at.run()
+    assert not at.exception
+    assert at.session_state["live.run"].settings.steps == 5000
+    assert [w.value for w in at.warning] == [
+        plain_markdown(
+            "Step budget set to 5,000, the measured run's budget (it was 20,000), so this run "
+            "repeats the measurement."
+        )
+    ]
+    at.session_state[LOAD_KEY] = {"w_hh": 0.5, "w_ih": 0.7645, "bias": False, "steps": 5000}
+    at.run()
+    assert [w.value for w in at.warning] == []  # the same budget: nothing to say

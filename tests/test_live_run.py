@@ -3,6 +3,8 @@ generalisation check and the run history."""
 
 import json
 import math
+import threading
+import time
 
 import pandas as pd
 import pytest
@@ -113,11 +115,70 @@ def test_a_rebuilt_run_replays_bit_for_bit():
 
 def test_advance_trains_for_a_slice_of_time_and_stops_at_the_verdict():
     run = LiveRun(CONVERGING)
+    assert run.advance(0.05) == 0 and not run.playing  # not playing: nothing to do
+    run.play()
     made = run.advance(0.05)
     assert made >= 50 and run.steps_done == made
     while not run.done:
         run.advance(0.5)
     assert run.steps_done == 9783 and run.advance(0.5) == 0
+    assert not run.playing  # the verdict stopped it
+    run.play()
+    assert not run.playing  # a finished run cannot play
+
+
+def test_step_pauses_a_playing_run():
+    run = LiveRun(CONVERGING)
+    run.play()
+    assert run.step(100) == 100 and run.steps_done == 100
+    assert not run.playing and run.advance(0.05) == 0
+
+
+def test_reads_from_another_thread_never_see_a_half_written_history():
+    """A click starts a new script run while the last one may still be training: every read the
+    page makes, from another thread, must see one consistent state (the IndexError of issue 10
+    came from a history read while a chunk appended to it)."""
+    run = LiveRun(Settings(w_hh=0.5, w_ih=0.05, bias=True, b_hh=-0.5, b_ih=-0.5, steps=10**7))
+
+    def train_meanwhile(read):
+        trainer = threading.Thread(target=lambda: [run.step(50) for _ in range(200)])
+        trainer.start()
+        reads = []
+        while trainer.is_alive():
+            reads.append(read())
+        trainer.join()
+        assert len(reads) > 20
+        return reads
+
+    for series in train_meanwhile(run.series):
+        lengths = {name: len(values) for name, values in series.items()}
+        assert set(lengths.values()) == {len(series["step"])}, lengths
+    snapshots = train_meanwhile(run.snapshot)
+    for now in snapshots:
+        assert now.series["step"][-1] == now.steps_done == now.result.steps
+    steps = [now.steps_done for now in snapshots]
+    assert steps == sorted(steps) and steps[-1] > steps[0]
+
+
+def test_pause_stops_a_slice_in_flight_and_the_counter_stays():
+    """The slice of another script run stops within a chunk of the pause, however long the slice
+    it was asked for; after `pause` returns, no step is made until play."""
+    run = LiveRun(Settings(w_hh=0.5, w_ih=0.05, bias=True, b_hh=-0.5, b_ih=-0.5, steps=10**7))
+    run.play()
+    ended = []
+    slice_ = threading.Thread(target=lambda: ended.append((run.advance(30.0), time.monotonic())))
+    slice_.start()
+    while run.steps_done < 200:
+        time.sleep(0.01)
+    paused_at = time.monotonic()
+    run.pause()
+    stopped = run.steps_done
+    slice_.join(timeout=5)
+    assert not slice_.is_alive()
+    ((made, finished),) = ended
+    assert finished - paused_at < 0.3
+    time.sleep(0.2)
+    assert run.steps_done == stopped == made
 
 
 @given(st.integers(0, 5_000), st.integers(2, 2_000))
@@ -190,9 +251,11 @@ def test_run_log_rows_update_in_place_and_export():
     log.record(dead)
     table = log.table()
     assert table["run"].tolist() == [1, 2]
+    assert list(table.columns[:5]) == ["run", "outcome", "steps_done", "final_loss", "status"]
     assert table["outcome"].tolist() == ["converged", "dead"]
     assert table["status"].tolist() == ["converged at step 9783", "dead from the start"]
     assert table["steps_done"].tolist() == [9783, 99]
+    assert table["budget"].tolist() == [CONVERGING.steps, DEAD.steps]
     assert table["w_ih₀"].tolist() == [CONVERGING.w_ih, DEAD.w_ih]
     assert table["final_loss"][0] == pytest.approx(first.result().loss)
 
@@ -210,6 +273,22 @@ def test_run_log_rows_update_in_place_and_export():
     assert rows["w_ih"].tolist() == pytest.approx(trajectory["trajectory"]["w_ih"])
     label, steps, losses = log.loss_curves([2])[0]
     assert label == "run 2: dead from the start" and steps[-1] == 99 and len(losses) == 100
+
+
+def test_run_log_numbers_runs_in_the_order_they_are_recorded():
+    """Runs that were built but never stepped (a slider moved, say) take no number."""
+    log = RunLog()
+    for run_id in (3, 4, 9):
+        run = LiveRun(CONVERGING, run_id=run_id)
+        log.record(run)  # ready: not recorded
+        run.step(10)
+        log.record(run)
+    identity = LiveRun(Settings(w_hh=1.0, w_ih=1.0), run_id=12)
+    log.record(identity)  # decided at step 0: a finished run like any other
+    assert log.table()["run"].tolist() == [1, 2, 3, 4]
+    assert log.table()["status"].tolist()[-1] == "converged at step 0"
+    assert [log.number(run_id) for run_id in log.run_ids] == [1, 2, 3, 4]
+    assert log.loss_curves([9])[0][0] == "run 3: training"
 
 
 def test_run_log_keeps_the_latest_runs_and_json_has_no_nan():

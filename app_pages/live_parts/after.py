@@ -15,16 +15,16 @@ MADE = "live.after"
 
 def section(run: LiveRun) -> None:
     st.subheader("Replay")
-    if run.steps_done == 0:
+    now = run.snapshot()
+    if now.steps_done == 0 and not now.done:
         st.caption("The replay and the generalisation check appear once the run has taken a step.")
         return
     made = st.session_state.get(MADE)
-    if made is None or made[0] != (run.run_id, run.steps_done):
-        series = run.series()
-        grid, label = surface_for(run, series)
+    if made is None or made[0] != (run.run_id, now.steps_done):
+        grid, label = surface_for(run.config, now.landscape_key, now.series)
         made = (
-            (run.run_id, run.steps_done),
-            plane.replay_figure(grid, series, label),
+            (run.run_id, now.steps_done),
+            plane.replay_figure(grid, now.series, label),
             run.generalisation(),
         )
         st.session_state[MADE] = made

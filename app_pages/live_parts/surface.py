@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from l1viz.live.run import LiveRun
+from l1viz.engine.config import TrainConfig
 from l1viz.study.landscape import LossGrid, expected_loss, view_range
 
 
@@ -15,13 +15,12 @@ def loss_grid(key: tuple, x_range: tuple, y_range: tuple) -> LossGrid:
     return expected_loss(transform, bias, bias_sum, slopes, max_length, x_range, y_range)
 
 
-def surface_for(run: LiveRun, series: dict) -> tuple[LossGrid, str]:
-    """The surface at the run's current biases over a view that holds its path, and the words
-    that say which surface it is."""
-    key = run.landscape_key()
+def surface_for(config: TrainConfig, key: tuple, series: dict) -> tuple[LossGrid, str]:
+    """The surface for a run's landscape key (`LiveRun.landscape_key`: its current biases) over a
+    view that holds its path, and the words that say which surface it is."""
     grid = loss_grid(key, view_range(series["w_hh"]), view_range(series["w_ih"]))
     _, bias, bias_sum, slopes, _ = key
     label = f"b_hh + b_ih = {bias_sum:+.2f}" if bias else "no bias"
-    if run.config.transform == "learned":
+    if config.transform == "learned":
         label += f", s₊ = {slopes[0]:.2f}, s₋ = {slopes[1]:.2f}"
     return grid, label

@@ -1,13 +1,19 @@
-"""One run driven by a UI: built from `Settings`, advanced in time-boxed chunks, read as a status,
-a verdict sentence and display-sized series.
+"""One run driven by a UI: built from `Settings`, played and paused, advanced in time-boxed chunks,
+read as a status, a verdict sentence and display-sized series.
 
 Building a `LiveRun` again from the same Settings replays the run bit for bit (same init, same data
 seed): that is what Reset does. Nothing here knows about Streamlit.
+
+A run is shared between threads: the page's script runs are threads, and a click starts a new one
+while the previous may still be training. So every training chunk and every read holds the run's
+lock, and a reader that needs several values (the page's status row and charts) takes one
+`snapshot`; `pause` returns only once no chunk is in flight, and nothing trains after it.
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from dataclasses import dataclass
 
@@ -33,8 +39,11 @@ from l1viz.study.explain import explain, ready_note
 READY = "ready"
 # Points per trace on the live charts; the trainer's history holds more.
 DISPLAY_POINTS = 1_500
-# Most steps between clock checks while advancing (~10 ms of training at the notebook's settings).
+# Most steps between clock (and pause) checks while advancing (~10 ms at the notebook's settings).
 CLOCK_CHUNK = 50
+# Longest a chunk should train: a pause waits for the chunk in flight (longer only if one step
+# alone takes longer).
+CHUNK_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -73,12 +82,30 @@ def status_of(result: RunResult) -> Status:
     return Status(STALLED, "stalled", color)
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the page shows of a run, read at one instant."""
+
+    run_id: int
+    steps_done: int
+    done: bool
+    playing: bool
+    result: RunResult
+    status: Status
+    explanation: str
+    series: dict[str, list]
+    spans: list[Span]
+    landscape_key: tuple
+
+
 class LiveRun:
     def __init__(self, settings: Settings, run_id: int = 1):
         self.settings = settings
         self.config = settings.config()
         self.run_id = run_id
         self.trainer = Trainer(settings.init(), self.config)
+        self._lock = threading.RLock()
+        self._playing = False
 
     @property
     def steps_done(self) -> int:
@@ -88,36 +115,80 @@ class LiveRun:
     def done(self) -> bool:
         return self.trainer.done
 
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    # -- driving ----------------------------------------------------------------------------
+    def play(self) -> None:
+        with self._lock:
+            self._playing = not self.trainer.done
+
+    def pause(self) -> None:
+        """Stop playing. Returns once the chunk in flight (if any) has ended: from then on the
+        step counter does not move until `play` or `step`."""
+        with self._lock:
+            self._playing = False
+
     def step(self, count: int) -> int:
-        return self.trainer.step(count)
+        """Pause, then make up to `count` steps by hand."""
+        with self._lock:
+            self._playing = False
+            return self.trainer.step(count)
 
     def advance(self, seconds: float) -> int:
-        """Train until the run ends or about `seconds` have passed (at least one step). Chunks
-        between clock checks are sized from the last one, so slow steps (long sequences, big
-        batches) do not overrun the slice."""
+        """While playing, train until the run ends, it is paused, or about `seconds` have passed.
+        Chunks are sized from the last one's pace, so slow steps (long sequences, big batches) do
+        not overrun the slice or delay a pause; the first chunk is one step."""
         start, made, chunk = time.perf_counter(), 0, 1
-        while not self.done:
-            began = time.perf_counter()
-            made += self.trainer.step(chunk)
-            now = time.perf_counter()
+        while True:
+            with self._lock:
+                if not self._playing:
+                    break
+                began = time.perf_counter()
+                made += self.trainer.step(chunk)
+                now = time.perf_counter()
+                if self.trainer.done:
+                    self._playing = False
+                    break
             left = seconds - (now - start)
             if left <= 0:
                 break
             per_step = (now - began) / chunk
-            fits = int(left / (2 * per_step)) if per_step else CLOCK_CHUNK
+            fits = int(min(left / 2, CHUNK_SECONDS) / per_step) if per_step else CLOCK_CHUNK
             chunk = max(1, min(CLOCK_CHUNK, fits))
         return made
 
     # -- reading ----------------------------------------------------------------------------
+    def snapshot(self, limit: int = DISPLAY_POINTS) -> Snapshot:
+        """Status, verdict sentence, display series and landscape key, all of the same step."""
+        with self._lock:
+            result = self.result()
+            return Snapshot(
+                run_id=self.run_id,
+                steps_done=self.trainer.steps_done,
+                done=self.trainer.done,
+                playing=self._playing,
+                result=result,
+                status=status_of(result),
+                explanation=self._explanation(result),
+                series=self.series(limit),
+                spans=spans_of(result),
+                landscape_key=self.landscape_key(),
+            )
+
     def result(self) -> RunResult:
-        return self.trainer.results()[0]
+        with self._lock:
+            return self.trainer.results()[0]
 
     def status(self) -> Status:
         return status_of(self.result())
 
     def explanation(self) -> str:
         """The verdict sentence; before the first step, the dead-region warning if it applies."""
-        result = self.result()
+        return self._explanation(self.result())
+
+    def _explanation(self, result: RunResult) -> str:
         if status_of(result).kind == READY:
             return ready_note(result, self.config)
         return explain(result, self.config)
@@ -125,11 +196,17 @@ class LiveRun:
     def spans(self) -> list[Span]:
         return spans_of(self.result())
 
+    def trajectory(self) -> tuple[RunResult, dict[str, list]]:
+        """The result and the whole recorded history (every kept step), read together."""
+        with self._lock:
+            return self.result(), self.trainer.history.table()
+
     def series(self, limit: int = DISPLAY_POINTS) -> dict[str, list]:
         """The history, thinned to `limit` rows for display; for the learned transform also the
         effective input weights w_ih·s+ and w_ih·s- (what the targets w = 1 refer to), and with
         bias the sum b_hh + b_ih (what the cell sees)."""
-        table = self.trainer.history.table()
+        with self._lock:
+            table = self.trainer.history.table()
         keep = evenly_spaced(len(table["step"]), limit)
         series = {name: [column[i] for i in keep] for name, column in table.items()}
         cell = self.trainer.cell
@@ -146,7 +223,9 @@ class LiveRun:
         """The current parameters on one N(0, 1) sequence of `length` (seeded by the run's seed):
         one pass gives the prediction for every prefix length."""
         values = sequence(length, self.config.seed)
-        predicted, actual = prefix_predictions(self.trainer.cell, self.trainer.params, values)
+        with self._lock:
+            params = self.trainer.params.clone()
+        predicted, actual = prefix_predictions(self.trainer.cell, params, values)
         lengths = sorted({round(length ** (i / (points - 1))) for i in range(points)})
         rows = [n - 1 for n in lengths]
         return Generalisation(
@@ -159,7 +238,8 @@ class LiveRun:
     def landscape_key(self) -> tuple:
         """What the loss surface at the current parameters depends on, rounded for caching:
         (transform, bias, b_hh + b_ih, (s+, s-), max_length)."""
-        values = self.trainer.named_params()
+        with self._lock:
+            values = self.trainer.named_params()
         bias_sum = values["b_hh"] + values["b_ih"]
         slopes = (values.get("slope_pos", 1.0), values.get("slope_neg", 1.0))
         return (

@@ -1,24 +1,27 @@
 """The session's runs, one row each, for comparing and downloading.
 
 A run is recorded when it finishes or is paused (and again whenever it has moved on since); the
-same run updates its own row. Each record keeps the run's whole recorded trajectory (the trainer's
-bounded history), so any run can be overlaid or downloaded later. Only the most recent
-`MAX_RUNS` are kept, to bound a long session's memory.
+same run updates its own row. Runs are numbered 1, 2, 3 ... in the order they enter the log (a run
+that was built but never played or finished takes no number). Each record keeps the run's whole
+recorded trajectory (the trainer's bounded history), so any run can be overlaid or downloaded later.
+Only the most recent `MAX_RUNS` are kept, to bound a long session's memory.
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from l1viz.engine.jsontext import dumps
-from l1viz.live.run import LiveRun
+from l1viz.live.run import LiveRun, status_of
 from l1viz.live.settings import INIT_NAMES, Settings
 
 MAX_RUNS = 30
 PAUSED = "paused"
+BUDGET = "budget"  # the table's name for the step budget (Settings.steps)
 HYPERPARAMETERS = (
     "bias",
     "lr",
@@ -35,7 +38,8 @@ HYPERPARAMETERS = (
 
 @dataclass(frozen=True)
 class RunRecord:
-    run_id: int
+    run_id: int  # the LiveRun's id
+    number: int  # what the table calls it: 1, 2, 3 ... in the order runs were recorded
     settings: Settings
     outcome: str  # converged, dead, diverged, stalled, or paused (still training)
     status: str  # the badge's words, e.g. "died at step 312"
@@ -44,13 +48,19 @@ class RunRecord:
     trajectory: dict[str, np.ndarray]  # step, parameters, loss, active, grad_norm
 
     def summary(self) -> dict:
-        """The table row: initial values, hyperparameters, outcome, steps, final loss."""
-        row = {"run": self.run_id}
+        """The table row: how the run went first (outcome, steps taken, final loss, the badge's
+        words), then its initial values and hyperparameters ("budget" is the step budget)."""
+        row = {
+            "run": self.number,
+            "outcome": self.outcome,
+            "steps_done": self.steps,
+            "final_loss": self.loss,
+            "status": self.status,
+        }
         row.update({f"{name}₀": getattr(self.settings, name) for name in INIT_NAMES})
-        row.update({name: getattr(self.settings, name) for name in HYPERPARAMETERS})
-        row.update(
-            outcome=self.outcome, status=self.status, steps_done=self.steps, final_loss=self.loss
-        )
+        for name in HYPERPARAMETERS:
+            value = getattr(self.settings, name)
+            row[BUDGET if name == "steps" else name] = value
         return row
 
     def trajectory_csv(self) -> str:
@@ -58,7 +68,7 @@ class RunRecord:
 
     def trajectory_json(self) -> str:
         payload = {
-            "run": self.run_id,
+            "run": self.number,
             "settings": self.settings.as_dict(),
             "outcome": self.outcome,
             "status": self.status,
@@ -67,26 +77,33 @@ class RunRecord:
         return dumps(payload, ensure_ascii=False)
 
 
-def record_of(run: LiveRun) -> RunRecord:
-    result = run.result()
+def record_of(run: LiveRun, number: int) -> RunRecord:
+    result, table = run.trajectory()
     outcome = PAUSED if result.outcome == "training" else result.outcome
     return RunRecord(
         run_id=run.run_id,
+        number=number,
         settings=run.settings,
         outcome=outcome,
-        status=run.status().label,
+        status=status_of(result).label,
         steps=result.steps,
         loss=result.loss,
         # Arrays, not lists: a session keeps up to MAX_RUNS x 20,000 rows.
-        trajectory={
-            name: np.asarray(column) for name, column in run.trainer.history.table().items()
-        },
+        trajectory={name: np.asarray(column) for name, column in table.items()},
     )
 
 
+def summary_table(records: list[RunRecord]) -> pd.DataFrame:
+    return pd.DataFrame([record.summary() for record in records])
+
+
 class RunLog:
+    """The session's runs. Callers may record from any script thread: one lock orders them."""
+
     def __init__(self):
         self._records: dict[int, RunRecord] = {}
+        self._numbered = 0
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._records)
@@ -95,15 +112,22 @@ class RunLog:
         return run_id in self._records
 
     def record(self, run: LiveRun) -> None:
-        """Add or update the run's row (nothing to record before its first step)."""
-        if run.steps_done == 0 and not run.done:
-            return
-        known = self._records.get(run.run_id)
-        if known and known.steps == run.steps_done and known.status == run.status().label:
-            return
-        self._records[run.run_id] = record_of(run)
-        while len(self._records) > MAX_RUNS:
-            del self._records[next(iter(self._records))]
+        """Add or update the run's row (nothing to record before its first step, unless the run
+        ended there: a verdict at step 0 is a finished run like any other)."""
+        with self._lock:
+            known = self._records.get(run.run_id)
+            number = known.number if known else self._numbered + 1
+            record = record_of(run, number)
+            if record.steps == 0 and record.outcome == PAUSED:
+                return
+            if known and (known.steps, known.status) == (record.steps, record.status):
+                return
+            # A new dict, never an edited one: readers iterate the old one meanwhile.
+            records = {**self._records, run.run_id: record}
+            while len(records) > MAX_RUNS:
+                del records[next(iter(records))]
+            self._records = records
+            self._numbered = max(self._numbered, number)
 
     def get(self, run_id: int) -> RunRecord:
         return self._records[run_id]
@@ -112,8 +136,15 @@ class RunLog:
     def run_ids(self) -> list[int]:
         return list(self._records)
 
+    def records(self) -> list[RunRecord]:
+        """The rows at this instant, oldest first (a list that later records do not change)."""
+        return list(self._records.values())
+
     def table(self) -> pd.DataFrame:
-        return pd.DataFrame([record.summary() for record in self._records.values()])
+        return summary_table(self.records())
+
+    def number(self, run_id: int) -> int:
+        return self._records[run_id].number
 
     def table_json(self) -> str:
         rows = [record.summary() for record in self._records.values()]
@@ -124,6 +155,6 @@ class RunLog:
         curves = []
         for run_id in run_ids:
             record = self._records[run_id]
-            label = f"run {run_id}: {record.status}"
+            label = f"run {record.number}: {record.status}"
             curves.append((label, record.trajectory["step"], record.trajectory["loss"]))
         return curves
