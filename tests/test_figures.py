@@ -12,6 +12,7 @@ import torch
 from l1viz.engine.cell import Cell
 from l1viz.engine.outcomes import Ending, in_dead_region
 from l1viz.live.run import LiveRun, Span
+from l1viz.live.run_log import MAX_RUNS
 from l1viz.live.settings import Settings
 from l1viz.plots import palette, plane, time_charts
 from l1viz.study.landscape import evaluation_batch, expected_loss, resolution, view_range
@@ -64,6 +65,18 @@ def test_dead_and_diverged_spans_are_shaded_and_labelled():
     band = at_the_end.layout.shapes[0]
     assert band.x1 == 1000 and band.x0 == pytest.approx(990)  # still visible: 1 % of the axis
     assert at_the_end.layout.annotations[0].text == "diverged from step 1000"
+    at_step_0 = time_charts.loss_figure(
+        {"step": [0], "loss": [float("inf")]}, [Span("diverged", 0, 0)]
+    )
+    band = at_step_0.layout.shapes[0]
+    assert (band.x0, band.x1) == (0, 1)  # to the right: the axis never goes below step 0
+
+
+def test_a_run_with_one_recorded_step_is_drawn_as_dots():
+    one = {"step": [0], "w_hh": [2.0], "w_ih": [1.0], "loss": [float("inf")], "active": [1.0]}
+    for figure in (time_charts.parameters_figure(one, bias=False), time_charts.active_figure(one)):
+        assert {t.mode for t in figure.data} == {"markers"}
+    assert time_charts.parameters_figure(SERIES, bias=False).data[0].mode == "lines"
 
 
 def test_parameter_chart_traces_and_targets():
@@ -96,7 +109,21 @@ def test_generalisation_chart_and_overlay():
     assert values(figure.data[2].y) == [None, pytest.approx(0.2), None]  # 0 has no log
     overlay = time_charts.overlay_figure([("run 1", [0, 1], [2.0, 1.0]), ("run 2", [0], [3.0])])
     assert [t.name for t in overlay.data] == ["run 1", "run 2"]
-    assert values(overlay.data[1].y) == [3.0]
+    assert values(overlay.data[1].y) == [3.0] and overlay.data[1].mode == "markers"
+
+
+def test_overlaid_runs_each_have_their_own_line_and_short_ones_lie_on_top():
+    curves = [(f"run {i}", list(range(100 - i)), [1.0] * (100 - i)) for i in range(MAX_RUNS - 1)]
+    curves.append(("run 29", [0, 1, 2], [3.0, 2.0, 1.0]))
+    curves[3] = ("run 3", list(range(500)), [1.0] * 500)
+    figure = time_charts.overlay_figure(curves)
+    styles = {(t.line.color, t.line.dash) for t in figure.data}
+    assert len(styles) == len(curves)  # no two look alike
+    lengths = [len(t.x) for t in figure.data]
+    assert lengths == sorted(lengths, reverse=True)  # the last drawn (on top) are the shortest
+    legend = sorted(figure.data, key=lambda t: t.legendrank)
+    assert [t.name for t in legend] == [label for label, _, _ in curves]
+    assert figure.data[-1].name == "run 29"
 
 
 # -- the landscape -----------------------------------------------------------------------------
