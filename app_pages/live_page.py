@@ -174,7 +174,15 @@ def charts(run: LiveRun, now: Snapshot) -> None:
     right.plotly_chart(time_charts.active_figure(series, spans, revision), key="live.chart.active")
 
 
+LIVE_CHART_STYLE = (
+    "<style>[class*='st-key-live-chart-'] .stPlotlyChart > div "
+    "{ visibility: visible !important; }</style>"
+)
+
+
 def live_view(playing: bool) -> None:
+    st.html(LIVE_CHART_STYLE)
+
     @st.fragment(run_every=REFRESH_SECONDS if playing else None)
     def view():
         run = st.session_state[RUN]
