@@ -22,6 +22,8 @@ from l1viz.live.settings import Settings
 from l1viz.plots import plane, time_charts
 
 RUN, LOG, LAST_ID, ACTION = "live.run", "live.log", "live.last_id", "live.action"
+CHART_MIN_WIDTH = 440  # px: narrower, the charts go one under the other
+METRIC_MIN_WIDTH = 110  # px: the status numbers wrap to a second row rather than being cut
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
 TRAIN_SECONDS = 0.15  # training per refresh: it overlaps the browser drawing the last one
 
@@ -75,8 +77,8 @@ def apply_request(run: LiveRun) -> None:
 
 def control_row(run: LiveRun) -> None:
     playing = run.playing
-    columns = st.columns([1, 1, 1, 1, 1, 3])
-    columns[0].button(
+    row = st.container(horizontal=True)  # each button as wide as its label, even when narrow
+    row.button(
         "Play",
         key="live.play",
         icon=":material/play_arrow:",
@@ -84,41 +86,36 @@ def control_row(run: LiveRun) -> None:
         args=(("play",),),
         type="primary",
         disabled=playing or run.done,
-        width="stretch",
     )
-    columns[1].button(
+    row.button(
         "Pause",
         key="live.pause",
         icon=":material/pause:",
         on_click=pause,
         disabled=not playing,
-        width="stretch",
     )
-    columns[2].button(
+    row.button(
         "Step +1",
         key="live.step1",
         icon=":material/skip_next:",
         on_click=request,
         args=(("step", 1),),
         disabled=playing or run.done,
-        width="stretch",
     )
-    columns[3].button(
+    row.button(
         "Step +100",
         key="live.step100",
         icon=":material/fast_forward:",
         on_click=request,
         args=(("step", 100),),
         disabled=playing or run.done,
-        width="stretch",
     )
-    columns[4].button(
+    row.button(
         "Reset",
         key="live.reset",
         icon=":material/replay:",
         on_click=request,
         args=(("reset",),),
-        width="stretch",
         help="The same initial values and data seed again: the run replays exactly.",
     )
 
@@ -154,24 +151,26 @@ def status_block(run: LiveRun, now: Snapshot) -> None:
     names = ("w_hh", "w_ih", "b_hh", "b_ih") if run.config.bias else ("w_hh", "w_ih")
     values.update({name: f"{result.params[name]:.5f}" for name in names})
     values["active"] = f"{result.active:.0%}"
-    for column, (label, value) in zip(st.columns(len(values)), values.items()):
-        column.metric(label, value)
+    numbers = st.grid(len(values), min_column_width=METRIC_MIN_WIDTH)
+    for label, value in values.items():
+        numbers.metric(label, value)
 
 
 def charts(run: LiveRun, now: Snapshot) -> None:
+    """Two charts a row where there is room, one under the other where there is not."""
     series, spans, revision = now.series, now.spans, run.run_id
-    grid, label = surface_for(run.config, now.landscape_key, series)
-    left, right = st.columns(2)
-    left.plotly_chart(time_charts.loss_figure(series, spans, revision), key="live.chart.loss")
-    right.plotly_chart(
-        time_charts.parameters_figure(series, run.config.bias, spans, revision),
-        key="live.chart.params",
-    )
-    left.plotly_chart(
-        plane.landscape_figure(grid, series["w_hh"], series["w_ih"], label, revision),
-        key="live.chart.landscape",
-    )
-    right.plotly_chart(time_charts.active_figure(series, spans, revision), key="live.chart.active")
+    surface, label = surface_for(run.config, now.landscape_key, series)
+    figures = {
+        "loss": time_charts.loss_figure(series, spans, revision),
+        "params": time_charts.parameters_figure(series, run.config.bias, spans, revision),
+        "landscape": plane.landscape_figure(
+            surface, series["w_hh"], series["w_ih"], label, revision
+        ),
+        "active": time_charts.active_figure(series, spans, revision),
+    }
+    grid = st.grid(2, min_column_width=CHART_MIN_WIDTH, key="live.charts")
+    for name, figure in figures.items():
+        grid.plotly_chart(figure, key=f"live.chart.{name}", config=time_charts.TOOLBAR)
 
 
 LIVE_CHART_STYLE = (

@@ -215,7 +215,7 @@ def test_landscape_chart_draws_the_path_start_and_now():
     assert names == [
         "expected loss",
         "contours",
-        "dead region (no bias)",
+        "dead region",
         "solution (1, 1)",
         "path",
         "start",

@@ -32,18 +32,19 @@ def section(run: LiveRun) -> None:
     st.caption(
         "The run again, on the landscape at its final biases: press Play or drag the slider."
     )
-    st.plotly_chart(replay, key="live.chart.replay")
+    st.plotly_chart(replay, key="live.chart.replay", config=time_charts.TOOLBAR)
 
     st.subheader("Does it compute the L1 norm beyond length 10?")
     check = general.check
-    columns = st.columns(4)
-    columns[0].metric("sequence length", f"{check.length:,}")
-    columns[1].metric("true L1 norm", f"{check.actual:,.2f}")
-    columns[2].metric("cell's output", f"{check.predicted:,.2f}" if check.finite else "not finite")
-    columns[3].metric("relative error", f"{check.relative_error:.2%}" if check.finite else "—")
+    numbers = st.grid(4, min_column_width=130)
+    numbers.metric("sequence length", f"{check.length:,}")
+    numbers.metric("true L1 norm", f"{check.actual:,.2f}")
+    numbers.metric("cell's output", f"{check.predicted:,.2f}" if check.finite else "not finite")
+    numbers.metric("relative error", f"{check.relative_error:.2%}" if check.finite else "—")
     st.plotly_chart(
         time_charts.generalisation_figure(general.lengths, general.predicted, general.actual),
         key="live.chart.general",
+        config=time_charts.TOOLBAR,
     )
     st.caption(
         "One N(0, 1) sequence of length 10,000 (drawn from the run's seed); the cell's state "

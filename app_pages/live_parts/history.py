@@ -40,7 +40,9 @@ def section(log: RunLog) -> None:
     selected = [ids[row] for row in event.selection.rows if row < len(ids)]
     if selected:
         st.plotly_chart(
-            time_charts.overlay_figure(log.loss_curves(selected)), key="live.chart.overlay"
+            time_charts.overlay_figure(log.loss_curves(selected)),
+            key="live.chart.overlay",
+            config=time_charts.TOOLBAR,
         )
     else:
         st.caption("Select rows (left edge of the table) to overlay their loss curves.")

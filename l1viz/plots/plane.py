@@ -19,7 +19,14 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from l1viz.engine.history import evenly_spaced
-from l1viz.plots.time_charts import COLORS, TALL_HEIGHT, finite_array, layout, positive_array
+from l1viz.plots.time_charts import (
+    COLORS,
+    TALL_HEIGHT,
+    TOP_MARGIN,
+    finite_array,
+    layout,
+    positive_array,
+)
 from l1viz.study.landscape import LossGrid
 
 # log10 of the loss is coloured up to this; larger (or overflowed) losses share the top colour,
@@ -30,7 +37,16 @@ DEAD_FILL = "rgba(90, 90, 90, 0.35)"
 PATH_LINE = {"color": COLORS["path"], "width": 2.5}
 FADED_PATH_LINE = {"color": "rgba(255, 45, 85, 0.3)", "width": 2}
 FADED_LOSS_LINE = {"color": "rgba(31, 119, 180, 0.35)", "width": 1.5}
-BOTTOM_LEGEND = {"orientation": "h", "yanchor": "top", "y": -0.18, "x": 0, "xanchor": "left"}
+# Below everything, the w_hh axis title included (placed in the figure, not on the plot area).
+BOTTOM_LEGEND = {
+    "orientation": "h",
+    "yref": "container",
+    "y": 0,
+    "yanchor": "bottom",
+    "x": 0,
+    "xanchor": "left",
+}
+REPLAY_HEIGHT = 560
 REPLAY_FRAMES = 60
 REPLAY_POINTS = 400
 
@@ -72,7 +88,7 @@ def _runs(indices: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts, ends))
 
 
-def _dead_trace(grid: LossGrid, bias_label: str) -> go.Scatter:
+def _dead_trace(grid: LossGrid) -> go.Scatter:
     xs, ys = dead_outline(grid)
     return go.Scatter(
         x=xs,
@@ -82,7 +98,7 @@ def _dead_trace(grid: LossGrid, bias_label: str) -> go.Scatter:
         mode="lines",
         line={"width": 0},
         hoverinfo="skip",
-        name=f"dead region ({bias_label})",
+        name="dead region",
     )
 
 
@@ -159,7 +175,7 @@ def landscape_figure(
         [
             surface,
             levels,
-            _dead_trace(grid, bias_label),
+            _dead_trace(grid),
             _solution_trace(),
             go.Scatter(x=xs, y=ys, mode="lines", name="path", line=PATH_LINE),
         ]
@@ -170,8 +186,9 @@ def landscape_figure(
         figure.add_trace(_marker(xs, ys, known[-1], "now"))
     return layout(
         figure,
-        f"Path on the loss landscape ({bias_label})",
+        "Path on the loss landscape",
         revision,
+        subtitle=f"the surface at {bias_label}" if bias_label != "no bias" else "no bias",
         height=TALL_HEIGHT,
         legend=BOTTOM_LEGEND,
         **_plane_axes(grid),
@@ -225,7 +242,7 @@ def replay_figure(grid: LossGrid, series: dict, bias_label: str, frames: int = R
         subplot_titles=(f"Path ({bias_label})", "Loss"),
     )
     for trace in (
-        _dead_trace(grid, bias_label),
+        _dead_trace(grid),
         _solution_trace(),
         go.Scatter(x=xs, y=ys, mode="lines", name="whole path", line=FADED_PATH_LINE),
     ):
@@ -267,8 +284,9 @@ def replay_figure(grid: LossGrid, series: dict, bias_label: str, frames: int = R
     figure.update_xaxes(range=[0, max(last, 1)], title="step", row=1, col=2)
     figure.update_yaxes(type="log", range=_log_range(losses), title="loss", row=1, col=2)
     figure.update_layout(
-        height=470,
-        margin={"l": 10, "r": 10, "t": 30, "b": 110},
+        height=REPLAY_HEIGHT,
+        # The subplot titles sit just above the plots: below the toolbar's band at the top.
+        margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 170},
         showlegend=False,
         updatemenus=[_play_buttons()],
         sliders=[_frame_slider([str(steps[row]) for row in picks])],
@@ -312,10 +330,10 @@ def _play_buttons() -> dict:
 def _frame_slider(names: list[str]) -> dict:
     """One stop per frame. Stop labels are transparent (sixty would overlap); the current one is
     shown above the slider."""
-    return {
-        "x": 0.18,
-        "y": -0.17,
-        "len": 0.82,
+    return {  # its own row under the Play/Pause buttons: beside them it overlapped narrow charts
+        "x": 0,
+        "y": -0.3,
+        "len": 1,
         "xanchor": "left",
         "yanchor": "top",
         "pad": {"t": 0},

@@ -61,8 +61,16 @@ SPAN_WORDS = {
 OVERLAY_DASHES = ("solid", "dash", "dot")
 CHART_HEIGHT = 320
 TALL_HEIGHT = 440
-TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.0, "x": 1, "xanchor": "right"}
+# Room at the top for the title and, below it, a legend; the toolbar covers the top ~30 px on the
+# right (TOOLBAR keeps it short).
+TOP_MARGIN = 64
+TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"}
+# Plotly config for the live charts: zoom, pan, reset and download stay; the zoom-in/out and
+# autoscale buttons (double-click does both) go, so the toolbar is short.
+TOOLBAR = {"modeBarButtonsToRemove": ["zoomIn2d", "zoomOut2d", "autoScale2d"], "displaylogo": False}
 LOG_AXIS = {"type": "log", "exponentformat": "power"}
+# Steps start at 0: a run with one recorded step is not drawn on an axis from -1 to 1.
+STEP_AXIS = {"title": "step", "rangemode": "nonnegative"}
 
 
 def finite_array(values) -> np.ndarray:
@@ -80,13 +88,32 @@ def positive_array(values) -> np.ndarray:
 
 
 def layout(
-    figure: go.Figure, title: str, revision, height=CHART_HEIGHT, legend=TOP_LEGEND, **settings
+    figure: go.Figure,
+    title: str,
+    revision,
+    height=CHART_HEIGHT,
+    legend=TOP_LEGEND,
+    subtitle: str = "",
+    **settings,
 ) -> go.Figure:
-    """The look shared by the live charts; `revision` (the run) keeps zoom while a run updates."""
+    """The look shared by the live charts; `revision` (the run) keeps zoom while a run updates.
+
+    The chart toolbar appears over the top right corner on hover: the title sits at the top left
+    and the legend (if on top) in a band below it, left-aligned, clear of the toolbar."""
     figure.update_layout(
-        title={"text": title, "x": 0.01, "font": {"size": 15}},
+        title={
+            "text": title,
+            "x": 0.01,
+            "xanchor": "left",
+            "y": 1,
+            "yref": "container",
+            "yanchor": "top",
+            "pad": {"t": 8},
+            "font": {"size": 15},
+            "subtitle": {"text": subtitle, "font": {"size": 12}},
+        },
         height=height,
-        margin={"l": 10, "r": 10, "t": 40, "b": 10},
+        margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 10},
         legend=legend,
         uirevision=str(revision),
         **settings,
@@ -137,7 +164,7 @@ def loss_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figu
         "Loss (MSE on each step's batch)",
         revision,
         showlegend=False,
-        xaxis_title="step",
+        xaxis=STEP_AXIS,
         yaxis={**LOG_AXIS, "title": "loss"},
     )
 
@@ -161,12 +188,12 @@ def parameters_figure(series: dict, bias: bool, spans: Sequence[Span] = (), revi
             for name in parameter_names(series, bias)
         ]
     )
-    figure.add_hline(
+    figure.add_hline(  # its label above the line, the bias target's below: never on each other
         y=1,
         line_dash="dash",
         line_color="#444",
         annotation_text="target w = 1",
-        annotation_position="bottom right",
+        annotation_position="top right",
     )
     if bias:
         figure.add_hline(
@@ -177,7 +204,7 @@ def parameters_figure(series: dict, bias: bool, spans: Sequence[Span] = (), revi
             annotation_position="bottom right",
         )
     shade_spans(figure, spans, _last(series))
-    return layout(figure, "Parameters", revision, xaxis_title="step", yaxis_title="value")
+    return layout(figure, "Parameters", revision, xaxis=STEP_AXIS, yaxis_title="value")
 
 
 def active_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figure:
@@ -186,11 +213,11 @@ def active_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Fi
     shade_spans(figure, spans, _last(series))
     return layout(
         figure,
-        "ReLU pre-activations > 0 (fraction, on each step's batch)",
+        "Active cell: pre-activations > 0 on each batch",
         revision,
         height=TALL_HEIGHT,
         showlegend=False,
-        xaxis_title="step",
+        xaxis=STEP_AXIS,
         yaxis={"range": [-0.02, 1.05], "title": "fraction positive"},
     )
 
