@@ -4,6 +4,7 @@ Debian's chromium driven by Playwright. Shared by tests/test_browser.py and benc
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import socket
 import subprocess
@@ -39,7 +40,8 @@ def chromium_path() -> str:
     return found
 
 
-def start_app(port: int, log: Path) -> subprocess.Popen:
+def start_app(port: int, log: Path, options: tuple[str, ...] = ()) -> subprocess.Popen:
+    """`options`: more `streamlit run` flags, e.g. ("--server.disconnectedSessionTTL", "2")."""
     command = [
         sys.executable,
         "-m",
@@ -54,6 +56,7 @@ def start_app(port: int, log: Path) -> subprocess.Popen:
         "false",
         "--server.fileWatcherType",
         "none",
+        *options,
     ]
     with open(log, "w") as out:
         return subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
@@ -81,10 +84,10 @@ def running_app(log: Path):
 
 
 @contextlib.contextmanager
-def serving_app(log: Path):
+def serving_app(log: Path, options: tuple[str, ...] = ()):
     """The app on a free port; yields (base URL, server process) and stops it afterwards."""
     port = free_port()
-    process = start_app(port, log)
+    process = start_app(port, log, options)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)
@@ -100,3 +103,28 @@ def serving_app(log: Path):
 
 def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+
+
+# -- the server process, from /proc ------------------------------------------------------------
+def thread_count(pid: int) -> int:
+    return len(list(Path(f"/proc/{pid}/task").iterdir()))
+
+
+def resident_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the process has used (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_share(pid: int, seconds: float = 2.0) -> float:
+    """The process's CPU use over the next `seconds`, as a share of one core."""
+    start, began = cpu_seconds(pid), time.monotonic()
+    time.sleep(seconds)
+    return (cpu_seconds(pid) - start) / (time.monotonic() - began)
