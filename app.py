@@ -3,13 +3,14 @@
 import pandas  # noqa: F401  (see below)
 import streamlit as st
 
-from app_pages import studies
+from app_pages import memory, studies
 
 # Sessions run in threads of one process and plotly peeks at sys.modules for pandas without
 # importing it, so a chart drawn while another session is half-way through importing pandas fails:
 # every session imports it here, completely, before any page can draw (docs/streamlit.md).
 
 st.set_page_config(page_title="l1viz: does the ReLU cell learn?", page_icon="📉", layout="wide")
+memory.on_new_session()
 
 pages = [
     st.Page(

@@ -187,6 +187,11 @@ def live_view(playing: bool) -> None:
         run = st.session_state[RUN]
         if run.playing:
             advance(run)
+        elif playing:
+            # The timer still runs but the run stopped in another script run (its verdict, a
+            # Pause or Step): redraw the page, which sets the timer off.
+            st.session_state[LOG].record(run)
+            st.rerun()
         now = run.snapshot()
         with st.container(key="live.status"):
             status_block(run, now)
