@@ -359,7 +359,7 @@ def test_another_page_can_load_a_setup_and_start_it_playing():
 def test_a_typed_value_committed_by_the_play_click_trains_the_new_value():
     """The browser commits a typed value when the click on Play blurs the box: both reach the
     same script run, the value's callback first. Play must start the run of the new value."""
-    at = open_app()
+    at = open_app(**LONG_RUN)
     at.number_input(key="live.w_hh.exact").set_value(0.9)
     at.button(key="live.play").click().run()
     assert not at.exception
