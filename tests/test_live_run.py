@@ -134,20 +134,34 @@ def test_step_pauses_a_playing_run():
     assert not run.playing and run.advance(0.05) == 0
 
 
+# Trains for a long time without a verdict: the notebook's init under slow SGD and a tight rule.
+LONG = Settings(lr=1e-4, optimizer="sgd", criterion="tolerance", tolerance=1e-8, steps=10**7)
+
+
 def test_reads_from_another_thread_never_see_a_half_written_history():
     """A click starts a new script run while the last one may still be training: every read the
     page makes, from another thread, must see one consistent state (the IndexError of issue 10
     came from a history read while a chunk appended to it)."""
-    run = LiveRun(Settings(w_hh=0.5, w_ih=0.05, bias=True, b_hh=-0.5, b_ih=-0.5, steps=10**7))
+    run = LiveRun(LONG)
 
-    def train_meanwhile(read):
-        trainer = threading.Thread(target=lambda: [run.step(50) for _ in range(200)])
+    def train_meanwhile(read, count=40):
+        """`count` reads while another thread trains in chunks of 50 steps."""
+        stop = threading.Event()
+
+        def train():
+            while not stop.is_set():
+                run.step(50)
+
+        trainer = threading.Thread(target=train)
         trainer.start()
         reads = []
-        while trainer.is_alive():
-            reads.append(read())
-        trainer.join()
-        assert len(reads) > 20
+        try:
+            while len(reads) < count:
+                reads.append(read())
+                time.sleep(0.002)  # a page reads now and then, not back to back
+        finally:
+            stop.set()
+            trainer.join()
         return reads
 
     for series in train_meanwhile(run.series):
@@ -155,7 +169,7 @@ def test_reads_from_another_thread_never_see_a_half_written_history():
         assert set(lengths.values()) == {len(series["step"])}, lengths
     snapshots = train_meanwhile(run.snapshot)
     for now in snapshots:
-        assert now.series["step"][-1] == now.steps_done == now.result.steps
+        assert now.series["step"][-1] <= now.steps_done == now.result.steps  # rows thin out
     steps = [now.steps_done for now in snapshots]
     assert steps == sorted(steps) and steps[-1] > steps[0]
 
@@ -163,7 +177,7 @@ def test_reads_from_another_thread_never_see_a_half_written_history():
 def test_pause_stops_a_slice_in_flight_and_the_counter_stays():
     """The slice of another script run stops within a chunk of the pause, however long the slice
     it was asked for; after `pause` returns, no step is made until play."""
-    run = LiveRun(Settings(w_hh=0.5, w_ih=0.05, bias=True, b_hh=-0.5, b_ih=-0.5, steps=10**7))
+    run = LiveRun(LONG)
     run.play()
     ended = []
     slice_ = threading.Thread(target=lambda: ended.append((run.advance(30.0), time.monotonic())))

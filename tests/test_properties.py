@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from l1viz.engine.cell import Cell
-from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.config import MAX_SEED, Init, TrainConfig
 from l1viz.engine.generalise import long_sequence_check
 from l1viz.engine.outcomes import OUTCOMES
 from l1viz.engine.trainer import Trainer
@@ -25,7 +25,7 @@ learning_rates = st.floats(min_value=1e-6, max_value=10)
     max_length=st.integers(1, 1000),
     bias=st.booleans(),
     transform=st.sampled_from(["where", "relu-pair", "learned"]),
-    seed=st.integers(0, 2**32),
+    seed=st.integers(0, MAX_SEED),
 )
 def test_any_start_ends_in_a_defined_verdict(
     init, lr, optimizer, batch_size, max_length, bias, transform, seed
