@@ -44,6 +44,9 @@ CLOCK_CHUNK = 50
 # Longest a chunk should train: a pause waits for the chunk in flight (longer only if one step
 # alone takes longer).
 CHUNK_SECONDS = 0.02
+# A paced run catches up at most this much wall time after a slow refresh, so a stalled browser
+# does not turn into a burst of steps.
+PACE_CATCH_UP_SECONDS = 0.5
 
 
 @dataclass(frozen=True)
@@ -106,6 +109,9 @@ class LiveRun:
         self.trainer = Trainer(settings.init(), self.config)
         self._lock = threading.RLock()
         self._playing = False
+        self._pace: float | None = None  # steps per second of wall time; None: as fast as it goes
+        self._paced_at: float | None = None  # when the pace last credited steps
+        self._credit = 0.0  # steps the pace allows and no chunk has taken yet
 
     @property
     def steps_done(self) -> int:
@@ -123,6 +129,32 @@ class LiveRun:
     def play(self) -> None:
         with self._lock:
             self._playing = not self.trainer.done
+            self._paced_at, self._credit = None, 0.0
+
+    def set_pace(self, steps_per_second: float | None) -> None:
+        """Train at most this many steps per second of wall time while playing (None: no limit),
+        so a short run can be watched over many refreshes."""
+        with self._lock:
+            if steps_per_second != self._pace:
+                self._pace, self._paced_at, self._credit = steps_per_second, None, 0.0
+
+    @property
+    def pace(self) -> float | None:
+        return self._pace
+
+    def _allowed_steps(self) -> int | None:
+        """Steps the pace allows now: the time since the last credit times the pace, at least
+        one step on the first call so Play shows movement at once."""
+        if self._pace is None:
+            return None
+        now = time.perf_counter()
+        if self._paced_at is None:
+            self._credit = max(self._credit, 1.0)
+        else:
+            elapsed = min(now - self._paced_at, PACE_CATCH_UP_SECONDS)
+            self._credit += self._pace * elapsed
+        self._paced_at = now
+        return int(self._credit)
 
     def pause(self) -> None:
         """Stop playing. Returns once the chunk in flight (if any) has ended: from then on the
@@ -139,14 +171,24 @@ class LiveRun:
     def advance(self, seconds: float) -> int:
         """While playing, train until the run ends, it is paused, or about `seconds` have passed.
         Chunks are sized from the last one's pace, so slow steps (long sequences, big batches) do
-        not overrun the slice or delay a pause; the first chunk is one step."""
+        not overrun the slice or delay a pause; the first chunk is one step. A pace (`set_pace`)
+        caps the steps of the slice at what the wall time since the last slice allows."""
         start, made, chunk = time.perf_counter(), 0, 1
+        with self._lock:
+            allowed = self._allowed_steps()
         while True:
             with self._lock:
                 if not self._playing:
                     break
+                if allowed is not None:
+                    chunk = min(chunk, allowed - made)
+                    if chunk <= 0:
+                        break
                 began = time.perf_counter()
-                made += self.trainer.step(chunk)
+                taken = self.trainer.step(chunk)
+                made += taken
+                if allowed is not None:
+                    self._credit -= taken
                 now = time.perf_counter()
                 if self.trainer.done:
                     self._playing = False

@@ -1,0 +1,37 @@
+"""The update that pushed a run into the dead region, as the live page reports it."""
+
+from l1viz.live.run import LiveRun
+from l1viz.live.settings import Settings
+from l1viz.study.fatal_update import fatal_update
+
+DYING = Settings(w_hh=0.5, w_ih=0.3, b_hh=-0.01, b_ih=0.0, bias=True, lr=0.3)
+
+
+def finished(settings: Settings) -> LiveRun:
+    run = LiveRun(settings)
+    while not run.done:
+        run.step(5_000)
+    return run
+
+
+def test_the_fatal_update_is_the_step_into_the_dead_region():
+    result, history = finished(DYING).trajectory()
+    update = fatal_update(result, history)
+    assert update is not None
+    assert (update.before_step, update.after_step) == (result.died_at - 1, result.died_at)
+    row = history["step"].index(result.died_at)
+    assert update.after["w_ih"] == history["w_ih"][row]
+    assert update.before["w_ih"] > 0 or update.before["b"] > 0  # it could still fire before
+    assert update.after["w_ih"] <= 0 and update.after["b"] <= 0
+    assert update.sentence.startswith(
+        f"The update from step {result.died_at - 1:,} to {result.died_at:,} pushed the cell "
+        "into the dead region: w_ih "
+    )
+    assert "b_hh + b_ih" in update.sentence
+
+
+def test_no_fatal_update_for_a_run_dead_from_the_start_or_alive():
+    dead = finished(Settings(w_hh=0.5, w_ih=-0.5))
+    assert fatal_update(*dead.trajectory()) is None
+    alive = finished(Settings(w_hh=0.9, w_ih=0.9, steps=200))
+    assert fatal_update(*alive.trajectory()) is None
