@@ -8,6 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 import pytest
 import torch
+from plotly.colors import sample_colorscale
 
 from l1viz.engine.cell import Cell
 from l1viz.engine.outcomes import Ending, in_dead_region
@@ -215,6 +216,7 @@ def test_landscape_chart_draws_the_path_start_and_now():
     assert names == [
         "expected loss",
         "contours",
+        "−gradient (direction)",
         "dead region",
         "solution (1, 1)",
         "path",
@@ -242,9 +244,22 @@ def test_surface_image_has_one_pixel_per_cell_with_the_top_row_first():
     assert (width, height) == (len(grid.w_hh), len(grid.w_ih))
     rows = [raw[r * (3 * width + 1) + 1 : (r + 1) * (3 * width + 1)] for r in range(height)]
     z = plane.log_loss(grid)
-    low = np.unravel_index(np.argmin(z), z.shape)  # the lowest loss gets the scale's end colour
+    low = np.unravel_index(np.argmin(z), z.shape)
     pixel = rows[height - 1 - low[0]][3 * low[1] : 3 * low[1] + 3]
-    assert tuple(pixel) == (253, 231, 37)  # Viridis reversed: yellow at the minimum
+    # The fixed scale: the colour of the lowest loss is where it sits between floor and cap.
+    share = (z[low] - plane.LOG_LOSS_FLOOR) / (plane.LOG_LOSS_CAP - plane.LOG_LOSS_FLOOR)
+    (expected,) = sample_colorscale(plane.COLORSCALE, [share])
+    assert tuple(pixel) == tuple(int(c) for c in expected[4:-1].split(","))
+
+
+def test_the_landscape_keeps_one_colour_scale_in_every_state():
+    """A flat plane (a dead run's) is drawn on the same fixed scale, with its colour bar."""
+    dead = expected_loss("where", True, -3.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    figure = plane.landscape_figure(dead, [0.5], [-0.5], "b_hh + b_ih = -3.00")
+    heatmap = figure.data[0]
+    assert (heatmap.zmin, heatmap.zmax) == (plane.LOG_LOSS_FLOOR, plane.LOG_LOSS_CAP)
+    assert heatmap.colorbar.title.text == "log₁₀ loss"
+    assert any(t.name == "−gradient (direction)" for t in figure.data)
 
 
 def test_replay_animates_the_run_over_fixed_axes():
@@ -253,12 +268,16 @@ def test_replay_animates_the_run_over_fixed_axes():
         run.step(1_000)
     series = run.series()
     grid = surface(run, series)
-    figure = plane.replay_figure(grid, series, "no bias")
+    rows = plane.replay_rows(len(series["step"]))
+    figure = plane.replay_figure(series, [(grid, "no bias")] * len(rows))
     assert len(figure.frames) == plane.REPLAY_FRAMES
-    assert figure.frames[0].name == "0" and figure.frames[-1].name == "9783"
+    assert figure.frames[0].name == "0 · surface at no bias"
+    assert figure.frames[-1].name == "9,783 · surface at no bias"
     last = figure.frames[-1].data
-    assert values(last[1].x) == pytest.approx([series["w_hh"][-1]])  # "now" on the landscape
-    assert values(last[2].x) == [9783]  # and on the loss curve
+    assert values(last[2].x) == pytest.approx([series["w_hh"][-1]])  # "now" on the landscape
+    assert values(last[3].x) == [9783]  # and on the loss curve
+    # one surface for the whole run: the frames move the traces only, no layout redraw
+    assert figure.layout.sliders[0].steps[0].args[1]["frame"]["redraw"] is False
     assert len(figure.layout.sliders[0].steps) == len(figure.frames)
     assert figure.layout.updatemenus[0].buttons[0].label == "▶ Play"
     assert figure.layout.images[0].source.startswith("data:image/png;base64,")
@@ -266,3 +285,23 @@ def test_replay_animates_the_run_over_fixed_axes():
     assert figure.layout.xaxis2.range[1] == 9783
     # contour and heatmap traces vanish from view in plotly animations
     assert not any(t.type in ("contour", "heatmap") for t in figure.data)
+
+
+def test_replay_frames_show_the_landscape_at_their_own_biases():
+    """A run loaded from "bias 7" starts on the plane of its initial biases, not its final ones."""
+    run = LiveRun(Settings(w_hh=0.5, w_ih=-0.5, b_hh=0.5, b_ih=-0.2, bias=True))
+    while not run.done:
+        run.step(5_000)
+    series = run.series()
+    rows = plane.replay_rows(len(series["step"]))
+    view = view_range(series["w_hh"]), view_range(series["w_ih"])
+    surfaces = [
+        (expected_loss("where", True, round(series["b"][row], 1), (1.0, 1.0), 10, *view), "")
+        for row in rows
+    ]
+    figure = plane.replay_figure(series, surfaces)
+    first, last = figure.frames[0].layout.images[0], figure.frames[-1].layout.images[0]
+    assert first.source == plane.surface_image(surfaces[0][0])
+    assert last.source == plane.surface_image(surfaces[-1][0]) != first.source
+    assert figure.layout.images[0].source == first.source  # the figure opens on the first frame
+    assert figure.layout.sliders[0].steps[0].args[1]["frame"]["redraw"] is True

@@ -19,6 +19,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from l1viz.engine.history import evenly_spaced
+from l1viz.plots.field import gradient_traces
 from l1viz.plots.time_charts import (
     COLORS,
     TALL_HEIGHT,
@@ -29,9 +30,10 @@ from l1viz.plots.time_charts import (
 )
 from l1viz.study.landscape import LossGrid
 
-# log10 of the loss is coloured up to this; larger (or overflowed) losses share the top colour,
-# so the valley keeps its shades.
-LOG_LOSS_CAP = 3.0
+# log10 of the loss is coloured over this fixed range in every state (a plane that is flat, as a
+# dead run's often is, still reads on the same scale); beyond it values share the end colours.
+LOG_LOSS_FLOOR, LOG_LOSS_CAP = -4.0, 3.0
+CONTOUR_STEP = 0.5  # one contour line per half decade of loss
 COLORSCALE = "Viridis_r"
 DEAD_FILL = "rgba(90, 90, 90, 0.35)"
 PATH_LINE = {"color": COLORS["path"], "width": 2.5}
@@ -54,7 +56,11 @@ REPLAY_POINTS = 400
 def log_loss(grid: LossGrid) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         values = np.log10(grid.loss)
-    return np.nan_to_num(np.minimum(values, LOG_LOSS_CAP), nan=LOG_LOSS_CAP, neginf=-12.0)
+    values = np.nan_to_num(values, nan=LOG_LOSS_CAP, posinf=LOG_LOSS_CAP, neginf=LOG_LOSS_FLOOR)
+    return np.clip(values, LOG_LOSS_FLOOR, LOG_LOSS_CAP)
+
+
+COLOR_BAR = {"title": {"text": "log₁₀ loss"}, "thickness": 12}
 
 
 def _cell_half_sizes(grid: LossGrid) -> tuple[float, float]:
@@ -143,19 +149,27 @@ def _plane_axes(grid: LossGrid) -> dict:
 
 # -- live ---------------------------------------------------------------------------------------
 def landscape_figure(
-    grid: LossGrid, w_hh: Sequence[float], w_ih: Sequence[float], bias_label: str, revision=0
+    grid: LossGrid,
+    w_hh: Sequence[float],
+    w_ih: Sequence[float],
+    bias_label: str,
+    revision=0,
+    arrows: bool = True,
 ) -> go.Figure:
-    """The expected loss (colour, with contour lines), the dead region shaded, the solution, the
-    path so far, its start and the current point. A smoothed heatmap under bare contour lines
-    draws several times faster in the browser than a filled contour."""
+    """The expected loss (colour on a fixed scale, with contour lines), the gradient field as
+    arrows, the dead region shaded, the solution, the path so far, its start and the current point.
+    A smoothed heatmap under bare contour lines draws several times faster in the browser than a
+    filled contour."""
     z = log_loss(grid)
     surface = go.Heatmap(
         x=grid.w_hh,
         y=grid.w_ih,
         z=z,
+        zmin=LOG_LOSS_FLOOR,
+        zmax=LOG_LOSS_CAP,
         colorscale=COLORSCALE,
         zsmooth="fast",
-        colorbar={"title": {"text": "log₁₀ loss"}, "thickness": 12},
+        colorbar=COLOR_BAR,
         hovertemplate="w_hh %{x:.2f}<br>w_ih %{y:.2f}<br>log₁₀ loss %{z:.2f}<extra></extra>",
         name="expected loss",
     )
@@ -163,9 +177,14 @@ def landscape_figure(
         x=grid.w_hh,
         y=grid.w_ih,
         z=z,
-        ncontours=16,
+        autocontour=False,
         showscale=False,
-        contours={"coloring": "lines"},
+        contours={
+            "coloring": "lines",
+            "start": LOG_LOSS_FLOOR,
+            "end": LOG_LOSS_CAP,
+            "size": CONTOUR_STEP,
+        },
         line={"color": "rgba(0, 0, 0, 0.35)"},
         hoverinfo="skip",
         name="contours",
@@ -175,6 +194,7 @@ def landscape_figure(
         [
             surface,
             levels,
+            *(gradient_traces(grid) if arrows else []),
             _dead_trace(grid),
             _solution_trace(),
             go.Scatter(x=xs, y=ys, mode="lines", name="path", line=PATH_LINE),
@@ -197,13 +217,12 @@ def landscape_figure(
 
 # -- replay -------------------------------------------------------------------------------------
 def surface_image(grid: LossGrid) -> str:
-    """The landscape as a PNG data URI, one pixel per grid cell, top row = largest w_ih."""
-    values = log_loss(grid)
-    span = values.max() - values.min()
-    scaled = (values - values.min()) / span if span > 0 else np.zeros_like(values)
+    """The landscape as a PNG data URI, one pixel per grid cell, top row = largest w_ih, on the
+    same fixed colour scale as the live landscape."""
+    scaled = (log_loss(grid) - LOG_LOSS_FLOOR) / (LOG_LOSS_CAP - LOG_LOSS_FLOOR)
     colors = sample_colorscale(COLORSCALE, scaled.ravel().tolist())
     rgb = np.array([[int(c) for c in color[4:-1].split(",")] for color in colors], np.uint8)
-    pixels = rgb.reshape(*values.shape, 3)[::-1]
+    pixels = rgb.reshape(*scaled.shape, 3)[::-1]
     return "data:image/png;base64," + base64.b64encode(_png(pixels)).decode()
 
 
@@ -225,73 +244,117 @@ def _png(pixels: np.ndarray) -> bytes:
     )
 
 
-def replay_figure(grid: LossGrid, series: dict, bias_label: str, frames: int = REPLAY_FRAMES):
+def replay_rows(step_count: int, frames: int = REPLAY_FRAMES) -> list[int]:
+    """The rows of a run's series that the replay's frames show (evenly spread, both ends)."""
+    keep = evenly_spaced(step_count, REPLAY_POINTS)
+    return [keep[pick] for pick in evenly_spaced(len(keep), frames)]
+
+
+def replay_figure(series: dict, surfaces: Sequence[tuple[LossGrid, str]]) -> go.Figure:
     """The run again as an animation (plotly frames, a Play button and a step slider): the point
-    moving over the landscape and along the loss curve. Axis ranges are fixed so the view does
-    not jump between frames."""
+    moving over the landscape and along the loss curve. `surfaces` holds, for each row of
+    `replay_rows`, the landscape at that frame's biases and the words that say which it is (all
+    over the same view): a frame shows the plane its parameters were on. Axis ranges are fixed
+    so the view does not jump between frames."""
     keep = evenly_spaced(len(series["step"]), REPLAY_POINTS)
     steps = np.asarray([series["step"][i] for i in keep])
     xs = finite_array([series["w_hh"][i] for i in keep])
     ys = finite_array([series["w_ih"][i] for i in keep])
     losses = positive_array([series["loss"][i] for i in keep])
+    position = {row: index for index, row in enumerate(keep)}
+    picks = [position[row] for row in replay_rows(len(series["step"]), len(surfaces))]
+    grid = surfaces[0][0]
     figure = make_subplots(
         rows=1,
         cols=2,
         column_widths=[0.55, 0.45],
-        horizontal_spacing=0.1,
-        subplot_titles=(f"Path ({bias_label})", "Loss"),
+        horizontal_spacing=0.12,
+        subplot_titles=("Path on the landscape", "Loss"),
     )
     for trace in (
-        _dead_trace(grid),
         _solution_trace(),
         go.Scatter(x=xs, y=ys, mode="lines", name="whole path", line=FADED_PATH_LINE),
+        _color_scale_trace(),
     ):
         figure.add_trace(trace, row=1, col=1)
     figure.add_trace(
         go.Scatter(x=steps, y=losses, mode="lines", name="loss", line=FADED_LOSS_LINE), row=1, col=2
     )
 
-    def moving(row: int) -> list[go.Scatter]:
+    def moving(row: int, surface: LossGrid) -> list[go.Scatter]:
         return [
+            _dead_trace(surface),
             go.Scatter(x=xs[: row + 1], y=ys[: row + 1], mode="lines", line=PATH_LINE),
             _marker(xs, ys, row, "now"),
             _marker(steps, losses, row, "loss now"),
         ]
 
-    picks = evenly_spaced(len(steps), frames)
     first = len(figure.data)
-    for trace, col in zip(moving(picks[0] if picks else -1), (1, 1, 2)):
+    for trace, col in zip(moving(picks[0] if picks else -1, grid), (1, 1, 1, 2)):
         figure.add_trace(trace, row=1, col=col)
+    names = [f"{steps[row]:,} · surface at {label}" for row, (_, label) in zip(picks, surfaces)]
+    images = [_surface_layout_image(surface) for surface, _ in surfaces]
     figure.frames = [
-        go.Frame(name=str(steps[row]), data=moving(row), traces=[first, first + 1, first + 2])
-        for row in picks
+        go.Frame(
+            name=name,
+            data=moving(row, surface),
+            traces=list(range(first, first + 4)),
+            layout={"images": [image]},
+        )
+        for name, row, (surface, _), image in zip(names, picks, surfaces, images)
     ]
+    figure.add_layout_image(images[0])
     (x0, x1), (y0, y1) = grid.x_range, grid.y_range
-    figure.add_layout_image(
-        source=surface_image(grid),
-        xref="x",
-        yref="y",
-        x=x0,
-        y=y1,
-        sizex=x1 - x0,
-        sizey=y1 - y0,
-        sizing="stretch",
-        layer="below",
-    )
     figure.update_xaxes(range=[x0, x1], title="w_hh", showgrid=False, row=1, col=1)
     figure.update_yaxes(range=[y0, y1], title="w_ih", showgrid=False, row=1, col=1)
     last = int(steps[-1]) if len(steps) else 1
     figure.update_xaxes(range=[0, max(last, 1)], title="step", row=1, col=2)
     figure.update_yaxes(type="log", range=_log_range(losses), title="loss", row=1, col=2)
+    # A frame changes the background image only when the biases moved between frames: plotly
+    # redraws the layout for that, which is slower than moving the traces alone.
+    redraw = len({image["source"] for image in images}) > 1
     figure.update_layout(
         height=REPLAY_HEIGHT,
         # The subplot titles sit just above the plots: below the toolbar's band at the top.
         margin={"l": 10, "r": 10, "t": TOP_MARGIN, "b": 170},
         showlegend=False,
-        updatemenus=[_play_buttons()],
-        sliders=[_frame_slider([str(steps[row]) for row in picks])],
+        updatemenus=[_play_buttons(redraw)],
+        sliders=[_frame_slider(names, redraw)],
     )
     return figure
+
+
+def _surface_layout_image(grid: LossGrid) -> dict:
+    (x0, x1), (y0, y1) = grid.x_range, grid.y_range
+    return {
+        "source": surface_image(grid),
+        "xref": "x",
+        "yref": "y",
+        "x": x0,
+        "y": y1,
+        "sizex": x1 - x0,
+        "sizey": y1 - y0,
+        "sizing": "stretch",
+        "layer": "below",
+    }
+
+
+def _color_scale_trace() -> go.Scatter:
+    """The landscape's colour bar (an image has none): a marker trace with no visible point."""
+    return go.Scatter(
+        x=[None],
+        y=[None],
+        mode="markers",
+        hoverinfo="skip",
+        marker={
+            "color": [LOG_LOSS_FLOOR],
+            "cmin": LOG_LOSS_FLOOR,
+            "cmax": LOG_LOSS_CAP,
+            "colorscale": COLORSCALE,
+            "showscale": True,
+            "colorbar": {**COLOR_BAR, "x": 0.5, "xanchor": "left", "len": 0.9},
+        },
+    )
 
 
 def _log_range(values: np.ndarray) -> list[float]:
@@ -301,12 +364,13 @@ def _log_range(values: np.ndarray) -> list[float]:
     return [math.log10(finite.min()) - 0.2, math.log10(finite.max()) + 0.2]
 
 
-_STILL = {"frame": {"duration": 0, "redraw": False}, "mode": "immediate"}
+def _still(redraw: bool) -> dict:
+    return {"frame": {"duration": 0, "redraw": redraw}, "mode": "immediate"}
 
 
-def _play_buttons() -> dict:
+def _play_buttons(redraw: bool) -> dict:
     play = {
-        "frame": {"duration": 80, "redraw": False},
+        "frame": {"duration": 80, "redraw": redraw},
         "transition": {"duration": 0},
         "fromcurrent": True,
         "mode": "immediate",
@@ -322,12 +386,12 @@ def _play_buttons() -> dict:
         "showactive": False,
         "buttons": [
             {"label": "▶ Play", "method": "animate", "args": [None, play]},
-            {"label": "❚❚ Pause", "method": "animate", "args": [[None], _STILL]},
+            {"label": "❚❚ Pause", "method": "animate", "args": [[None], _still(False)]},
         ],
     }
 
 
-def _frame_slider(names: list[str]) -> dict:
+def _frame_slider(names: list[str], redraw: bool) -> dict:
     """One stop per frame. Stop labels are transparent (sixty would overlap); the current one is
     shown above the slider."""
     return {  # its own row under the Play/Pause buttons: beside them it overlapped narrow charts
@@ -339,5 +403,7 @@ def _frame_slider(names: list[str]) -> dict:
         "pad": {"t": 0},
         "currentvalue": {"prefix": "step ", "font": {"size": 13, "color": "#333"}},
         "font": {"color": "rgba(0, 0, 0, 0)"},
-        "steps": [{"label": name, "method": "animate", "args": [[name], _STILL]} for name in names],
+        "steps": [
+            {"label": name, "method": "animate", "args": [[name], _still(redraw)]} for name in names
+        ],
     }
