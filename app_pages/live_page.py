@@ -1,31 +1,46 @@
-"""Live training: the setup in the sidebar (synced with the URL), Play / Pause / Step / Reset, the
-run's charts updating while it trains, its verdict, what it learned, and the session's runs.
+"""Live training: the setup in the sidebar (synced with the URL), Play / Pause / Step / Reset and
+a speed, then on one screen the run's verdict, the notebook case its initial values fall in, and
+the loss and parameter charts updating while it trains; below, in tabs, the landscape with the
+gradient field, where the cell fires, the replay, long sequences, 32 seeds and the session's runs.
 
-Thin on purpose: settings -> `LiveRun` (engine) -> `l1viz.figures`. While playing, one fragment
-reruns a few times a second; each rerun trains for a fixed slice of time, then redraws.
+Thin on purpose: settings -> `LiveRun` (engine) -> `l1viz.plots`. While playing, one fragment
+reruns a few times a second; each rerun trains for a slice of time (or the speed's share of
+steps), then redraws.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
+from app_pages import studies
 from app_pages.common import LOAD_KEY, LOAD_ORIGIN_KEY, plain_markdown
 from app_pages.live_parts import after as live_after
-from app_pages.live_parts import controls
+from app_pages.live_parts import case as live_case
+from app_pages.live_parts import controls, firing, seeds
 from app_pages.live_parts import history as live_history
 from app_pages.live_parts import tracking as live_tracking
 from app_pages.live_parts.surface import surface_for
+from l1viz.engine.outcomes import CONVERGED
+from l1viz.live.case_panel import case_panel
 from l1viz.live.links import budget_note
 from l1viz.live.run import LiveRun, Snapshot
 from l1viz.live.run_log import RunLog
 from l1viz.live.settings import Settings
 from l1viz.plots import plane, time_charts
+from l1viz.study.extrapolation import extrapolation_note
+from l1viz.study.fatal_update import fatal_update
 
 RUN, LOG, LAST_ID, ACTION = "live.run", "live.log", "live.last_id", "live.action"
 CHART_MIN_WIDTH = 440  # px: narrower, the charts go one under the other
+TOP_MIN_WIDTH = 400  # px: narrower, the case panel goes under the verdict
 METRIC_MIN_WIDTH = 110  # px: the status numbers wrap to a second row rather than being cut
 REFRESH_SECONDS = 0.1  # the fragment's run_every while playing (the timer restarts after each run)
 TRAIN_SECONDS = 0.15  # training per refresh: it overlaps the browser drawing the last one
+# Steps per second of wall time while playing (None: as fast as the machine trains).
+SPEEDS = {"100 steps/s": 100, "1,000 steps/s": 1_000, "10,000 steps/s": 10_000, "max speed": None}
+SPEED_KEY = "live.speed"
+TABS = ("Landscape", "Firing", "Replay", "Long sequences", "32 seeds", "Runs")
+TAB_KEY = "live.tab"
 
 
 # -- the run and its controls --------------------------------------------------------------------
@@ -118,6 +133,19 @@ def control_row(run: LiveRun) -> None:
         args=(("reset",),),
         help="The same initial values and data seed again: the run replays exactly.",
     )
+    row.segmented_control(
+        "Speed",
+        list(SPEEDS),
+        default="max speed",
+        required=True,
+        key=SPEED_KEY,
+        label_visibility="collapsed",
+        help="Steps trained per second while playing: slow down to watch a short run unfold.",
+    )
+
+
+def speed() -> float | None:
+    return SPEEDS.get(st.session_state.get(SPEED_KEY) or "max speed")
 
 
 # -- the live part ------------------------------------------------------------------------------
@@ -136,12 +164,15 @@ def advance(run: LiveRun) -> None:
 
 def status_block(run: LiveRun, now: Snapshot) -> None:
     status = now.status
-    badge, words = st.columns([1, 5], vertical_alignment="center")
+    badge, words = st.columns([1, 4], vertical_alignment="center")
     with badge:
         st.badge(status.label, color=status.color)
     motion = "playing" if now.playing else ("paused" if status.kind == "training" else "")
     text = now.explanation or "Press Play to train, or Step to advance by hand."
     words.markdown(plain_markdown(f"{text} {'(' + motion + ')' if motion else ''}".strip()))
+    for note, alarming in verdict_notes(run, now):
+        show = st.warning if alarming else st.info
+        show(plain_markdown(note), icon=":material/info:")
 
     result = now.result
     values = {
@@ -156,33 +187,108 @@ def status_block(run: LiveRun, now: Snapshot) -> None:
         numbers.metric(label, value)
 
 
+def verdict_notes(run: LiveRun, now: Snapshot) -> list[tuple[str, bool]]:
+    """What the badge alone would hide, each with whether it contradicts the badge: a converged
+    cell that misses the L1 norm of a long sequence, and the update that killed a run."""
+    notes = []
+    if now.done and now.result.outcome == CONVERGED:
+        params = now.result.params
+        values = {"w_hh": params["w_hh"], "w_ih": params["w_ih"]}
+        if run.config.bias:
+            values["b"] = params["b_hh"] + params["b_ih"]
+        check = live_after.generalisation_of(run, now).check
+        note = extrapolation_note(values, check)
+        if note:
+            notes.append((f"Converged by the {run.config.criterion} rule, yet: {note}", True))
+    if now.done:
+        update = fatal_update(*run.trajectory())
+        if update is not None:
+            notes.append((update.sentence, False))
+    return notes
+
+
+def top_row(run: LiveRun, now: Snapshot) -> None:
+    """The verdict beside the notebook case of the initial values (under it when narrow)."""
+    table = studies.default_table().state().latest
+    ended = now.result if now.done else None
+    top = st.grid(2, min_column_width=TOP_MIN_WIDTH, gap="medium")
+    with top.container(key="live.status"):
+        status_block(run, now)
+    with top.container():
+        live_case.section(case_panel(run.settings, table, ended))
+
+
 def charts(run: LiveRun, now: Snapshot) -> None:
-    """Two charts a row where there is room, one under the other where there is not."""
+    """Loss and parameters, two a row where there is room, one under the other where not."""
     series, spans, revision = now.series, now.spans, run.run_id
-    surface, label = surface_for(run.config, now.landscape_key, series)
     figures = {
         "loss": time_charts.loss_figure(series, spans, revision),
         "params": time_charts.parameters_figure(series, run.config.bias, spans, revision),
-        "landscape": plane.landscape_figure(
-            surface, series["w_hh"], series["w_ih"], label, revision
-        ),
-        "active": time_charts.active_figure(series, spans, revision),
     }
     grid = st.grid(2, min_column_width=CHART_MIN_WIDTH, key="live.charts")
     for name, figure in figures.items():
         grid.plotly_chart(figure, key=f"live.chart.{name}", config=time_charts.TOOLBAR)
 
 
-LIVE_CHART_STYLE = (
-    "<style>[class*='st-key-live-chart-'] .stPlotlyChart > div "
-    "{ visibility: visible !important; }</style>"
-)
+def landscape(run: LiveRun, now: Snapshot) -> None:
+    surface, label = surface_for(run.config, now.landscape_key, now.series)
+    figure = plane.landscape_figure(
+        surface, now.series["w_hh"], now.series["w_ih"], label, run.run_id
+    )
+    st.plotly_chart(figure, key="live.chart.landscape", config=time_charts.TOOLBAR)
+    st.caption(
+        "Expected loss over (w_hh, w_ih) at the run's current biases, on a fixed batch. Arrows: "
+        "the direction down the gradient (none where the cell is dead: no gradient flows)."
+    )
 
 
-def live_view(playing: bool) -> None:
+def tabs(run: LiveRun, now: Snapshot) -> None:
+    """Only the open tab is built (and redrawn while playing)."""
+    landscape_tab, firing_tab, replay_tab, long_tab, seeds_tab, runs_tab = st.tabs(
+        TABS, key=TAB_KEY, on_change="rerun", default=TABS[0]
+    )
+    if landscape_tab.open:
+        with landscape_tab:
+            landscape(run, now)
+    if firing_tab.open:
+        with firing_tab:
+            firing.section(run, now)
+    if replay_tab.open:
+        with replay_tab:
+            live_after.replay(run, now)
+    if long_tab.open:
+        with long_tab:
+            live_after.long_sequences(run, now)
+    if seeds_tab.open:
+        with seeds_tab:
+            seeds.section(run)
+    if runs_tab.open:
+        with runs_tab:
+            live_history.section(st.session_state[LOG])
+
+
+# Live charts show while plotly sizes them (docs/streamlit.md); the status numbers use a smaller
+# type than Streamlit's metric so five decimals fit beside each other; less empty space on top
+# keeps the verdict, the case and both charts on one 1000 px high screen.
+LIVE_CHART_STYLE = """<style>
+[class*='st-key-live-chart-'] .stPlotlyChart > div { visibility: visible !important; }
+.st-key-live-status [data-testid='stMetricValue'] { font-size: 1.5rem; }
+[data-testid='stMainBlockContainer'] { padding-top: 2.5rem; }
+</style>"""
+
+
+def waiting(run: LiveRun) -> bool:
+    """Something the page shows is still being computed elsewhere: the table the case panel
+    quotes, or this run's seed fan."""
+    return studies.running(studies.default_table()) or seeds.busy(run)
+
+
+def live_view(run: LiveRun) -> None:
     st.html(LIVE_CHART_STYLE)
+    playing, polling = run.playing, waiting(run)
+    every = REFRESH_SECONDS if playing else (studies.POLL_SECONDS if polling else None)
 
-    @st.fragment(run_every=REFRESH_SECONDS if playing else None)
+    @st.fragment(run_every=every)
     def view():
         run = st.session_state[RUN]
         if run.playing:
@@ -192,10 +298,12 @@ def live_view(playing: bool) -> None:
             # Pause or Step): redraw the page, which sets the timer off.
             st.session_state[LOG].record(run)
             st.rerun()
+        elif polling and not waiting(run):
+            st.rerun()  # what it waited for is there: the page without a timer
         now = run.snapshot()
-        with st.container(key="live.status"):
-            status_block(run, now)
+        top_row(run, now)
         charts(run, now)
+        tabs(run, now)
 
     view()
 
@@ -210,8 +318,7 @@ def main() -> None:
         settings, notes = Settings.from_params(load)
         if controls.SETTINGS in state:
             notes += budget_note(state[controls.SETTINGS], settings)
-        origin = state.pop(LOAD_ORIGIN_KEY, "")
-        controls.adopt(settings, [origin, *notes] if origin else notes)
+        controls.adopt(settings, notes, origin=state.pop(LOAD_ORIGIN_KEY, ""))
         start_run(settings, play=True)
     else:
         controls.take_setup_from_url()
@@ -226,25 +333,23 @@ def main() -> None:
     live_tracking.log_if_finished(state[RUN])
 
     run = state[RUN]
-    playing = run.playing
+    run.set_pace(speed())
     st.title("Live training")
     st.caption(
         plain_markdown(
-            "A one-unit ReLU cell h ← relu(w_hh·h + w_ih·|x| + b_hh + b_ih) learns the L1 norm "
-            "of a sequence when w_hh = w_ih = 1 and b_hh + b_ih = 0. Set its initial values in the "
-            "sidebar, press Play, and watch it learn, or die."
+            "h ← relu(w_hh·h + w_ih·|x| + b_hh + b_ih) computes the L1 norm of a sequence when "
+            "w_hh = w_ih = 1 and b_hh + b_ih = 0. Set the initial values in the sidebar, press "
+            "Play, and watch it learn, or die."
         )
     )
+    origin = controls.origin()
+    if origin:
+        st.info(plain_markdown(origin), icon=":material/input:")
     for note in controls.notes():
         st.warning(plain_markdown(note), icon=":material/warning:")
     control_row(run)
-    live_view(playing)
+    live_view(run)
     live_tracking.note(run)
-    if playing:
-        st.caption("The replay and the generalisation check appear when the run stops.")
-    else:
-        live_after.section(run)
-    live_history.section(state[LOG])
 
 
 main()

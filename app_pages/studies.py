@@ -13,8 +13,9 @@ import streamlit as st
 
 from app_pages.common import plain_markdown
 from l1viz.live.jobs import DONE, FAILED, Job, JobBoard, JobState
-from l1viz.live.settings import INIT_RANGE
+from l1viz.live.settings import INIT_RANGE, Settings
 from l1viz.study.schemes import SchemeResult, SchemeSettings, measure_schemes
+from l1viz.study.seed_fan import SeedFan, seed_fan
 from l1viz.study.sweep import SweepResult, SweepSettings, measure_sweep
 from l1viz.study.table import TableResult, TableSettings, documented_rows, measure_table
 
@@ -52,6 +53,20 @@ def schemes_job(settings: SchemeSettings) -> Job[SchemeResult | None]:
         lambda publish: measure_schemes(settings, on_update=publish, live_range=INIT_RANGE[1]),
         None,
     )
+
+
+def seeds_job(settings: Settings, seeds: int) -> Job[SeedFan | None]:
+    """The live view's init and setup trained from `seeds` data seeds (the run's seed onwards)."""
+    init, config = settings.init(), settings.config()
+    return board().job(
+        ("seeds", init, config, seeds),
+        lambda publish: seed_fan(init, config, seeds, on_update=publish),
+        None,
+    )
+
+
+def running(job: Job) -> bool:
+    return job.state().status not in (DONE, FAILED)
 
 
 def follow(job_of: Callable[[], Job], draw: Callable[[JobState], None], what: str) -> None:

@@ -40,8 +40,8 @@ def open_app(**query) -> AppTest:
 def status(at: AppTest) -> str:
     """The badge's words (rendered as :color-badge[words])."""
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
-    assert len(badges) == 1, badges
-    return badges[0].split("[", 1)[1].rstrip("]")
+    assert badges, "no status badge"
+    return badges[0].split("[", 1)[1].rstrip("]")  # the first: the case panel's come after it
 
 
 def press(at: AppTest, key: str) -> AppTest:
@@ -76,6 +76,18 @@ def trace(spec: dict, name: str) -> dict:
     return next(t for t in spec["data"] if t.get("name") == name)
 
 
+def open_tab(at: AppTest, name: str) -> AppTest:
+    """Open one of the live page's tabs (only the open one is built)."""
+    at.session_state["live.tab"] = name
+    at.run()
+    assert not at.exception
+    return at
+
+
+def runs_table(at: AppTest):
+    return open_tab(at, "Runs").dataframe[0].value
+
+
 def metrics(at: AppTest) -> dict:
     return {m.label: m.value for m in at.metric}
 
@@ -89,12 +101,13 @@ def test_default_page_is_the_notebook_setup_ready_to_play():
     assert [s.key for s in at.slider] == ["live.w_hh", "live.w_ih"]  # no bias sliders
     assert dict(at.query_params) == {}
     assert metrics(at)["step (of 50,000)"] == "0"
-    assert {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")} >= {
+    assert {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")} == {
         "live.chart.loss",
         "live.chart.params",
         "live.chart.landscape",
-        "live.chart.active",
     }
+    open_tab(at, "Firing")
+    assert "live.chart.active" in {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
 
 
 def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_the_run():
@@ -122,9 +135,12 @@ def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_th
     now = trace(chart(at, "landscape"), "now")
     assert decode(now["x"])[0] == result.params["w_hh"]
     assert decode(now["y"])[0] == result.params["w_ih"]
-    assert chart(at, "replay")["frames"][-1]["name"] == str(result.converged_at)
+    open_tab(at, "Replay")
+    last = chart(at, "replay")["frames"][-1]["name"]
+    assert last == f"{result.converged_at:,} · surface at no bias"
+    open_tab(at, "Long sequences")
     assert metrics(at)["sequence length"] == "10,000"
-    assert at.dataframe[0].value["status"].tolist() == [status(at)]
+    assert runs_table(at)["status"].tolist() == [status(at)]
 
 
 def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
@@ -139,6 +155,7 @@ def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
     loss = chart(at, "loss")
     assert [s["type"] for s in loss["layout"]["shapes"]] == ["rect"]
     assert loss["layout"]["annotations"][0]["text"] == "dead from step 0"
+    open_tab(at, "Firing")
     assert set(decode(chart(at, "active")["data"][0]["y"]).tolist()) == {0.0}
 
 
@@ -159,8 +176,8 @@ def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly
     assert chart(at, "params")["layout"]["annotations"][-1]["text"] == (
         f"diverged from step {result.diverged_at}"
     )
-    shown = metrics(at)
-    assert shown["batch loss"] in ("nan", "inf")
+    assert metrics(at)["batch loss"] in ("nan", "inf")
+    shown = metrics(open_tab(at, "Long sequences"))
     assert shown["cell's output"] == "not finite" and shown["relative error"] == "—"
 
 
@@ -240,7 +257,7 @@ def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
     assert at.number_input(key="live.w_hh.exact").value == 0.5
     assert status(at) == "ready" and at.session_state["live.run"] is not first
     assert dict(at.query_params) == {"w_hh": "0.5"}
-    assert at.dataframe[0].value["status"].tolist() == ["training"]  # the paused run kept its row
+    assert runs_table(at)["status"].tolist() == ["training"]  # the paused run kept its row
     at.number_input(key="live.w_ih.exact").set_value(-0.25).run()
     assert at.slider(key="live.w_ih").value == -0.25
     assert dict(at.query_params) == {"w_hh": "0.5", "w_ih": "-0.25"}
@@ -310,7 +327,7 @@ def test_reset_replays_the_same_run():
     press(at, "step100")
     assert at.session_state["live.run"].series() == first
     press(at, "reset")
-    table = at.dataframe[0].value
+    table = runs_table(at)
     assert table["run"].tolist() == [1, 2]
     assert table["final_loss"][0] == table["final_loss"][1]
 
@@ -321,7 +338,7 @@ def test_pause_stops_playing_and_records_the_run():
     assert at.session_state["live.run"].playing is True and status(at) == "training"
     press(at, "pause")
     assert at.session_state["live.run"].playing is False
-    assert at.dataframe[0].value["outcome"].tolist() == ["paused"]
+    assert runs_table(at)["outcome"].tolist() == ["paused"]
 
 
 def test_another_page_can_load_a_setup_and_start_it_playing():
@@ -347,7 +364,8 @@ def test_another_page_can_load_a_setup_and_start_it_playing():
         "steps": "5000",
         "criterion": "tolerance",
     }
-    assert [w.value.split("\\:")[0] for w in at.warning] == ["lr \\= \\'oops\\'"]
+    link = [w.value for w in at.warning if not w.value.startswith("Converged by")]
+    assert [w.split("\\:")[0] for w in link] == ["lr \\= \\'oops\\'"]
     for _ in range(MAX_TICKS):
         if status(at) != "training":
             break
@@ -405,17 +423,19 @@ def test_an_overflow_at_step_0_is_explained_drawn_and_listed():
     assert decode(w_hh["x"]).tolist() == [0] and decode(w_hh["y"]).tolist() == [2.0]
     assert w_hh["mode"] == "markers"  # one point: a line would draw nothing
     for name in ("loss", "params", "active"):
+        if name == "active":
+            open_tab(at, "Firing")
         for shape in chart(at, name)["layout"]["shapes"]:
             assert shape["x0"] >= 0 and shape["x1"] > shape["x0"], name  # no axis below step 0
     assert chart(at, "loss")["layout"]["annotations"][0]["text"] == "diverged from step 0"
-    table = at.dataframe[0].value
+    table = runs_table(at)
     assert table["status"].tolist() == ["diverged at step 0"] and table["run"].tolist() == [1]
 
     at.query_params.clear()
     at.query_params["w_hh"], at.query_params["w_ih"] = "1", "1"
     at.run()
     assert status(at) == "converged at step 0"
-    table = at.dataframe[0].value
+    table = runs_table(at)
     assert table["status"].tolist() == ["diverged at step 0", "converged at step 0"]
 
 
@@ -426,7 +446,7 @@ def test_the_history_numbers_runs_consecutively_and_shows_the_outcome_first():
     at.slider(key="live.w_hh").set_value(0.6).run()
     press(at, "step100")
     press(at, "reset")
-    table = at.dataframe[0].value
+    table = runs_table(at)
     assert table["run"].tolist() == [1, 2]
     assert list(table.columns[:5]) == ["run", "outcome", "steps_done", "final_loss", "status"]
     assert table["steps_done"].tolist() == [1, 100] and table["budget"].tolist() == [50_000] * 2

@@ -28,7 +28,7 @@ def test_no_bias_3_before_and_after_play(table):
     before = case_panel(settings, table, None)
     assert before.inside and before.heading == "no bias 3: w_hh −, w_ih +"
     assert before.claim == "does not converge"
-    assert before.measured.startswith("over 4 inits of this region: ")
+    assert before.measured.startswith("Measured over 4 inits of this region: ")
     assert before.agreement == table.row("no-bias-3").agreement
     assert before.run_agrees is None and before.run_sentence == "" and before.firing == ""
     after = case_panel(settings, table, finished(settings))

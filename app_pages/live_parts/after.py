@@ -1,40 +1,57 @@
-"""The live page below the charts, once the run stops or pauses: the replay animation and the
-generalisation check. Both are built once per run state and kept in session state: the replay
-takes ~0.4 s to build, and every click elsewhere on the page reruns this."""
+"""The live page's views of a stopped run: the replay animation and the long-sequence check. Each
+is built once per run state and kept in session state: the replay takes a good fraction of a
+second to build, and every click elsewhere on the page reruns this."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.live_parts.surface import surface_for
-from l1viz.live.run import LiveRun
+from app_pages.live_parts.surface import replay_surfaces
+from l1viz.live.run import Generalisation, LiveRun, Snapshot
 from l1viz.plots import plane, time_charts
 
-MADE = "live.after"
+REPLAY, GENERAL = "live.after.replay", "live.after.general"
 
 
-def section(run: LiveRun) -> None:
-    st.subheader("Replay")
-    now = run.snapshot()
-    if now.steps_done == 0 and not now.done:
-        st.caption("The replay and the generalisation check appear once the run has taken a step.")
+def _made(key: str, now: Snapshot, build):
+    """`build()` once per (run, step) and session."""
+    made = st.session_state.get(key)
+    if made is None or made[0] != (now.run_id, now.steps_done):
+        made = ((now.run_id, now.steps_done), build())
+        st.session_state[key] = made
+    return made[1]
+
+
+def generalisation_of(run: LiveRun, now: Snapshot) -> Generalisation:
+    return _made(GENERAL, now, run.generalisation)
+
+
+def replay(run: LiveRun, now: Snapshot) -> None:
+    if now.playing:
+        st.caption("The replay is built when the run stops or pauses.")
         return
-    made = st.session_state.get(MADE)
-    if made is None or made[0] != (run.run_id, now.steps_done):
-        grid, label = surface_for(run.config, now.landscape_key, now.series)
-        made = (
-            (run.run_id, now.steps_done),
-            plane.replay_figure(grid, now.series, label),
-            run.generalisation(),
-        )
-        st.session_state[MADE] = made
-    _, replay, general = made
-    st.caption(
-        "The run again, on the landscape at its final biases: press Play or drag the slider."
-    )
-    st.plotly_chart(replay, key="live.chart.replay", config=time_charts.TOOLBAR)
+    if now.steps_done == 0:
+        st.caption("The replay appears once the run has taken a step.")
+        return
 
-    st.subheader("Does it compute the L1 norm beyond length 10?")
+    def build():
+        rows = plane.replay_rows(len(now.series["step"]))
+        return plane.replay_figure(now.series, replay_surfaces(run.config, now.series, rows))
+
+    with st.spinner("Drawing the replay…"):
+        figure = _made(REPLAY, now, build)
+    st.caption(
+        "The run again: press Play or drag the slider. Each frame shows the landscape at that "
+        "frame's biases (the slider says which)."
+    )
+    st.plotly_chart(figure, key="live.chart.replay", config=time_charts.TOOLBAR)
+
+
+def long_sequences(run: LiveRun, now: Snapshot) -> None:
+    if now.playing:
+        st.caption("The check runs when the run stops or pauses.")
+        return
+    general = generalisation_of(run, now)
     check = general.check
     numbers = st.grid(4, min_column_width=130)
     numbers.metric("sequence length", f"{check.length:,}")

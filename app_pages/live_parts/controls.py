@@ -27,6 +27,7 @@ from l1viz.live.settings import (
 
 SETTINGS = "live.settings"
 NOTES = "live.notes"  # (setup, warnings) of the last URL or load: shown while it is the setup
+ORIGIN = "live.origin"  # (setup, where a loaded setup came from): shown while it is the setup
 WRITTEN = "live.url"  # the query we last wrote: a different one is a setup to load
 KEY = "live.{}".format
 EXACT = "live.{}.exact".format
@@ -63,13 +64,21 @@ def current() -> Settings:
     return st.session_state[SETTINGS]
 
 
-def adopt(settings: Settings, notes: list[str] | None = None) -> None:
+def adopt(settings: Settings, notes: list[str] | None = None, origin: str = "") -> None:
     """Make `settings` the setup and show it in the widgets (call before they are drawn).
-    `notes` (what was wrong with the link or request it came from) replace the last ones."""
+    `notes` (what was wrong with the link or request it came from) replace the last ones;
+    `origin` says where a loaded setup came from (a table row, a map cell)."""
     st.session_state[SETTINGS] = settings
     if notes is not None:
         st.session_state[NOTES] = (settings, notes)
+    st.session_state[ORIGIN] = (settings, origin)
     _push_to_widgets(settings, force=True)
+
+
+def origin() -> str:
+    """Where the setup was loaded from, while it is still that setup."""
+    setup, words = st.session_state.get(ORIGIN, (None, ""))
+    return words if setup == st.session_state.get(SETTINGS) else ""
 
 
 def notes() -> list[str]:

@@ -31,7 +31,7 @@ class CasePanel:
     inside: bool
     outside: tuple[str, ...]  # why the values are in no case (when not inside)
     claim: str  # the notebook's words, with its remark
-    measured: str  # how the case's region measured at the table's default settings
+    measured: str  # a sentence: how the case's region measured at the table's default settings
     agreement: str | None  # the table's agrees / partly / disagrees, once measured
     firing: str  # the dead-ReLU marking: never fires, fires only for |x| > T, or ''
     run_agrees: bool | None  # None until the run has ended
@@ -54,10 +54,12 @@ def case_panel(
     claim = case.documented + (f" ({case.remark})" if case.remark else "")
     row = table.row(case.id) if table else None
     if row is None or row.measured is None:
-        measured, agreement = "measuring the region…", None
+        measured, agreement = "Measuring the region at the table's settings…", None
     else:
         samples = row.measured.samples
-        measured = f"over {samples:,} inits of this region: {measured_summary(row.measured)}"
+        measured = (
+            f"Measured over {samples:,} inits of this region: {measured_summary(row.measured)}."
+        )
         agreement = row.agreement
     agrees, sentence = _run_verdict(case, result, row.measured if row else None)
     return CasePanel(
