@@ -268,7 +268,7 @@ def replay_figure(series: dict, surfaces: Sequence[tuple[LossGrid, str]]) -> go.
         rows=1,
         cols=2,
         column_widths=[0.55, 0.45],
-        horizontal_spacing=0.12,
+        horizontal_spacing=0.2,
         subplot_titles=("Path on the landscape", "Loss"),
     )
     for trace in (
@@ -305,11 +305,12 @@ def replay_figure(series: dict, surfaces: Sequence[tuple[LossGrid, str]]) -> go.
     ]
     figure.add_layout_image(images[0])
     (x0, x1), (y0, y1) = grid.x_range, grid.y_range
-    figure.update_xaxes(range=[x0, x1], title="w_hh", showgrid=False, row=1, col=1)
-    figure.update_yaxes(range=[y0, y1], title="w_ih", showgrid=False, row=1, col=1)
+    plain = {"showgrid": False, "zeroline": False}  # nothing drawn over the landscape image
+    figure.update_xaxes(range=[x0, x1], title="w_hh", row=1, col=1, **plain)
+    figure.update_yaxes(range=[y0, y1], title="w_ih", row=1, col=1, **plain)
     last = int(steps[-1]) if len(steps) else 1
     figure.update_xaxes(range=[0, max(last, 1)], title="step", row=1, col=2)
-    figure.update_yaxes(type="log", range=_log_range(losses), title="loss", row=1, col=2)
+    figure.update_yaxes(type="log", range=_log_range(losses), row=1, col=2)
     # A frame changes the background image only when the biases moved between frames: plotly
     # redraws the layout for that, which is slower than moving the traces alone.
     redraw = len({image["source"] for image in images}) > 1
@@ -352,7 +353,7 @@ def _color_scale_trace() -> go.Scatter:
             "cmax": LOG_LOSS_CAP,
             "colorscale": COLORSCALE,
             "showscale": True,
-            "colorbar": {**COLOR_BAR, "x": 0.5, "xanchor": "left", "len": 0.9},
+            "colorbar": {**COLOR_BAR, "x": 0.46, "xanchor": "left", "len": 0.9},
         },
     )
 
