@@ -164,12 +164,11 @@ def advance(run: LiveRun) -> None:
 
 def status_block(run: LiveRun, now: Snapshot) -> None:
     status = now.status
-    badge, words = st.columns([1, 4], vertical_alignment="center")
-    with badge:
-        st.badge(status.label, color=status.color)
     motion = "playing" if now.playing else ("paused" if status.kind == "training" else "")
     text = now.explanation or "Press Play to train, or Step to advance by hand."
-    words.markdown(plain_markdown(f"{text} {'(' + motion + ')' if motion else ''}".strip()))
+    text = f"{text} {'(' + motion + ')' if motion else ''}".strip()
+    # The badge leads the sentence and wraps with it: in a column of its own it was cut short.
+    st.markdown(f":{status.color}-badge[{plain_markdown(status.label)}] {plain_markdown(text)}")
     for note, alarming in verdict_notes(run, now):
         show = st.warning if alarming else st.info
         show(plain_markdown(note), icon=":material/info:")

@@ -41,7 +41,8 @@ def status(at: AppTest) -> str:
     """The badge's words (rendered as :color-badge[words])."""
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     assert badges, "no status badge"
-    return badges[0].split("[", 1)[1].rstrip("]")  # the first: the case panel's come after it
+    # The first: the case panel's come after it; the verdict's sentence may follow the badge.
+    return badges[0].split("[", 1)[1].split("]", 1)[0].replace("\\", "")
 
 
 def press(at: AppTest, key: str) -> AppTest:
@@ -120,7 +121,7 @@ def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_th
     run = at.session_state["live.run"]
     result = run.result()
     assert status(at) == f"converged at step {result.converged_at}"
-    assert any(m.value.startswith("Converged at step") for m in at.markdown)
+    assert any("] Converged at step" in m.value for m in at.markdown)
     assert at.session_state["live.run"].playing is False
 
     series = run.series()
@@ -150,7 +151,7 @@ def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
     assert any("in the dead region" in m.value for m in at.markdown)
     play_until(at, "dead")
     assert status(at) == "dead from the start"
-    words = [m.value for m in at.markdown if m.value.startswith("Dead from the start")]
+    words = [m.value for m in at.markdown if "] Dead from the start" in m.value]
     assert words and "w\\_ih \\= \\-0\\.2 ≤ 0 and no bias" in words[0]
     loss = chart(at, "loss")
     assert [s["type"] for s in loss["layout"]["shapes"]] == ["rect"]
@@ -415,7 +416,7 @@ def test_warnings_about_a_bad_link_go_once_the_setup_is_changed():
 def test_an_overflow_at_step_0_is_explained_drawn_and_listed():
     at = open_app(w_hh="2", w_ih="1", max_length="100")
     assert status(at) == "diverged at step 0"
-    words = [m.value for m in at.markdown if m.value.startswith("Diverged at step 0")]
+    words = [m.value for m in at.markdown if "] Diverged at step 0" in m.value]
     assert words and "before any update" in words[0] and "overflowed float32" in words[0]
     assert "overshot" not in words[0]
     params = chart(at, "params")
