@@ -199,11 +199,15 @@ def verdict_notes(run: LiveRun, now: Snapshot) -> list[tuple[str, bool]]:
         note = extrapolation_note(values, check)
         if note:
             notes.append((f"Converged by the {run.config.criterion} rule, yet: {note}", True))
-    if now.done:
-        update = fatal_update(*run.trajectory())
-        if update is not None:
-            notes.append((update.sentence, False))
+    update = fatal_of(run, now)
+    if update is not None:
+        notes.append((update.sentence, False))
     return notes
+
+
+def fatal_of(run: LiveRun, now: Snapshot):
+    """The update that killed a run that died (None otherwise, and while it trains)."""
+    return fatal_update(*run.trajectory()) if now.done else None
 
 
 def top_row(run: LiveRun, now: Snapshot) -> None:
@@ -222,7 +226,9 @@ def charts(run: LiveRun, now: Snapshot) -> None:
     series, spans, revision = now.series, now.spans, run.run_id
     figures = {
         "loss": time_charts.loss_figure(series, spans, revision),
-        "params": time_charts.parameters_figure(series, run.config.bias, spans, revision),
+        "params": time_charts.parameters_figure(
+            series, run.config.bias, spans, revision, fatal=fatal_of(run, now)
+        ),
     }
     grid = st.grid(2, min_column_width=CHART_MIN_WIDTH, key="live.charts")
     for name, figure in figures.items():

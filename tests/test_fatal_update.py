@@ -2,6 +2,7 @@
 
 from l1viz.live.run import LiveRun
 from l1viz.live.settings import Settings
+from l1viz.plots.time_charts import parameters_figure
 from l1viz.study.fatal_update import fatal_update
 
 DYING = Settings(w_hh=0.5, w_ih=0.3, b_hh=-0.01, b_ih=0.0, bias=True, lr=0.3)
@@ -35,3 +36,16 @@ def test_no_fatal_update_for_a_run_dead_from_the_start_or_alive():
     assert fatal_update(*dead.trajectory()) is None
     alive = finished(Settings(w_hh=0.9, w_ih=0.9, steps=200))
     assert fatal_update(*alive.trajectory()) is None
+
+
+def test_the_parameters_chart_marks_the_fatal_update():
+    run = finished(DYING)
+    result, history = run.trajectory()
+    update = fatal_update(result, history)
+    figure = parameters_figure(run.series(), True, fatal=update)
+    (mark,) = [trace for trace in figure.data if trace.name == "the fatal update"]
+    assert list(mark.x) == [update.before_step, update.after_step, None] * 2
+    assert list(mark.y[:2]) == [update.before["w_ih"], update.after["w_ih"]]
+    assert mark.text[0] == (
+        f"fatal update, w_ih: {update.before['w_ih']:.4g} → {update.after['w_ih']:.4g}"
+    )

@@ -17,6 +17,7 @@ from plotly.subplots import make_subplots
 
 from l1viz.engine.outcomes import DEAD, DEAD_IN_PRACTICE, DIVERGED, Ending, RunResult
 from l1viz.plots import palette
+from l1viz.study.fatal_update import FatalUpdate
 
 
 @dataclass(frozen=True)
@@ -178,8 +179,15 @@ def parameter_names(series: dict, bias: bool) -> list[str]:
     return names
 
 
-def parameters_figure(series: dict, bias: bool, spans: Sequence[Span] = (), revision=0):
-    """Parameters vs step with the targets: w = 1 and, with bias, b_hh + b_ih = 0."""
+def parameters_figure(
+    series: dict,
+    bias: bool,
+    spans: Sequence[Span] = (),
+    revision=0,
+    fatal: FatalUpdate | None = None,
+):
+    """Parameters vs step with the targets: w = 1 and, with bias, b_hh + b_ih = 0; for a run
+    that died, the update that killed it, its parameters before and after."""
     figure = go.Figure(
         [
             _line(
@@ -204,7 +212,32 @@ def parameters_figure(series: dict, bias: bool, spans: Sequence[Span] = (), revi
             annotation_position="bottom right",
         )
     shade_spans(figure, spans, _last(series))
+    if fatal is not None:
+        figure.add_trace(_fatal_trace(fatal))
     return layout(figure, "Parameters", revision, xaxis=STEP_AXIS, yaxis_title="value")
+
+
+def _fatal_trace(fatal: FatalUpdate) -> go.Scatter:
+    """The killing update as one arrow-headed segment per deciding parameter, before → after."""
+    xs, ys, texts = [], [], []
+    for name in ("w_ih", "b"):
+        if name not in fatal.before:
+            continue
+        before, after = fatal.before[name], fatal.after[name]
+        text = f"fatal update, {LABELS[name]}: {before:.4g} → {after:.4g}"
+        xs += [fatal.before_step, fatal.after_step, None]
+        ys += [before, after, None]
+        texts += [text, text, None]
+    return go.Scatter(
+        x=xs,
+        y=ys,
+        mode="lines+markers",
+        name="the fatal update",
+        line={"color": palette.PATH, "width": 3},  # the path's red: it stands out on the shading
+        marker={"symbol": "x", "size": 9, "color": palette.PATH},
+        text=texts,
+        hovertemplate="%{text}<extra>step %{x}</extra>",
+    )
 
 
 def active_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figure:
