@@ -9,10 +9,10 @@ drawn before it. Definition:
   mix64(seed + (i + 1) * 0x9E3779B97F4A7C15 mod 2**64).
 - step s uses draws s*D .. s*D + D - 1, D = B + ceil(L*B / 2): first one per sequence b,
   length_b = 1 + ((draw >> 32) * L >> 32); then one per pair of values.
-- a pair's draw r gives u1 = ((r >> 32) + 0.5) / 2**32 and u2 = ((r mod 2**32) + 0.5) / 2**32,
-  and Box-Muller's two values sqrt(-2 ln u1) (cos, sin)(2 pi u2), computed in double with the
-  polynomials of `_log_unit` and `_cos_sin` (only +, -, *, /, sqrt: C and numpy agree bit for
-  bit), rounded to float32. Values fill the (L, B) block time-major (position t * B + b), and
+- a pair's draw r gives u1 = ((r >> 40) + 0.5) / 2**24 and u2 = (((r >> 8) mod 2**24) + 0.5) /
+  2**24, and Box-Muller's two values sqrt(-2 ln u1) (cos, sin)(2 pi u2), computed in float32
+  with the polynomials of `_log_unit` and `_cos_sin` (only +, -, *, /, sqrt: C and numpy agree
+  bit for bit). Values fill the (L, B) block time-major (position t * B + b), and
   position (t, b) is zeroed where t >= length_b.
 - target_b = |x_0b| + |x_1b| + ... + |x_(L-1)b|, summed left to right in float32.
 - the cell reads the first T = max_b length_b rows.
