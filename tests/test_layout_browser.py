@@ -95,3 +95,15 @@ def test_no_metric_is_cut_and_every_button_keeps_its_label(browser, server, widt
         expect(page.get_by_text(speed, exact=True)).to_be_visible()
     assert errors == []
     page.close()
+
+
+def test_the_case_panels_link_opens_the_table_at_its_row(browser, server):
+    page, errors = open_page(browser, f"{server}/?w_hh=-0.5&w_ih=0.5", 1500)
+    expect(page.locator(".st-key-live-case")).to_contain_text("no bias 3", timeout=FIRST_LOAD_MS)
+    page.get_by_role("link", name="no bias 3 in the table").click()
+    expect(page).to_have_url(f"{server}/observations?case=no-bias-3", timeout=30_000)
+    row = page.locator(".st-key-table-row-current")
+    expect(row).to_contain_text("does not converge", timeout=30_000)
+    expect(row).to_contain_text("w_hh −, w_ih +")
+    assert errors == []
+    page.close()
