@@ -12,7 +12,17 @@ import math
 import sys
 
 from l1viz import tracking
-from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
+from l1viz.engine.config import (
+    CRITERIA,
+    OPTIMIZERS,
+    PARAMETERS,
+    SETUP_FIELDS,
+    TRANSFORMS,
+    ConfigError,
+    Init,
+    TrainConfig,
+    cell_parameters,
+)
 from l1viz.engine.jsontext import dumps
 
 USAGE_ERROR = 2
@@ -55,23 +65,17 @@ def print_json(payload: dict):
 
 
 # -- train --------------------------------------------------------------------------------------
+def flag(name: str) -> str:
+    """The option that sets a field: its name with dashes."""
+    return "--" + name.replace("_", "-")
+
+
+# The settings given by their own option (the cell's bias is --no-bias).
+ARGUMENT_FIELDS = tuple(name for name in SETUP_FIELDS if name != "bias")
+ENGINE_FIELDS = ("dead_patience", "device")
 CONFIG_FLAGS = {
-    "lr": "--lr",
-    "optimizer": "--optimizer",
-    "batch_size": "--batch-size",
-    "max_length": "--max-length",
-    "steps": "--steps",
-    "seed": "--seed",
-    "criterion": "--criterion",
-    "tolerance": "--tolerance",
-    "transform": "--transform",
-    "dead_patience": "--dead-patience",
-    "device": "--device",
-    "w_hh": "--w-hh",
-    "w_ih": "--w-ih",
-    "b_hh": "--b-hh",
-    "b_ih": "--b-ih",
-    "init": "--w-hh/--w-ih/--b-hh/--b-ih",
+    **{name: flag(name) for name in (*ARGUMENT_FIELDS, *ENGINE_FIELDS, *PARAMETERS)},
+    "init": "/".join(flag(name) for name in PARAMETERS),
     "samples": "--samples",
     "normal_low": "--normal",
     "normal_high": "--normal",
@@ -110,21 +114,8 @@ def add_config_arguments(parser: argparse.ArgumentParser, steps: int):
 
 
 def config_from(args, **overrides) -> TrainConfig:
-    return TrainConfig(
-        lr=args.lr,
-        optimizer=args.optimizer,
-        batch_size=args.batch_size,
-        max_length=args.max_length,
-        steps=args.steps,
-        seed=args.seed,
-        bias=not args.no_bias,
-        transform=args.transform,
-        criterion=args.criterion,
-        tolerance=args.tolerance,
-        dead_patience=args.dead_patience,
-        device=args.device,
-        **overrides,
-    )
+    values = {name: getattr(args, name) for name in (*ARGUMENT_FIELDS, *ENGINE_FIELDS)}
+    return TrainConfig(**values, bias=not args.no_bias, **overrides)
 
 
 def init_from(args, bias: bool) -> Init:
@@ -132,7 +123,7 @@ def init_from(args, bias: bool) -> Init:
     from l1viz.engine.pytorch_init import default_init
 
     values = default_init(args.seed, bias).as_dict()
-    for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+    for name in PARAMETERS:
         given = getattr(args, name)
         if given is not None:
             values[name] = given
@@ -211,8 +202,7 @@ def _log_to_mlflow(trainer, uri: str | None) -> dict:
 
 
 def _format_params(values: dict, bias: bool) -> str:
-    names = ("w_hh", "w_ih", "b_hh", "b_ih") if bias else ("w_hh", "w_ih")
-    return "  ".join(f"{name} = {values[name]:.6g}" for name in names)
+    return "  ".join(f"{name} = {values[name]:.6g}" for name in cell_parameters(bias))
 
 
 def _train_with_progress(trainer, show: bool):
@@ -394,8 +384,8 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     train = commands.add_parser("train", help="train one cell and report how it ended")
-    for name in ("w_hh", "w_ih", "b_hh", "b_ih"):
-        train.add_argument(f"--{name.replace('_', '-')}", dest=name, type=finite_float)
+    for name in PARAMETERS:
+        train.add_argument(flag(name), dest=name, type=finite_float)
     add_config_arguments(train, steps=TrainConfig().steps)
     train.add_argument("--no-early-stop", action="store_true", help="train the whole budget")
     train.add_argument("--check-length", type=whole_number, default=10_000)

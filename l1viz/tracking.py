@@ -19,7 +19,7 @@ import math
 import os
 import time
 
-from l1viz.engine.config import TrainConfig
+from l1viz.engine.config import SETUP_FIELDS, TrainConfig, cell_parameters
 from l1viz.engine.outcomes import RunResult
 
 EXPERIMENT = "RNN L1 Norm Calculation"
@@ -48,21 +48,8 @@ def tracking_uri(setting: str | None = None) -> str:
 
 def run_params(config: TrainConfig, result: RunResult) -> dict[str, str]:
     """What the run was: its initial values and hyperparameters, as MLflow params."""
-    names = ("w_hh", "w_ih", "b_hh", "b_ih") if config.bias else ("w_hh", "w_ih")
-    params = {f"initial_{name}": result.initial[name] for name in names}
-    for name in (
-        "lr",
-        "optimizer",
-        "batch_size",
-        "max_length",
-        "seed",
-        "steps",
-        "bias",
-        "transform",
-        "criterion",
-        "tolerance",
-    ):
-        params[name] = getattr(config, name)
+    params = {f"initial_{name}": result.initial[name] for name in cell_parameters(config.bias)}
+    params.update({name: getattr(config, name) for name in SETUP_FIELDS})
     return {key: str(value) for key, value in params.items()}
 
 

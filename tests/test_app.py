@@ -12,6 +12,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from app_pages.common import LOAD_KEY, plain_markdown
+from l1viz.engine.config import PARAMETERS
 from l1viz.engine.pytorch_init import default_init
 from l1viz.live.settings import NOTEBOOK_INIT, Settings
 
@@ -246,7 +247,7 @@ def test_every_setup_widget_defaults_to_the_value_it_shows():
             assert default == [value], name
         else:
             assert default == value, name
-        if name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+        if name in PARAMETERS:
             assert at.number_input(key=f"live.{name}.exact").proto.default == value, name
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect, sync_playwright
 
+from l1viz.engine.config import cell_parameters
 from l1viz.live.run import LiveRun
 from l1viz.live.settings import Settings
 from tests.browser_support import CHART, STATUS_BADGE, launch_chromium, serving_app
@@ -72,7 +73,7 @@ class Expected:
         while not run.done:
             run.step(1000)
         result = run.result()
-        names = ("w_hh", "w_ih", "b_hh", "b_ih") if settings.bias else ("w_hh", "w_ih")
+        names = cell_parameters(settings.bias)
         metrics = [f"{result.steps:,}", f"{result.loss:.4g}"]
         metrics += [f"{result.params[name]:.5f}" for name in names]
         metrics.append(f"{result.active:.0%}")
@@ -149,7 +150,7 @@ def test_five_sessions_train_at_once_each_to_its_own_verdict(server):
             )
             # Its own init, still, in the sidebar and the address bar.
             settings = want.settings
-            for field in ("w_hh", "w_ih", "b_hh", "b_ih") if settings.bias else ("w_hh", "w_ih"):
+            for field in cell_parameters(settings.bias):
                 expect(page.locator(f".st-key-live-{field}-exact input")).to_have_value(
                     f"{getattr(settings, field):.6f}"
                 )

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from l1viz.engine.config import PARAMETERS, cell_parameters
 from l1viz.study.observations import (
     BY_ID,
     CONVERGES,
@@ -76,11 +77,11 @@ def test_seventeen_cases_in_the_notebooks_order():
 )
 def test_signs_outcome_and_remark_match_the_transcription(case, expected):
     _, signs, documented, remark = expected
-    names = ("w_hh", "w_ih", "b_hh", "b_ih")[: len(signs.split())]
+    names = PARAMETERS[: len(signs.split())]
     assert case.signs == {name: SYMBOL[s] for name, s in zip(names, signs.split())}
     assert case.documented == documented
     assert case.remark == remark
-    assert list(case.signs) == ["w_hh", "w_ih", "b_hh", "b_ih"][: 4 if case.bias else 2]
+    assert tuple(case.signs) == cell_parameters(case.bias)
     assert set(case.signs.values()) <= set(SIGNS) and case.documented in DOCUMENTED_OUTCOMES
 
 

@@ -13,6 +13,7 @@ from l1viz.engine.config import (
     MAX_LENGTH,
     MAX_STEPS,
     OPTIMIZERS,
+    PARAMETERS,
     TRANSFORMS,
 )
 from l1viz.engine.pytorch_init import default_init
@@ -155,7 +156,7 @@ def test_any_url_gives_a_valid_setup_and_a_warning_per_rejected_value(query):
             assert getattr(setup, name) == getattr(default, name)
         else:
             given_value = _as_given(name, raw)
-            if name in ("w_hh", "w_ih", "b_hh", "b_ih"):
+            if name in PARAMETERS:
                 given_value = f32(given_value)
             assert getattr(setup, name) == given_value
 

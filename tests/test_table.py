@@ -10,7 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from l1viz.engine.config import ConfigError, Init
+from l1viz.engine.config import PARAMETERS, ConfigError, Init
 from l1viz.engine.outcomes import Ending, dead_at_init
 from l1viz.engine.trainer import Trainer
 from l1viz.live.links import live_settings
@@ -28,7 +28,7 @@ SHARES = tuple(ending.value for ending in Ending)
 def _independently_inside(case, values, normal=(0.1, 1.0), small=0.1):
     """The region written out again, for the default magnitudes: sign, then magnitude."""
     f32 = lambda v: torch.tensor(v, dtype=torch.float32).item()  # noqa: E731
-    for column, name in enumerate(("w_hh", "w_ih", "b_hh", "b_ih")):
+    for column, name in enumerate(PARAMETERS):
         value = values[:, column]
         sign = case.signs.get(name)
         if sign is None:
@@ -65,7 +65,7 @@ def test_samples_stay_inside_any_region(case_index, low, span, small_part, seed)
     values = sample(case, 512, magnitudes, generator(seed, case_index))
     assert contains(case, magnitudes, values).all()
     for name, (lower, upper) in bounds(case, magnitudes).items():
-        column = values[:, ("w_hh", "w_ih", "b_hh", "b_ih").index(name)]
+        column = values[:, PARAMETERS.index(name)]
         assert (column >= lower).all() and (column <= upper).all()
 
 

@@ -27,14 +27,14 @@ from __future__ import annotations
 import torch
 
 from l1viz.engine import native
-from l1viz.engine.config import BIAS_NAMES
+from l1viz.engine.config import cell_parameters
 from l1viz.engine.data import Batch
 
 LEARNED_WIDTH = 4
 
 
 def parameter_names(bias: bool, transform: str) -> tuple[str, ...]:
-    names = ("w_hh", "w_ih") + (BIAS_NAMES if bias else ())
+    names = cell_parameters(bias)
     if transform == "learned":
         names += tuple(f"in_{j}" for j in range(LEARNED_WIDTH))
         names += tuple(f"out_{j}" for j in range(LEARNED_WIDTH))

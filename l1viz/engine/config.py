@@ -11,6 +11,7 @@ from dataclasses import dataclass, field, fields
 
 # The cell's parameters, in the order every table, tensor and URL uses.
 PARAMETERS = ("w_hh", "w_ih", "b_hh", "b_ih")
+WEIGHT_NAMES = PARAMETERS[:2]
 BIAS_NAMES = PARAMETERS[2:]
 TRANSFORMS = ("where", "relu-pair", "learned")
 OPTIMIZERS = ("adam", "sgd")
@@ -25,6 +26,11 @@ MAX_ABS_INIT = 1e6
 MAX_LR = 1e3
 # Seeds fit 32 bits: numpy's SeedSequence and a browser's number box both take them exactly.
 MAX_SEED = 2**32 - 1
+
+
+def cell_parameters(bias: bool) -> tuple[str, ...]:
+    """The parameters a cell has: the biases only when it has them."""
+    return PARAMETERS if bias else WEIGHT_NAMES
 
 
 class ConfigError(ValueError):

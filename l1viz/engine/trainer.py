@@ -22,8 +22,15 @@ from collections.abc import Sequence
 import torch
 
 from l1viz.engine import native
-from l1viz.engine.cell import BIAS_NAMES, Cell
-from l1viz.engine.config import MAX_ABS_INIT, MAX_LR, ConfigError, Init, TrainConfig
+from l1viz.engine.cell import Cell
+from l1viz.engine.config import (
+    BIAS_NAMES,
+    MAX_ABS_INIT,
+    MAX_LR,
+    ConfigError,
+    Init,
+    TrainConfig,
+)
 from l1viz.engine.data import BatchStream
 from l1viz.engine.history import History
 from l1viz.engine.native_path import NativeTraining, chunks_available

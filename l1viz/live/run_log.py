@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from l1viz.engine.config import SETUP_FIELDS
 from l1viz.engine.jsontext import dumps
 from l1viz.live.run import LiveRun, status_of
 from l1viz.live.settings import INIT_NAMES, Settings
@@ -22,18 +23,6 @@ from l1viz.live.settings import INIT_NAMES, Settings
 MAX_RUNS = 30
 PAUSED = "paused"
 BUDGET = "budget"  # the table's name for the step budget (Settings.steps)
-HYPERPARAMETERS = (
-    "bias",
-    "lr",
-    "optimizer",
-    "batch_size",
-    "max_length",
-    "seed",
-    "steps",
-    "transform",
-    "criterion",
-    "tolerance",
-)
 
 
 @dataclass(frozen=True)
@@ -58,7 +47,7 @@ class RunRecord:
             "status": self.status,
         }
         row.update({f"{name}₀": getattr(self.settings, name) for name in INIT_NAMES})
-        for name in HYPERPARAMETERS:
+        for name in SETUP_FIELDS:
             value = getattr(self.settings, name)
             row[BUDGET if name == "steps" else name] = value
         return row

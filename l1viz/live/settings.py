@@ -29,6 +29,7 @@ from l1viz.engine.config import (
     MAX_STEPS,
     OPTIMIZERS,
     PARAMETERS,
+    SETUP_FIELDS,
     TRANSFORMS,
     Init,
     TrainConfig,
@@ -86,18 +87,7 @@ class Settings:
 
     # -- to the engine ----------------------------------------------------------------------
     def config(self) -> TrainConfig:
-        return TrainConfig(
-            lr=self.lr,
-            optimizer=self.optimizer,
-            batch_size=self.batch_size,
-            max_length=self.max_length,
-            seed=self.seed,
-            steps=self.steps,
-            bias=self.bias,
-            transform=self.transform,
-            criterion=self.criterion,
-            tolerance=self.tolerance,
-        )
+        return TrainConfig(**{name: getattr(self, name) for name in SETUP_FIELDS})
 
     def init(self) -> Init:
         return Init(self.w_hh, self.w_ih, self.b_hh, self.b_ih)

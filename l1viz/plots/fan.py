@@ -8,13 +8,13 @@ from plotly.subplots import make_subplots
 
 from l1viz.plots.palette import ENDINGS
 from l1viz.plots.time_charts import positive_array
-from l1viz.study.seed_fan import SeedFan
+from l1viz.study.seed_fan import SeedFan, fan_parameters
 
 HEIGHT = 420
 
 
 def fan_figure(fan: SeedFan, watched_seed: int | None = None) -> go.Figure:
-    names = ["w_hh", "w_ih"] + (["b"] if fan.config.bias else [])
+    names = fan_parameters(fan.config.bias)
     figure = make_subplots(
         rows=1,
         cols=2,

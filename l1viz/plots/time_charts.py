@@ -15,6 +15,7 @@ import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from l1viz.engine.config import BIAS_NAMES
 from l1viz.engine.outcomes import DEAD, DEAD_IN_PRACTICE, DIVERGED, Ending, RunResult
 from l1viz.plots import palette
 from l1viz.study.fatal_update import FatalUpdate
@@ -175,7 +176,7 @@ def parameter_names(series: dict, bias: bool) -> list[str]:
     names = ["w_hh"]
     names += ["w_ih_pos", "w_ih_neg"] if "w_ih_pos" in series else ["w_ih"]
     if bias:
-        names += ["b_hh", "b_ih", "b"]
+        names += [*BIAS_NAMES, "b"]
     return names
 
 

@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from l1viz.engine.cell import Cell
-from l1viz.engine.config import MAX_ABS_INIT, PARAMETERS, ConfigError
+from l1viz.engine.config import MAX_ABS_INIT, PARAMETERS, ConfigError, cell_parameters
 from l1viz.engine.outcomes import in_dead_region
 from l1viz.study.observations import (
     NEGATIVE,
@@ -139,7 +139,7 @@ def place(values: dict[str, float], bias: bool, magnitudes: Magnitudes | None = 
     with bias, b_hh and b_ih), else the nearest case of the same bias setting: the one whose
     intervals are the least total distance away."""
     magnitudes = magnitudes or Magnitudes()
-    names = PARAMETERS if bias else PARAMETERS[:2]
+    names = cell_parameters(bias)
 
     def remoteness(case: Observation) -> tuple[int, float]:
         """(parameters of the wrong sign, total distance to the case's intervals)."""

@@ -13,14 +13,20 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.config import WEIGHT_NAMES, Init, TrainConfig
 from l1viz.engine.outcomes import Ending, RunResult
 from l1viz.engine.trainer import Trainer
 from l1viz.study.batch import run_trainers
 
 # Rows kept per run: enough for a chart, small for 32 runs.
 FAN_HISTORY_ROWS = 2_000
-FAN_FIELDS = ("loss", "w_hh", "w_ih", "b_hh", "b_ih")
+# The cell's net bias, the one bias the dynamics depend on.
+NET_BIAS = "b"
+
+
+def fan_parameters(bias: bool) -> tuple[str, ...]:
+    """The parameter series each run carries: the weights and, with bias, the net bias."""
+    return WEIGHT_NAMES + ((NET_BIAS,) if bias else ())
 
 
 @dataclass(frozen=True)
@@ -66,7 +72,7 @@ def seed_fan(
 
 def _run(trainer: Trainer) -> SeedRun:
     table = trainer.history.table()
-    series = {name: np.asarray(table[name]) for name in ("loss", "w_hh", "w_ih")}
+    series = {name: np.asarray(table[name]) for name in ("loss", *WEIGHT_NAMES)}
     if trainer.config.bias:
-        series["b"] = np.asarray(table["b_hh"]) + np.asarray(table["b_ih"])
+        series[NET_BIAS] = np.asarray(table["b_hh"]) + np.asarray(table["b_ih"])
     return SeedRun(trainer.config.seed, trainer.results()[0], np.asarray(table["step"]), series)
