@@ -1,13 +1,13 @@
 """The figure builders and the loss landscape: exact data in, exact data on the chart."""
 
 import base64
-import struct
-import zlib
+import io
 
 import numpy as np
 import plotly.graph_objects as go
 import pytest
 import torch
+from PIL import Image
 from plotly.colors import sample_colorscale
 
 from l1viz.engine.cell import Cell
@@ -229,23 +229,22 @@ def test_landscape_chart_draws_the_path_start_and_now():
     assert list(figure.layout.xaxis.range) == [-2, 2]
 
 
-def _png_size(uri: str) -> tuple[int, int, bytes]:
-    data = base64.b64decode(uri.split(",", 1)[1])
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    width, height = struct.unpack(">II", data[16:24])
-    idat = data.index(b"IDAT")
-    (length,) = struct.unpack(">I", data[idat - 4 : idat])
-    return width, height, zlib.decompress(data[idat + 4 : idat + 4 + length])
+def _decoded(uri: str) -> np.ndarray:
+    """The (h, w, 3) pixels of a PNG data URI, decoded by Pillow."""
+    assert uri.startswith("data:image/png;base64,")
+    image = Image.open(io.BytesIO(base64.b64decode(uri.split(",", 1)[1])))
+    assert image.format == "PNG" and image.mode == "RGB"
+    return np.asarray(image)
 
 
 def test_surface_image_has_one_pixel_per_cell_with_the_top_row_first():
     grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
-    width, height, raw = _png_size(plane.surface_image(grid))
+    pixels = _decoded(plane.surface_image(grid))
+    height, width, _ = pixels.shape
     assert (width, height) == (len(grid.w_hh), len(grid.w_ih))
-    rows = [raw[r * (3 * width + 1) + 1 : (r + 1) * (3 * width + 1)] for r in range(height)]
     z = plane.log_loss(grid)
     low = np.unravel_index(np.argmin(z), z.shape)
-    pixel = rows[height - 1 - low[0]][3 * low[1] : 3 * low[1] + 3]
+    pixel = pixels[height - 1 - low[0], low[1]]
     # The fixed scale: the colour of the lowest loss is where it sits between floor and cap.
     share = (z[low] - plane.LOG_LOSS_FLOOR) / (plane.LOG_LOSS_CAP - plane.LOG_LOSS_FLOOR)
     (expected,) = sample_colorscale(plane.COLORSCALE, [share])
@@ -260,6 +259,15 @@ def test_the_landscape_keeps_one_colour_scale_in_every_state():
     assert (heatmap.zmin, heatmap.zmax) == (plane.LOG_LOSS_FLOOR, plane.LOG_LOSS_CAP)
     assert heatmap.colorbar.title.text == "log₁₀ loss"
     assert any(t.name == "−gradient (direction)" for t in figure.data)
+
+
+def test_png_decodes_to_the_same_pixels():
+    rng = np.random.default_rng(5)
+    pixels = rng.integers(0, 256, size=(7, 13, 3), dtype=np.uint8)
+    for given in (pixels, pixels[::-1], pixels[:, ::2]):  # views with any strides too
+        data = plane._png(given)
+        decoded = np.asarray(Image.open(io.BytesIO(data)))
+        assert decoded.shape == given.shape and (decoded == given).all()
 
 
 def test_replay_animates_the_run_over_fixed_axes():
