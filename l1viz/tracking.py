@@ -7,7 +7,7 @@ ENABLE_HINT instead of failing. A client bound to one URI is used, never mlflow'
 concurrent dashboard sessions cannot log into each other's runs.
 
 A tracking server that is down or unreachable fails fast: mlflow's own HTTP defaults retry 7 times
-with exponential backoff and wait 120 s per request (about 4 minutes for a closed port), so
+with exponential backoff and wait 120 s per request (minutes for a closed port), so
 `HTTP_LIMITS` applies shorter ones unless the environment sets its own. Any failure is raised as one
 `TrackingError` whose message names the URI.
 """

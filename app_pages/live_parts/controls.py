@@ -270,9 +270,8 @@ def _choice(bar, label: str, options: tuple[str, ...], name: str) -> str:
 
 
 def _now(key: str):
-    """The value a widget shows, passed as its default too: the browser sometimes draws a new
-    session's widgets from their default rather than the value set in session state (seen in 1
-    of 3 page loads under load), and the default would otherwise be the widget's minimum."""
+    """The value a widget shows, passed as its default too: a new session's widgets may be drawn
+    from their default rather than from session state, and that default must not be the minimum."""
     return st.session_state[key]
 
 

@@ -54,8 +54,7 @@ class TrainConfig:
     bias: bool = True
     transform: str = "where"
     # The notebook's rule: a run "converges" when it computes the L1 norm (w_hh = w_ih = 1.0
-    # exactly); a tolerance of 1e-3 stops the notebook's init at w_hh = 1.000166, which is
-    # 155 % off at length 10,000.
+    # exactly); any error a tolerance leaves in w_hh compounds over a long sequence.
     criterion: str = "exact"
     tolerance: float = 1e-3
     # How the engine runs, not what is trained: not part of a run's setup (SETUP_FIELDS).

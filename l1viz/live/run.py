@@ -39,7 +39,7 @@ from l1viz.study.explain import explain, ready_note
 READY = "ready"
 # Points per trace on the live charts; the trainer's history holds more.
 DISPLAY_POINTS = 1_500
-# Most steps between clock (and pause) checks while advancing (~10 ms at the notebook's settings).
+# Most steps between clock (and pause) checks while advancing: a pause must not wait for long.
 CLOCK_CHUNK = 50
 # Longest a chunk should train: a pause waits for the chunk in flight (longer only if one step
 # alone takes longer).

@@ -41,7 +41,7 @@ INIT_RANGE = (-2.0, 2.0)
 LR_RANGE = (1e-4, 1.0)
 TOLERANCE_RANGE = (1e-8, 100.0)
 # Values drawn and unrolled per training step. The engine allows up to 4096 x 10,000, but such a
-# step takes seconds; the live view keeps every step well under a refresh (~0.25 s here).
+# step takes seconds; the live view keeps every step well under one chart refresh.
 MAX_STEP_VALUES = 1 << 20
 # Streamlit adds these to a URL itself; they are not ours to validate.
 FOREIGN_PARAMS = frozenset({"embed", "embed_options"})

@@ -26,7 +26,8 @@ from l1viz.engine.outcomes import in_dead_region
 EVAL_SEED = 20_240_822
 # Sequences in the evaluation batch: as many as the work budget allows, within these bounds.
 EVAL_BATCH = (32, 256)
-# Cell evaluations (models x sequences x length) allowed for one landscape, ~0.2 s on 2 cores.
+# Cell evaluations (models x sequences x length) allowed for one landscape: small enough to
+# recompute while a run plays.
 WORK_BUDGET = 1 << 25
 CELLS_PER_UNIT = (10, 5, 2, 1)
 DEFAULT_SPAN = (-2, 2)
