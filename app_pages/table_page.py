@@ -16,7 +16,7 @@ from l1viz.engine.config import CRITERIA, MAX_SEED, ConfigError
 from l1viz.engine.outcomes import Ending
 from l1viz.live.links import live_settings
 from l1viz.live.settings import INIT_RANGE, Settings
-from l1viz.plots.palette import AGREEMENT, ENDINGS
+from l1viz.plots.palette import AGREEMENT, CURRENT_ROW, ENDINGS, MEASURING
 from l1viz.plots.table import share_bar_html, share_legend_html
 from l1viz.study.case_explain import measured_summary, percent, remark_text, signs_text
 from l1viz.study.regions import Magnitudes, place
@@ -28,8 +28,8 @@ HEADERS = ["#", "initial signs", "notebook", "measured", "agreement", "why", ""]
 MAX_MAGNITUDE = INIT_RANGE[1]
 COUNT_WORDS = {"agrees": "agree", "partly": "partly", "disagrees": "disagree"}
 LIVE_SETTINGS = "live.settings"  # the live page's current setup (app_pages/live_parts/controls)
-HIGHLIGHT_CSS = """<style>
-.st-key-table-row-current { background: #fff4cc; border-radius: 0.5rem; }
+HIGHLIGHT_CSS = f"""<style>
+.st-key-table-row-current {{ background: {CURRENT_ROW}; border-radius: 0.5rem; }}
 </style>"""
 
 
@@ -183,7 +183,7 @@ def summary(table: TableResult) -> None:
         badges.badge(f"{verdicts.count(name)} {COUNT_WORDS[name]}", color=shade.badge)
     waiting = sum(row.measured is None for row in table.cases)
     if waiting:
-        badges.badge(f"{waiting} measuring", color="blue")
+        badges.badge(f"{waiting} {MEASURING.label}", color=MEASURING.badge)
 
 
 def rows(table: TableResult, settings: TableSettings, highlight: str | None) -> None:

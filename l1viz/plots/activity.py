@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from l1viz.engine.outcomes import Ending
-from l1viz.plots.palette import ENDINGS, PATH
+from l1viz.plots.palette import ENDINGS, PATH, SIGNED_SCALE, WHITE
 from l1viz.study.activity import Activity
 
 HEIGHT = 380
@@ -35,8 +35,8 @@ def activity_figure(found: Activity, step: int) -> go.Figure:
             zmin=-1,
             zmax=1,
             colorscale=[
-                [0, "#ffffff"],
-                [0.33, "#ffffff"],
+                [0, WHITE],
+                [0.33, WHITE],
                 [0.34, dark],
                 [0.66, dark],
                 [0.67, PATH],
@@ -55,7 +55,7 @@ def activity_figure(found: Activity, step: int) -> go.Figure:
             z=np.where(beyond, np.nan, grad),
             zmin=-limit,
             zmax=limit,
-            colorscale="RdBu",
+            colorscale=SIGNED_SCALE,
             colorbar={"thickness": 10, "title": {"text": "±log"}},
             customdata=found.grad,
             hovertemplate="sequence %{y}, t = %{x}<br>dL/dh = %{customdata:.3g}<extra></extra>",

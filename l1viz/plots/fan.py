@@ -6,7 +6,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from l1viz.plots.palette import ENDINGS
+from l1viz.plots.palette import ENDINGS, WATCHED
 from l1viz.plots.time_charts import positive_array
 from l1viz.study.seed_fan import SeedFan, fan_parameters
 
@@ -25,7 +25,7 @@ def fan_figure(fan: SeedFan, watched_seed: int | None = None) -> go.Figure:
     for run in sorted(fan.runs, key=lambda r: r.seed == watched_seed):
         watched = run.seed == watched_seed
         shade = ENDINGS[run.result.ending]
-        color = "#000000" if watched else shade.hex
+        color = WATCHED if watched else shade.hex
         legend = not watched and shade.label not in shown
         shown.add(shade.label)
         common = {

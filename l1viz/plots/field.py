@@ -12,10 +12,10 @@ import math
 
 import plotly.graph_objects as go
 
+from l1viz.plots.palette import WHITE, with_alpha
 from l1viz.study.landscape import LossGrid
 
 ARROWS_PER_SIDE = 16
-ARROW_COLOR = "rgba(255, 255, 255, {alpha:.2f})"
 HEAD = 0.35  # the head's length, as a share of the arrow's
 
 
@@ -49,7 +49,7 @@ def gradient_traces(grid: LossGrid, arrows: int = ARROWS_PER_SIDE) -> list[go.Sc
             x=xs,
             y=ys,
             mode="lines",
-            line={"color": ARROW_COLOR.format(alpha=0.85), "width": 1.2},
+            line={"color": with_alpha(WHITE, 0.85), "width": 1.2},
             hoverinfo="skip",
             name="−gradient (direction)",
         )

@@ -18,14 +18,22 @@ import plotly.graph_objects as go
 
 from l1viz.engine.config import PARAMETERS
 from l1viz.engine.outcomes import Ending
-from l1viz.plots.palette import AGREEMENT, ENDINGS, PATH, PENDING
+from l1viz.plots.palette import (
+    AGREEMENT,
+    BLACK,
+    CASE_BOX,
+    ENDINGS,
+    PATH,
+    PENDING,
+    STEPS_SCALE,
+    UNDECIDED,
+    WHITE,
+)
 from l1viz.study.sweep import SweepResult
 
 MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects
 ENDING_ORDER = tuple(ENDINGS)
-TRAINING_COLOR = "#eeeeee"
-CASE_COLOR = "#1f3b73"
 # Colour modes: the ending, the share of seeds with an ending, or steps on a log scale.
 ENDING_MODE, SHARE_MODE, STEPS_MODE = "ending", "share", "steps"
 AXIS_TITLES = {"lr": "learning rate", "max_length": "max sequence length"}
@@ -42,7 +50,7 @@ class MapView:
 
 def _ending_scale() -> list:
     """Colour i of ENDING_ORDER on z in [i - 0.5, i + 0.5]; one more slot for cells in training."""
-    colors = [ENDINGS[ending].hex for ending in ENDING_ORDER] + [TRAINING_COLOR]
+    colors = [ENDINGS[ending].hex for ending in ENDING_ORDER] + [UNDECIDED]
     scale = []
     for index, color in enumerate(colors):
         scale += [[index / len(colors), color], [(index + 1) / len(colors), color]]
@@ -80,7 +88,7 @@ def _surface(sweep: SweepResult, view: MapView) -> go.Heatmap:
             z=shares,
             zmin=0,
             zmax=1,
-            colorscale=[[0, "#ffffff"], [1, color.hex]],
+            colorscale=[[0, WHITE], [1, color.hex]],
             colorbar={"title": {"text": f"share {color.label}"}, "thickness": 12},
             **common,
         )
@@ -94,7 +102,7 @@ def _surface(sweep: SweepResult, view: MapView) -> go.Heatmap:
         )
         return go.Heatmap(
             z=np.log10(steps),
-            colorscale="Viridis",
+            colorscale=STEPS_SCALE,
             colorbar={
                 "title": {"text": f"log₁₀ steps ({ENDINGS[view.ending].label})"},
                 "thickness": 12,
@@ -141,7 +149,7 @@ def outcome_map_figure(
                 z=[list(row) for row in boundary.dead],
                 showscale=False,
                 contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
-                colorscale=[[0, "black"], [1, "black"]],  # "lines" takes the scale's colour
+                colorscale=[[0, BLACK], [1, BLACK]],  # "lines" takes the scale's colour
                 line={"width": 2, "dash": "dash"},
                 hoverinfo="skip",
                 name="dead rule boundary",
@@ -221,7 +229,7 @@ def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
             y=[y0, y0, y1, y1, y0],
             mode="lines",
             showlegend=False,
-            line={"color": CASE_COLOR, "width": 2, "dash": "dot"},
+            line={"color": CASE_BOX, "width": 2, "dash": "dot"},
             hoverinfo="skip",
             name=case.label,
         )
@@ -234,8 +242,8 @@ def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
         yanchor="top",
         text=f"<b>{case.number}</b>",
         showarrow=False,
-        font={"color": "white", "size": 12},
-        bgcolor=AGREEMENT[agreement].hex if agreement else CASE_COLOR,
+        font={"color": WHITE, "size": 12},
+        bgcolor=AGREEMENT[agreement].hex if agreement else CASE_BOX,
         borderpad=2,
         hovertext=f"<b>{case.label}</b><br>notebook: {case.documented}{verdict}",
         name=case.label,

@@ -1,5 +1,6 @@
-"""Every colour the dashboard gives an outcome, a status or a parameter: the one place they are
-written. Charts use the hex values; Streamlit badges take a named colour, chosen of the same hue."""
+"""Every colour the dashboard draws: outcomes, statuses, parameters, scales and the neutral inks.
+This is the one place colours are written (tests/test_palette.py holds every other file to it).
+Charts use the hex values; Streamlit badges take a named colour, chosen of the same hue."""
 
 from __future__ import annotations
 
@@ -29,6 +30,8 @@ PENDING = {
     "training": Shade("training", "#1c83e1", "blue"),
     "paused": Shade("paused", "#1c83e1", "blue"),
 }
+# A table case whose measurement has not finished yet.
+MEASURING = Shade("measuring", "#1c83e1", "blue")
 # How a measured case compares with the notebook (study.agreement).
 AGREEMENT = {
     "agrees": Shade("agrees", "#21a35a", "green"),
@@ -48,6 +51,37 @@ LOSS = "#1f77b4"
 ACTIVE = "#17becf"
 PATH = "#ff2d55"
 TARGET = "#444444"
+WHITE = "#ffffff"
+BLACK = "#000000"
+# The watched run among a fan of seeds.
+WATCHED = BLACK
+# Text drawn on a chart (the replay slider's step).
+INK = "#333333"
+# Outcome-map cells still training, and the empty part of a share bar.
+UNDECIDED = "#eeeeee"
+# The notebook's case boxes on the outcome map, before their measurement agrees or not.
+CASE_BOX = "#1f3b73"
+# The table page's row of the live view's current case.
+CURRENT_ROW = "#fff4cc"
+# Colour scales: the loss landscape (low loss bright), steps taken, and a signed gradient.
+LOSS_SCALE = "Viridis_r"
+STEPS_SCALE = "Viridis"
+SIGNED_SCALE = "RdBu"
+
+
+def with_alpha(hex_color: str, alpha: float) -> str:
+    """A "#rrggbb" colour as plotly's rgba() text with the given opacity."""
+    red, green, blue = (int(hex_color[i : i + 2], 16) for i in (1, 3, 5))
+    return f"rgba({red}, {green}, {blue}, {alpha:g})"
+
+
+# The landscape's dead region, its contour lines and the faded path and loss of a replay.
+DEAD_REGION = with_alpha("#5a5a5a", 0.35)
+CONTOUR = with_alpha(BLACK, 0.35)
+FADED_PATH = with_alpha(PATH, 0.3)
+FADED_LOSS = with_alpha(LOSS, 0.35)
+# Text plotly must lay out but not show (the replay slider's per-stop labels).
+INVISIBLE = with_alpha(BLACK, 0)
 # Distinct colours for overlaid runs, in turn.
 SERIES = (
     "#1f77b4",

@@ -19,6 +19,7 @@ from plotly.colors import sample_colorscale
 from plotly.subplots import make_subplots
 
 from l1viz.engine.history import evenly_spaced
+from l1viz.plots import palette
 from l1viz.plots.field import gradient_traces
 from l1viz.plots.time_charts import (
     COLORS,
@@ -34,11 +35,11 @@ from l1viz.study.landscape import LossGrid
 # dead run's often is, still reads on the same scale); beyond it values share the end colours.
 LOG_LOSS_FLOOR, LOG_LOSS_CAP = -4.0, 3.0
 CONTOUR_STEP = 0.5  # one contour line per half decade of loss
-COLORSCALE = "Viridis_r"
-DEAD_FILL = "rgba(90, 90, 90, 0.35)"
+COLORSCALE = palette.LOSS_SCALE
+DEAD_FILL = palette.DEAD_REGION
 PATH_LINE = {"color": COLORS["path"], "width": 2.5}
-FADED_PATH_LINE = {"color": "rgba(255, 45, 85, 0.3)", "width": 2}
-FADED_LOSS_LINE = {"color": "rgba(31, 119, 180, 0.35)", "width": 1.5}
+FADED_PATH_LINE = {"color": palette.FADED_PATH, "width": 2}
+FADED_LOSS_LINE = {"color": palette.FADED_LOSS, "width": 1.5}
 # Below everything, the w_hh axis title included (placed in the figure, not on the plot area).
 BOTTOM_LEGEND = {
     "orientation": "h",
@@ -117,8 +118,8 @@ def _solution_trace() -> go.Scatter:
         marker={
             "symbol": "star",
             "size": 14,
-            "color": "white",
-            "line": {"color": "black", "width": 1},
+            "color": palette.WHITE,
+            "line": {"color": palette.BLACK, "width": 1},
         },
     )
 
@@ -135,7 +136,7 @@ def _marker(xs, ys, row: int, name: str, symbol: str = "circle") -> go.Scatter:
             "symbol": symbol,
             "size": 12,
             "color": COLORS["path"],
-            "line": {"color": "white" if symbol == "circle" else COLORS["path"], "width": 2},
+            "line": {"color": palette.WHITE if symbol == "circle" else COLORS["path"], "width": 2},
         },
     )
 
@@ -185,7 +186,7 @@ def landscape_figure(
             "end": LOG_LOSS_CAP,
             "size": CONTOUR_STEP,
         },
-        line={"color": "rgba(0, 0, 0, 0.35)"},
+        line={"color": palette.CONTOUR},
         hoverinfo="skip",
         name="contours",
     )
@@ -391,8 +392,8 @@ def _frame_slider(names: list[str], redraw: bool) -> dict:
         "xanchor": "left",
         "yanchor": "top",
         "pad": {"t": 0},
-        "currentvalue": {"prefix": "step ", "font": {"size": 13, "color": "#333"}},
-        "font": {"color": "rgba(0, 0, 0, 0)"},
+        "currentvalue": {"prefix": "step ", "font": {"size": 13, "color": palette.INK}},
+        "font": {"color": palette.INVISIBLE},
         "steps": [
             {"label": name, "method": "animate", "args": [[name], _still(redraw)]} for name in names
         ],

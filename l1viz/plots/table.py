@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import html
 
-from l1viz.plots.palette import ENDINGS
+from l1viz.plots.palette import ENDINGS, UNDECIDED
 from l1viz.study.case_measurement import CaseMeasurement
 
 
@@ -20,7 +20,7 @@ def share_bar_html(measured: CaseMeasurement) -> str:
             parts.append(f'<div title="{title}" style="{style}"></div>')
     return (
         '<div style="display:flex;height:14px;width:100%;border-radius:3px;overflow:hidden;'
-        f'background:#eee">{"".join(parts)}</div>'
+        f'background:{UNDECIDED}">{"".join(parts)}</div>'
     )
 
 

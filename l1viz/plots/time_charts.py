@@ -200,7 +200,7 @@ def parameters_figure(
     figure.add_hline(  # its label above the line, the bias target's below: never on each other
         y=1,
         line_dash="dash",
-        line_color="#444",
+        line_color=palette.TARGET,
         annotation_text="target w = 1",
         annotation_position="top right",
     )
@@ -267,7 +267,11 @@ def generalisation_figure(lengths: Sequence[int], predicted, actual) -> go.Figur
     )
     figure.add_trace(
         go.Scatter(
-            x=x, y=actual, name="true ‖x‖₁", mode="lines", line={"color": "#444", "dash": "dash"}
+            x=x,
+            y=actual,
+            name="true ‖x‖₁",
+            mode="lines",
+            line={"color": palette.TARGET, "dash": "dash"},
         ),
         row=1,
         col=1,
