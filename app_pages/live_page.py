@@ -20,6 +20,7 @@ from app_pages.live_parts import controls, firing, seeds
 from app_pages.live_parts import history as live_history
 from app_pages.live_parts import tracking as live_tracking
 from app_pages.live_parts.surface import surface_for
+from l1viz.engine.config import cell_parameters
 from l1viz.engine.outcomes import CONVERGED
 from l1viz.live.case_panel import case_panel
 from l1viz.live.links import budget_note
@@ -178,8 +179,7 @@ def status_block(run: LiveRun, now: Snapshot) -> None:
         f"step (of {run.config.steps:,})": f"{result.steps:,}",
         "batch loss": f"{result.loss:.4g}",
     }
-    names = ("w_hh", "w_ih", "b_hh", "b_ih") if run.config.bias else ("w_hh", "w_ih")
-    values.update({name: f"{result.params[name]:.5f}" for name in names})
+    values.update({name: f"{result.params[name]:.5f}" for name in cell_parameters(run.config.bias)})
     values["active"] = f"{result.active:.0%}"
     numbers = st.grid(len(values), min_column_width=METRIC_MIN_WIDTH)
     for label, value in values.items():

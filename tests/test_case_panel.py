@@ -68,7 +68,10 @@ def test_an_init_in_no_case_names_the_nearest_one(table):
 
 def test_before_the_table_is_measured_the_panel_says_so():
     panel = case_panel(Settings(), documented_rows(TableSettings()), None)
-    assert panel.case.id == "no-bias-1" and panel.measured == "measuring the region…"
+    assert (
+        panel.case.id == "no-bias-1"
+        and panel.measured == "Measuring the region at the table's settings…"
+    )
     assert panel.agreement is None
 
 

@@ -1,6 +1,6 @@
 """The live page's views of a stopped run: the replay animation and the long-sequence check. Each
-is built once per run state and kept in session state: the replay takes a good fraction of a
-second to build, and every click elsewhere on the page reruns this."""
+is built once per run state and kept in session state, because every click elsewhere on the page
+reruns this and the replay is slow to build."""
 
 from __future__ import annotations
 

@@ -159,7 +159,7 @@ def landscape_figure(
 ) -> go.Figure:
     """The expected loss (colour on a fixed scale, with contour lines), the gradient field as
     arrows, the dead region shaded, the solution, the path so far, its start and the current point.
-    A smoothed heatmap under bare contour lines draws several times faster in the browser than a
+    A smoothed heatmap under bare contour lines draws faster in the browser than a
     filled contour."""
     z = log_loss(grid)
     surface = go.Heatmap(
@@ -385,7 +385,7 @@ def _play_buttons(redraw: bool) -> dict:
 def _frame_slider(names: list[str], redraw: bool) -> dict:
     """One stop per frame. Stop labels are transparent (sixty would overlap); the current one is
     shown above the slider."""
-    return {  # its own row under the Play/Pause buttons: beside them it overlapped narrow charts
+    return {  # its own row under the Play/Pause buttons, so narrow charts keep their width
         "x": 0,
         "y": -0.3,
         "len": 1,
