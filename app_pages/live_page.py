@@ -29,7 +29,7 @@ from l1viz.live.run_log import RunLog
 from l1viz.live.settings import Settings
 from l1viz.plots import plane, time_charts
 from l1viz.study.extrapolation import extrapolation_note
-from l1viz.study.fatal_update import fatal_update
+from l1viz.study.fatal_update import FatalUpdate, fatal_update
 
 RUN, LOG, LAST_ID, ACTION = "live.run", "live.log", "live.last_id", "live.action"
 CHART_MIN_WIDTH = 440  # px: narrower, the charts go one under the other
@@ -163,14 +163,14 @@ def advance(run: LiveRun) -> None:
         st.rerun()
 
 
-def status_block(run: LiveRun, now: Snapshot) -> None:
+def status_block(run: LiveRun, now: Snapshot, fatal: FatalUpdate | None) -> None:
     status = now.status
     motion = "playing" if now.playing else ("paused" if status.kind == "training" else "")
     text = now.explanation or "Press Play to train, or Step to advance by hand."
     text = f"{text} {'(' + motion + ')' if motion else ''}".strip()
-    # The badge leads the sentence and wraps with it: in a column of its own it was cut short.
+    # The badge leads the sentence and wraps with it, so a narrow column never cuts it short.
     st.markdown(f":{status.color}-badge[{plain_markdown(status.label)}] {plain_markdown(text)}")
-    for note, alarming in verdict_notes(run, now):
+    for note, alarming in verdict_notes(run, now, fatal):
         show = st.warning if alarming else st.info
         show(plain_markdown(note), icon=":material/info:")
 
@@ -186,7 +186,7 @@ def status_block(run: LiveRun, now: Snapshot) -> None:
         numbers.metric(label, value)
 
 
-def verdict_notes(run: LiveRun, now: Snapshot) -> list[tuple[str, bool]]:
+def verdict_notes(run: LiveRun, now: Snapshot, fatal: FatalUpdate | None) -> list[tuple[str, bool]]:
     """What the badge alone would hide, each with whether it contradicts the badge: a converged
     cell that misses the L1 norm of a long sequence, and the update that killed a run."""
     notes = []
@@ -199,35 +199,29 @@ def verdict_notes(run: LiveRun, now: Snapshot) -> list[tuple[str, bool]]:
         note = extrapolation_note(values, check)
         if note:
             notes.append((f"Converged by the {run.config.criterion} rule, yet: {note}", True))
-    update = fatal_of(run, now)
-    if update is not None:
-        notes.append((update.sentence, False))
+    if fatal is not None:
+        notes.append((fatal.sentence, False))
     return notes
 
 
-def fatal_of(run: LiveRun, now: Snapshot):
-    """The update that killed a run that died (None otherwise, and while it trains)."""
-    return fatal_update(*run.trajectory()) if now.done else None
-
-
-def top_row(run: LiveRun, now: Snapshot) -> None:
+def top_row(run: LiveRun, now: Snapshot, fatal: FatalUpdate | None) -> None:
     """The verdict beside the notebook case of the initial values (under it when narrow)."""
     table = studies.default_table().state().latest
     ended = now.result if now.done else None
     top = st.grid(2, min_column_width=TOP_MIN_WIDTH, gap="medium")
     with top.container(key="live.status"):
-        status_block(run, now)
+        status_block(run, now, fatal)
     with top.container():
         live_case.section(case_panel(run.settings, table, ended))
 
 
-def charts(run: LiveRun, now: Snapshot) -> None:
+def charts(run: LiveRun, now: Snapshot, fatal: FatalUpdate | None) -> None:
     """Loss and parameters, two a row where there is room, one under the other where not."""
     series, spans, revision = now.series, now.spans, run.run_id
     figures = {
         "loss": time_charts.loss_figure(series, spans, revision),
         "params": time_charts.parameters_figure(
-            series, run.config.bias, spans, revision, fatal=fatal_of(run, now)
+            series, run.config.bias, spans, revision, fatal=fatal
         ),
     }
     grid = st.grid(2, min_column_width=CHART_MIN_WIDTH, key="live.charts")
@@ -306,8 +300,10 @@ def live_view(run: LiveRun) -> None:
         elif polling and not waiting(run):
             st.rerun()  # what it waited for is there: the page without a timer
         now = run.snapshot()
-        top_row(run, now)
-        charts(run, now)
+        # The update that killed a run that died, read once the run has ended.
+        fatal = fatal_update(*run.trajectory()) if now.done else None
+        top_row(run, now, fatal)
+        charts(run, now, fatal)
         tabs(run, now)
 
     view()
