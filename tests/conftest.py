@@ -11,3 +11,26 @@ def engine_path(request, monkeypatch):
     else:
         monkeypatch.setattr(native, "kernel", lambda: None)
     return request.param
+
+
+# -- browser tests: one app server and one chromium per test module ----------------------------
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """`streamlit run app.py` on a free port for this module's tests; its base URL."""
+    from tests.browser_support import running_app
+
+    with running_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.browser_support import launch_chromium
+
+    with sync_playwright() as playwright:
+        browser = launch_chromium(playwright)
+        yield browser
+        browser.close()

@@ -5,9 +5,7 @@ on the first screen; at 900 px no metric is cut short and every button keeps its
 import time
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-
-from tests.browser_support import launch_chromium, running_app
+from playwright.sync_api import expect
 
 pytestmark = pytest.mark.browser
 
@@ -15,20 +13,6 @@ FIRST_LOAD_MS = 60_000  # a fresh server's first page: Python imports torch, plo
 ROWS_AFTER_PAGE_MS = 1_000  # the documented rows, once the page itself is there
 BIAS_SETUP = "/?w_hh=0.5&w_ih=0.05&bias=true&b_hh=-0.5&b_ih=-0.5"
 ROWS = ".st-key-table-row-current, [class*='st-key-table-row-']"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, width: int):
@@ -39,10 +23,10 @@ def open_page(browser, url: str, width: int):
     return page, errors
 
 
-def test_a_fresh_servers_table_page_shows_the_17_documented_rows_at_once(browser, server):
+def test_a_fresh_servers_table_page_shows_the_17_documented_rows_at_once(browser, app_url):
     """First visit on this server (the module's first test): the measurement is still running
     but the notebook's half of every row is on screen with the page."""
-    page, errors = open_page(browser, f"{server}/observations", 1500)
+    page, errors = open_page(browser, f"{app_url}/observations", 1500)
     expect(page.get_by_role("heading", name="Notebook observations")).to_be_visible(
         timeout=FIRST_LOAD_MS
     )
@@ -52,8 +36,8 @@ def test_a_fresh_servers_table_page_shows_the_17_documented_rows_at_once(browser
     page.close()
 
 
-def test_the_first_screen_holds_controls_verdict_case_and_both_charts(browser, server):
-    page, errors = open_page(browser, f"{server}{BIAS_SETUP}", 1500)
+def test_the_first_screen_holds_controls_verdict_case_and_both_charts(browser, app_url):
+    page, errors = open_page(browser, f"{app_url}{BIAS_SETUP}", 1500)
     expect(page.locator(".st-key-live-case")).to_contain_text("bias 6", timeout=FIRST_LOAD_MS)
     expect(page.locator(".st-key-live-case")).to_contain_text("Measured over 256 inits")
     for selector in (
@@ -72,8 +56,8 @@ def test_the_first_screen_holds_controls_verdict_case_and_both_charts(browser, s
 
 
 @pytest.mark.parametrize("width", [900, 1500])
-def test_no_metric_is_cut_and_every_button_keeps_its_label(browser, server, width):
-    page, errors = open_page(browser, f"{server}{BIAS_SETUP}", width)
+def test_no_metric_is_cut_and_every_button_keeps_its_label(browser, app_url, width):
+    page, errors = open_page(browser, f"{app_url}{BIAS_SETUP}", width)
     expect(page.locator(".st-key-live-case")).to_contain_text("bias 6", timeout=FIRST_LOAD_MS)
     page.get_by_role("button", name="Play").click()
     expect(page.locator(".st-key-live-status .stMarkdownBadge")).to_have_text(
@@ -97,11 +81,11 @@ def test_no_metric_is_cut_and_every_button_keeps_its_label(browser, server, widt
     page.close()
 
 
-def test_the_case_panels_link_opens_the_table_at_its_row(browser, server):
-    page, errors = open_page(browser, f"{server}/?w_hh=-0.5&w_ih=0.5", 1500)
+def test_the_case_panels_link_opens_the_table_at_its_row(browser, app_url):
+    page, errors = open_page(browser, f"{app_url}/?w_hh=-0.5&w_ih=0.5", 1500)
     expect(page.locator(".st-key-live-case")).to_contain_text("no bias 3", timeout=FIRST_LOAD_MS)
     page.get_by_role("link", name="no bias 3 in the table").click()
-    expect(page).to_have_url(f"{server}/observations?case=no-bias-3", timeout=30_000)
+    expect(page).to_have_url(f"{app_url}/observations?case=no-bias-3", timeout=30_000)
     row = page.locator(".st-key-table-row-current")
     expect(row).to_contain_text("does not converge", timeout=30_000)
     expect(row).to_contain_text("w_hh −, w_ih +")

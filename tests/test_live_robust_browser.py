@@ -11,9 +11,9 @@ import time
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from tests.browser_support import CHART, STATUS_BADGE, launch_chromium, running_app
+from tests.browser_support import CHART, STATUS_BADGE
 
 pytestmark = pytest.mark.browser
 
@@ -26,20 +26,6 @@ ENDLESS = "/?max_length=1000&batch_size=64&steps=10000000"
 STEP = ".st-key-live-status [data-testid=stMetricValue]"
 BADGE = f".st-key-live-status {STATUS_BADGE}"
 EXCEPTION = "[data-testid=stException]"
-
-
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    with running_app(tmp_path_factory.mktemp("streamlit") / "streamlit.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = launch_chromium(playwright)
-        yield browser
-        browser.close()
 
 
 def open_page(browser, url: str, width: int = 1500, height: int = 1000):
