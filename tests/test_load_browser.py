@@ -190,18 +190,22 @@ def act(session: Session, rng: random.Random) -> None:
         button.click(timeout=5_000, no_wait_after=True)
 
 
+def idle(page) -> bool:
+    """No script run in progress or asked for: the page shows what one whole run drew (the
+    status widget shows only after a delay, so it alone can miss a run that just started)."""
+    state = page.locator(".stApp").get_attribute("data-test-script-state", timeout=5_000)
+    return state == "notRunning" and not page.get_by_test_id("stStatusWidget").is_visible()
+
+
 def note_verdict(session: Session) -> None:
     """Once the page is idle on a finished run, its setup (the address bar) and verdict."""
     page = session.page
     badge = page.locator(BADGE)
     words = badge.inner_text(timeout=5_000)
-    if not words.startswith(FINAL) or page.get_by_test_id("stStatusWidget").is_visible():
+    if not words.startswith(FINAL) or not idle(page):
         return
     query = urllib.parse.urlparse(page.url).query
-    if (
-        badge.inner_text(timeout=5_000) == words
-        and not page.get_by_test_id("stStatusWidget").is_visible()
-    ):
+    if badge.inner_text(timeout=5_000) == words and idle(page):
         session.verdicts.add((query, words))
 
 
