@@ -290,6 +290,8 @@ def live_view(run: LiveRun) -> None:
     @st.fragment(run_every=every)
     def view():
         run = st.session_state[RUN]
+        if controls.unapplied_change():
+            st.rerun()  # a setting changed in a fragment's run: the page applies it in full
         if run.playing:
             advance(run)
         elif playing:

@@ -478,3 +478,15 @@ def test_a_load_that_changes_the_step_budget_says_so():
     at.session_state[LOAD_KEY] = {"w_hh": 0.5, "w_ih": 0.7645, "bias": False, "steps": 5000}
     at.run()
     assert [w.value for w in at.warning] == []  # the same budget: nothing to say
+
+
+def test_a_typed_value_that_reached_only_a_fragment_run_is_applied():
+    """A box's value can reach the server in the live view's timer run, where its callback does
+    not run: the next full run copies it to the slider and trains it."""
+    at = open_app()
+    at.session_state["live.w_hh.exact"] = 0.6  # as a fragment run leaves it: no callback
+    at.run()
+    assert not at.exception
+    assert at.session_state["live.run"].settings.w_hh == Settings(w_hh=0.6).w_hh
+    assert at.slider(key="live.w_hh").value == 0.6
+    assert dict(at.query_params) == {"w_hh": "0.6"}

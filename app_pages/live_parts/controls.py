@@ -28,6 +28,7 @@ from l1viz.live.settings import (
 SETTINGS = "live.settings"
 NOTES = "live.notes"  # (setup, warnings) of the last URL or load: shown while it is the setup
 ORIGIN = "live.origin"  # (setup, where a loaded setup came from): shown while it is the setup
+APPLIED = "live.applied"  # the drawn widgets' values the last full run built the setup from
 WRITTEN = "live.url"  # the query we last wrote: a different one is a setup to load
 KEY = "live.{}".format
 EXACT = "live.{}.exact".format
@@ -143,6 +144,7 @@ def _replace_setup(change) -> None:
 def sidebar() -> Settings:
     """Draw the controls and return the setup they show."""
     _push_to_widgets(current(), force=False)
+    _apply_typed_values()
     bar = st.sidebar
     bar.header("Initial values")
     with bar.container(horizontal=True):
@@ -213,6 +215,7 @@ def sidebar() -> Settings:
             format="%.2e",
         )
     bar.caption("The address bar holds this setup: copy it to share or replay the run.")
+    st.session_state[APPLIED] = _drawn_values()
     return _read_widgets(bias)
 
 
@@ -267,6 +270,37 @@ def _choice(bar, label: str, options: tuple[str, ...], name: str) -> str:
         index=options.index(_now(KEY(name))),
         format_func=LABELS[name].get,
     )
+
+
+# A value can reach the server in a fragment's run (the live view's timer) instead of a full one:
+# then no full run applies it and the box's callback never runs. The live view asks
+# `unapplied_change` on every refresh and runs the page in full when it is true; the full run
+# copies a typed value to its slider as the callback would have.
+def _drawn_keys() -> list[str]:
+    state = st.session_state
+    bias, exact = state.get(KEY("bias")), state.get(KEY("criterion")) == "exact"
+    names = [n for n in current().as_dict() if not (n in BIAS_NAMES and not bias)]
+    keys = [KEY(n) for n in names if not (n == "tolerance" and exact)]
+    return keys + [EXACT(n) for n in INIT_NAMES if not (n in BIAS_NAMES and not bias)]
+
+
+def _drawn_values() -> dict:
+    return {key: st.session_state.get(key) for key in _drawn_keys()}
+
+
+def unapplied_change() -> bool:
+    """A widget shows a value that no full run has built the setup from."""
+    applied = st.session_state.get(APPLIED)
+    return applied is not None and _drawn_values() != applied
+
+
+def _apply_typed_values() -> None:
+    applied, state = st.session_state.get(APPLIED, {}), st.session_state
+    for name in INIT_NAMES:
+        box, slider = EXACT(name), KEY(name)
+        typed = box in applied and state.get(box) != applied[box]
+        if typed and state.get(slider) == applied.get(slider):
+            state[slider] = state[box]
 
 
 def _now(key: str):
