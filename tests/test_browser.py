@@ -55,7 +55,9 @@ def test_a_converging_setup_from_the_url_converges_on_screen(page, app_url):
         timeout=VERDICT_TIMEOUT_MS
     )
     page.get_by_role("tab", name="Long sequences").click()
-    expect(page.get_by_text("relative error")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
+    expect(page.get_by_test_id("stMetricLabel").filter(has_text="relative error")).to_be_visible(
+        timeout=VERDICT_TIMEOUT_MS
+    )
     assert_no_exception(page)
 
 
