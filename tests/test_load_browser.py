@@ -210,6 +210,9 @@ def act(session: Session, rng: random.Random) -> None:
         button.click(timeout=5_000, no_wait_after=True)
 
 
+STABLE_MS = 1_000
+
+
 def idle(page) -> bool:
     """No script run in progress or asked for: the page shows what one whole run drew (the
     status widget shows only after a delay, so it alone can miss a run that just started)."""
@@ -225,7 +228,9 @@ def note_verdict(session: Session) -> None:
     if not words.startswith(FINAL) or not idle(page):
         return
     query = urllib.parse.urlparse(page.url).query
-    if badge.inner_text(timeout=5_000) == words and idle(page):
+    page.wait_for_timeout(STABLE_MS)  # the same address and verdict a moment later, still idle
+    same = urllib.parse.urlparse(page.url).query == query
+    if same and badge.inner_text(timeout=5_000) == words and idle(page):
         session.verdicts.add((query, words))
 
 
