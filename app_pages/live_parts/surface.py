@@ -8,6 +8,7 @@ import math
 import streamlit as st
 
 from l1viz.engine.config import TrainConfig
+from l1viz.live.run import rounded
 from l1viz.study.landscape import LossGrid, expected_loss, view_range
 
 
@@ -41,7 +42,7 @@ def replay_surfaces(config: TrainConfig, series: dict, rows: list[int]) -> list[
         key = (
             config.transform,
             config.bias,
-            _rounded(bias_sum, quantum),
+            rounded(bias_sum, quantum),
             _slopes(config, series, row),
             config.max_length,
         )
@@ -54,7 +55,7 @@ def _slopes(config: TrainConfig, series: dict, row: int) -> tuple[float, float]:
     w_ih = series["w_ih"][row]
     if config.transform != "learned" or not w_ih or not math.isfinite(w_ih):
         return (1.0, 1.0)
-    return tuple(_rounded(series[name][row] / w_ih, 0.01) for name in ("w_ih_pos", "w_ih_neg"))
+    return tuple(rounded(series[name][row] / w_ih, 0.01) for name in ("w_ih_pos", "w_ih_neg"))
 
 
 def _label(config: TrainConfig, key: tuple) -> str:
@@ -63,9 +64,3 @@ def _label(config: TrainConfig, key: tuple) -> str:
     if config.transform == "learned":
         label += f", s₊ = {slopes[0]:.2f}, s₋ = {slopes[1]:.2f}"
     return label
-
-
-def _rounded(value: float, quantum: float) -> float:
-    if not math.isfinite(value):
-        return 0.0
-    return round(round(value / quantum) * quantum, 6)

@@ -287,13 +287,13 @@ class LiveRun:
         return (
             self.config.transform,
             self.config.bias,
-            _rounded(bias_sum),
-            (_rounded(slopes[0]), _rounded(slopes[1])),
+            rounded(bias_sum),
+            (rounded(slopes[0]), rounded(slopes[1])),
             self.config.max_length,
         )
 
 
-def _rounded(value: float, quantum: float = 0.01) -> float:
+def rounded(value: float, quantum: float = 0.01) -> float:
     """Nearest multiple of `quantum` (0 for a non-finite value, which no surface can show)."""
     if not math.isfinite(value):
         return 0.0
