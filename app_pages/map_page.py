@@ -25,14 +25,15 @@ from l1viz.plots.outcome_map import (
     selected_cell,
 )
 from l1viz.plots.palette import ENDINGS
-from l1viz.study.boundary import box_counting
-from l1viz.study.sweep import (
+from l1viz.study.map import (
     AXES,
     DEFAULT_RANGES,
     MAX_SEEDS,
     SweepResult,
     SweepSettings,
+    box_counting,
     counts_text,
+    zoom_in,
 )
 
 GRIDS = (16, 24, 32, 48, 64, 96, 128)
@@ -225,10 +226,8 @@ def chart(sweep: SweepResult, view: MapView, levels: list[SweepSettings]) -> Non
     boxes = list(selection.box) if selection else []
     if boxes:
         box = boxes[0]
-        x_range = tuple(sorted(float(v) for v in box["x"][:2]))
-        y_range = tuple(sorted(float(v) for v in box["y"][:2]))
         try:
-            zoomed = SweepSettings(**{**_fields(settings), "x_range": x_range, "y_range": y_range})
+            zoomed = zoom_in(settings, box["x"][:2], box["y"][:2])
         except ConfigError as error:
             st.warning(plain_markdown(f"Cannot measure that box: {error}"))
             return
@@ -245,10 +244,6 @@ def chart(sweep: SweepResult, view: MapView, levels: list[SweepSettings]) -> Non
             map_cell_settings(sweep, *cell),
             origin=f"Loaded from the outcome map: the cell at {where}.",
         )
-
-
-def _fields(settings: SweepSettings) -> dict:
-    return {name: getattr(settings, name) for name in SweepSettings.__dataclass_fields__}
 
 
 def main() -> None:

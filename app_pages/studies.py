@@ -14,9 +14,9 @@ import streamlit as st
 from app_pages.common import plain_markdown
 from l1viz.live.jobs import DONE, FAILED, Job, JobBoard, JobState
 from l1viz.live.settings import INIT_RANGE, Settings
+from l1viz.study.map import SweepResult, SweepSettings, measure_sweep
 from l1viz.study.schemes import SchemeResult, SchemeSettings, measure_schemes
 from l1viz.study.seed_fan import SeedFan, seed_fan
-from l1viz.study.sweep import SweepResult, SweepSettings, measure_sweep
 from l1viz.study.table import TableResult, TableSettings, documented_rows, measure_table
 
 # A rerun of the reading fragment this often while a study is in progress.

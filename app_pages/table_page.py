@@ -18,9 +18,18 @@ from l1viz.live.links import live_settings
 from l1viz.live.settings import INIT_RANGE, Settings
 from l1viz.plots.palette import AGREEMENT, CURRENT_ROW, ENDINGS, MEASURING
 from l1viz.plots.table import share_bar_html, share_legend_html
-from l1viz.study.case_explain import measured_summary, percent, remark_text, signs_text
-from l1viz.study.regions import Magnitudes, place
-from l1viz.study.table import MAX_SAMPLES, CaseResult, TableResult, TableSettings
+from l1viz.study.table import (
+    MAX_SAMPLES,
+    CaseResult,
+    Magnitudes,
+    TableResult,
+    TableSettings,
+    measured_summary,
+    percent,
+    place,
+    remark_text,
+    signs_text,
+)
 
 COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.2, 2.9, 0.9]
 HEADERS = ["#", "initial signs", "notebook", "measured", "agreement", "why", ""]

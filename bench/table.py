@@ -27,7 +27,7 @@ import torch
 
 from bench.throughput import notebook_loop_steps_per_second
 from l1viz.engine import native
-from l1viz.study.sweep import SweepSettings, measure_sweep
+from l1viz.study.map import SweepSettings, measure_sweep
 from l1viz.study.table import TableResult, TableSettings, measure_table
 
 NOTEBOOK_STEPS = 400

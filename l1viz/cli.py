@@ -263,9 +263,7 @@ def _progress_bar(show: bool):
 
 
 def command_table(args):
-    from l1viz.study.case_explain import measured_summary
-    from l1viz.study.regions import Magnitudes
-    from l1viz.study.table import TableSettings, measure_table
+    from l1viz.study.table import Magnitudes, TableSettings, measure_table, measured_summary
 
     magnitudes = Magnitudes(args.normal[0], args.normal[1], args.small)
     settings = TableSettings(
@@ -311,7 +309,7 @@ SWEEP_TEXT_GRID = 80  # largest grid drawn as text
 
 
 def command_sweep(args):
-    from l1viz.study.sweep import DEFAULT_RANGES, SweepSettings, counts_text, measure_sweep
+    from l1viz.study.map import DEFAULT_RANGES, SweepSettings, counts_text, measure_sweep
 
     settings = SweepSettings(
         x=args.x,
@@ -360,7 +358,7 @@ def _write_sweep_csv(sweep, path: str):
     import csv
 
     from l1viz.engine.outcomes import Ending
-    from l1viz.study.sweep import AXES
+    from l1viz.study.map import AXES
 
     shares = [f"share_{ending.value}" for ending in Ending] if sweep.settings.seeds > 1 else []
     columns = ["row", "column", *AXES, "ending", "dead_at_init", "steps", "decided_at"]
@@ -413,8 +411,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def add_table_parser(commands):
-    from l1viz.study.regions import Magnitudes
-    from l1viz.study.table import TableSettings
+    from l1viz.study.table import Magnitudes, TableSettings
 
     defaults, magnitudes = TableSettings(), Magnitudes()
     table = commands.add_parser("table", help="measure the notebook's 17 observations")
@@ -449,7 +446,7 @@ def add_table_parser(commands):
 
 
 def add_sweep_parser(commands):
-    from l1viz.study.sweep import AXES, MAX_SEEDS, SweepSettings
+    from l1viz.study.map import AXES, MAX_SEEDS, SweepSettings
 
     defaults = SweepSettings()
     sweep = commands.add_parser(

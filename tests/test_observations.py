@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from l1viz.engine.config import PARAMETERS, cell_parameters
-from l1viz.study.observations import (
+from l1viz.study.table.observations import (
     BY_ID,
     CONVERGES,
     CONVERGES_FAST,
@@ -19,7 +19,7 @@ from l1viz.study.observations import (
     SUM_NEGATIVE,
     SUM_POSITIVE,
 )
-from l1viz.study.regions import place
+from l1viz.study.table.regions import place
 
 NOTEBOOK_FILE = "000_1b1412b19173767f.txt"
 

@@ -9,7 +9,6 @@ import pytest
 from l1viz.engine.config import ConfigError
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.trainer import Trainer
-from l1viz.study.regions import generator
 from l1viz.study.schemes import (
     SCHEMES,
     SchemeSettings,
@@ -19,6 +18,7 @@ from l1viz.study.schemes import (
     measure_schemes,
     wilson,
 )
+from l1viz.study.table.regions import generator
 
 
 @pytest.mark.parametrize("bias", [False, True])

@@ -21,8 +21,9 @@ from l1viz.plots.outcome_map import (
     outcome_map_figure,
     selected_cell,
 )
-from l1viz.study.boundary import box_counting
-from l1viz.study.sweep import SweepSettings, axis_points, case_regions, measure_sweep
+from l1viz.study.map.boundary import box_counting
+from l1viz.study.map.sweep import SweepSettings, axis_points, case_regions, measure_sweep
+from l1viz.study.map.zoom import zoom_in
 
 TINY = SweepSettings(grid=6, steps=400)
 
@@ -232,6 +233,19 @@ def test_a_click_on_a_cell_selects_its_row_and_column(tiny):
     assert selected_cell([{"curve_number": 0, "point_index": 3}], figure, 6) is None
     assert selected_cell([{"curve_number": cells, "point_index": 14}], figure, 6) == (2, 2)
     assert selected_cell([{"curve_number": cells, "point_index": 35}], figure, 6) == (5, 5)
+
+
+def test_zooming_in_measures_the_box_with_every_other_setting_kept():
+    settings = SweepSettings(
+        x="w_hh", y="lr", y_range=(1e-4, 1.0), grid=16, steps=300, fixed=(("w_ih", 0.5),), seeds=2
+    )
+    zoomed = zoom_in(settings, [1.2, 0.4], (0.01, 0.002))
+    assert zoomed.x_range == (0.4, 1.2) and zoomed.y_range == (0.002, 0.01)
+    assert (zoomed.x, zoomed.y, zoomed.grid, zoomed.steps) == ("w_hh", "lr", 16, 300)
+    assert (zoomed.fixed, zoomed.seed, zoomed.seeds) == (settings.fixed, 42, 2)
+    with pytest.raises(ConfigError) as raised:
+        zoom_in(settings, (0.4, 1.2), (0.01, 50.0))  # a learning rate beyond what is accepted
+    assert raised.value.field == "y_range"
 
 
 def test_box_counting_gives_one_for_a_straight_boundary_and_two_for_noise():

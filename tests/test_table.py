@@ -14,12 +14,12 @@ from l1viz.engine.config import PARAMETERS, ConfigError, Init
 from l1viz.engine.outcomes import Ending, dead_at_init
 from l1viz.engine.trainer import Trainer
 from l1viz.live.links import live_settings
-from l1viz.study.agreement import AGREES, DISAGREES, PARTLY, agreement_of, speed
-from l1viz.study.case_explain import explain_case, percent
-from l1viz.study.case_measurement import CaseMeasurement, Recheck
-from l1viz.study.observations import BY_ID, OBSERVATIONS, Observation
-from l1viz.study.regions import Magnitudes, bounds, contains, dead_by_rule, generator, sample
-from l1viz.study.table import TableSettings, case_samples, documented_rows, measure_table
+from l1viz.study.table.agreement import AGREES, DISAGREES, PARTLY, agreement_of, speed
+from l1viz.study.table.case_measurement import CaseMeasurement, Recheck
+from l1viz.study.table.measure import TableSettings, case_samples, documented_rows, measure_table
+from l1viz.study.table.observations import BY_ID, OBSERVATIONS, Observation
+from l1viz.study.table.regions import Magnitudes, bounds, contains, dead_by_rule, generator, sample
+from l1viz.study.table.words import explain_case, percent
 
 SMALL = TableSettings(samples=8, steps=300, recheck=False)
 SHARES = tuple(ending.value for ending in Ending)

@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect, sync_playwright
 
 from l1viz.live.settings import Settings
-from l1viz.study.sweep import SweepSettings
+from l1viz.study.map import SweepSettings
 from tests.browser_support import CHART, launch_chromium, running_app
 
 pytestmark = pytest.mark.browser

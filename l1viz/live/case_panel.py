@@ -19,10 +19,15 @@ from l1viz.engine.outcomes import (
     firing_threshold,
 )
 from l1viz.live.settings import Settings
-from l1viz.study.case_explain import measured_summary, signs_text
-from l1viz.study.observations import DOES_NOT_CONVERGE, Observation
-from l1viz.study.regions import Magnitudes, place
-from l1viz.study.table import TableResult
+from l1viz.study.table import (
+    DOES_NOT_CONVERGE,
+    Magnitudes,
+    Observation,
+    TableResult,
+    measured_summary,
+    place,
+    signs_text,
+)
 
 
 @dataclass(frozen=True)

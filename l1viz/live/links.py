@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from l1viz.engine.config import SETUP_FIELDS, Init, TrainConfig
 from l1viz.live.settings import Settings
-from l1viz.study.sweep import SweepResult
+from l1viz.study.map import SweepResult
 
 
 def live_settings(init: Init, config: TrainConfig) -> dict:

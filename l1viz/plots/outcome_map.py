@@ -29,7 +29,7 @@ from l1viz.plots.palette import (
     UNDECIDED,
     WHITE,
 )
-from l1viz.study.sweep import SweepResult
+from l1viz.study.map import SweepResult
 
 MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects

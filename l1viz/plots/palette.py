@@ -32,7 +32,7 @@ PENDING = {
 }
 # A table case whose measurement has not finished yet.
 MEASURING = Shade("measuring", "#1c83e1", "blue")
-# How a measured case compares with the notebook (study.agreement).
+# How a measured case compares with the notebook (study.table.agreement).
 AGREEMENT = {
     "agrees": Shade("agrees", "#21a35a", "green"),
     "partly": Shade("partly", "#f0a020", "orange"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 import html
 
 from l1viz.plots.palette import ENDINGS, UNDECIDED
-from l1viz.study.case_measurement import CaseMeasurement
+from l1viz.study.table import CaseMeasurement
 
 
 def share_bar_html(measured: CaseMeasurement) -> str:

@@ -33,7 +33,7 @@ from l1viz.engine.outcomes import CONVERGED, Ending, RunResult
 from l1viz.engine.trainer import Trainer
 from l1viz.study.batch import run_trainers
 from l1viz.study.notebook import notebook_config
-from l1viz.study.regions import dead_by_rule, generator
+from l1viz.study.table.regions import dead_by_rule, generator
 
 SCHEMES = ("pytorch", "identity", "xavier", "kaiming", "rai")
 MAX_SAMPLES = 4096

@@ -9,9 +9,9 @@ re-check under the notebook's stop rule, when it ran, follows the converged shar
 from __future__ import annotations
 
 from l1viz.engine.outcomes import Ending, firing_chance
-from l1viz.study.agreement import DOCUMENTED_SPEED
-from l1viz.study.case_measurement import CaseMeasurement
-from l1viz.study.observations import DOES_NOT_CONVERGE, Observation
+from l1viz.study.table.agreement import DOCUMENTED_SPEED
+from l1viz.study.table.case_measurement import CaseMeasurement
+from l1viz.study.table.observations import DOES_NOT_CONVERGE, Observation
 
 
 def percent(share: float) -> str:

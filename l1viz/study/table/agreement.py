@@ -17,7 +17,7 @@ not as described.
 
 from __future__ import annotations
 
-from l1viz.study.observations import CONVERGES_FAST, CONVERGES_SLOWLY, DOES_NOT_CONVERGE
+from l1viz.study.table.observations import CONVERGES_FAST, CONVERGES_SLOWLY, DOES_NOT_CONVERGE
 
 AGREES, PARTLY, DISAGREES = "agrees", "partly", "disagrees"
 AGREE_ABOVE = 0.8

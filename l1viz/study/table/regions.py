@@ -21,7 +21,7 @@ import torch
 from l1viz.engine.cell import Cell
 from l1viz.engine.config import MAX_ABS_INIT, PARAMETERS, ConfigError, cell_parameters
 from l1viz.engine.outcomes import in_dead_region
-from l1viz.study.observations import (
+from l1viz.study.table.observations import (
     NEGATIVE,
     OBSERVATIONS,
     POSITIVE,

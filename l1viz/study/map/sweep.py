@@ -41,8 +41,8 @@ from l1viz.engine.trainer import Trainer
 from l1viz.study.batch import run_trainers
 from l1viz.study.notebook import LEARNING_RATE, notebook_config
 from l1viz.study.notebook import MAX_LENGTH as NOTEBOOK_MAX_LENGTH
-from l1viz.study.observations import OBSERVATIONS, Observation
-from l1viz.study.regions import Magnitudes, bounds, dead_by_rule
+from l1viz.study.table.observations import OBSERVATIONS, Observation
+from l1viz.study.table.regions import Magnitudes, bounds, dead_by_rule
 
 HYPERPARAMETER_AXES = ("lr", "max_length")
 AXES = PARAMETERS + HYPERPARAMETER_AXES

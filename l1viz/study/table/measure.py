@@ -5,7 +5,7 @@ trained with the notebook's hyperparameters (Adam, lr 1e-3, batch 32, length up 
 batched engine: all cases with the same bias setting form one batch of models, each trained exactly
 as if alone. Per case: the share of each ending, the median steps to converge, the share of the
 region the dead rule covers, how it compares with the documented outcome (`agreement.py`) and a
-sentence saying why (`case_explain.py`).
+sentence saying why (`words.py`).
 
 Cases are reported as they finish: a case whose samples have all ended is measured at once (dead
 cases after a hundred steps), while the others train on. Its agreement is final then, except for
@@ -40,19 +40,19 @@ from l1viz.engine.outcomes import (
     firing_threshold,
 )
 from l1viz.engine.trainer import Trainer
-from l1viz.study.agreement import AGREES, DOCUMENTED_SPEED, agreement_of
 from l1viz.study.batch import run_trainers
-from l1viz.study.case_explain import explain_case
-from l1viz.study.case_measurement import CaseMeasurement, Recheck, RemarkSubset
 from l1viz.study.notebook import EPOCH_CAP, notebook_config
-from l1viz.study.observations import (
+from l1viz.study.table.agreement import AGREES, DOCUMENTED_SPEED, agreement_of
+from l1viz.study.table.case_measurement import CaseMeasurement, Recheck, RemarkSubset
+from l1viz.study.table.observations import (
     DOES_NOT_CONVERGE,
     OBSERVATIONS,
     SUM_NEGATIVE,
     SUM_POSITIVE,
     Observation,
 )
-from l1viz.study.regions import Magnitudes, bounds, dead_share, generator, sample
+from l1viz.study.table.regions import Magnitudes, bounds, dead_share, generator, sample
+from l1viz.study.table.words import explain_case
 
 MAX_SAMPLES = 4096
 # Samples per case re-trained under the notebook's rule: up to 50,000 steps cost far more per model

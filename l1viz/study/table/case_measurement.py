@@ -1,12 +1,12 @@
 """What one case of the table measured: the share of each ending over its samples and the
-figures that explain them. Plain numbers, made by `table.py`, read by `case_explain.py`."""
+figures that explain them. Plain numbers, made by `measure.py`, read by `words.py`."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from l1viz.engine.outcomes import Ending
-from l1viz.study.agreement import speed
+from l1viz.study.table.agreement import speed
 
 
 @dataclass(frozen=True)
