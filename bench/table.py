@@ -12,7 +12,7 @@
    (bench.throughput) timed right before it.
 
 The machine's load average is printed with the figures: on a shared machine they move with it
-(and the kernel's pool threads run at a lower priority, native.py).
+(and the kernel's pool threads run at a lower priority, engine/kernel/threads.py).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import time
 import torch
 
 from bench.throughput import notebook_loop_steps_per_second
-from l1viz.engine import native
+from l1viz.engine.kernel import build
 from l1viz.study.map import SweepSettings, measure_sweep
 from l1viz.study.table import TableResult, TableSettings, measure_table
 
@@ -68,7 +68,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=256)
     args = parser.parse_args()
-    if native.kernel() is None:
+    if build.library() is None:
         print("warning: the C kernel is unavailable; the engine uses the torch path")
     print(
         f"# {datetime.date.today()}  {platform.processor() or platform.machine()}  "

@@ -8,7 +8,7 @@ of the notebook's per-sample loop (nn.RNNCell + autograd + torch.optim.Adam, bat
 sample by sample), and the cost of drawing the data. Each figure is the median of --repeats
 timings, by the wall clock and per CPU-second of the process (all its threads): on this shared
 machine the wall clock moves with the load (printed), and the kernel's pool threads run at a
-lower priority (native.py), so under load the CPU figures say what the code does.
+lower priority (engine/kernel/threads.py), so under load the CPU figures say what the code does.
 
 Targets (issue 12): single run without history >= 100x the notebook loop, with history >= 50x;
 K = 4,096 sweep >= 20,000,000 model-steps/s; data well under a microsecond per step.
@@ -26,9 +26,10 @@ import time
 import torch
 from torch import nn, optim
 
-from l1viz.engine import native
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.data import BatchStream, notebook_batch
+from l1viz.engine.kernel import build
+from l1viz.engine.kernel.calls import Features
 from l1viz.engine.trainer import Trainer
 
 SWEEP_MODELS = 4096
@@ -85,7 +86,7 @@ def notebook_rates(steps: int) -> tuple[float, float]:
 
 def data_nanoseconds_per_step(blocks: int = 20) -> float:
     """Drawing the batches (32 x 10) and their features, per step, a block at a time."""
-    stream = BatchStream(32, 10, seed=42, prepare=native.Features("where"))
+    stream = BatchStream(32, 10, seed=42, prepare=Features("where"))
     stream.block(0)
     size = stream.steps_per_block
     start = time.perf_counter()
@@ -104,12 +105,12 @@ def median_of(repeats: int, measure):
 
 def with_torch_path(measure):
     def run():
-        saved = native.kernel
-        native.kernel = lambda: None
+        saved = build.library
+        build.library = lambda: None
         try:
             return measure()
         finally:
-            native.kernel = saved
+            build.library = saved
 
     return run
 
@@ -118,7 +119,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
     args = parser.parse_args()
-    if native.kernel() is None:
+    if build.library() is None:
         print("warning: the C kernel is unavailable; 'kernel' rows use the torch path")
     load_before = os.getloadavg()[0]
 

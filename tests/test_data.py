@@ -6,8 +6,9 @@ import math
 import pytest
 import torch
 
-from l1viz.engine import data, native
+from l1viz.engine import data
 from l1viz.engine.data import BatchStream, batch_at, reference_draw
+from l1viz.engine.kernel import calls
 
 
 @pytest.mark.parametrize(
@@ -22,7 +23,7 @@ from l1viz.engine.data import BatchStream, batch_at, reference_draw
     ],
 )
 def test_the_kernel_draws_the_numpy_definition_bit_for_bit(seed, batch, length, first, steps):
-    drawn = native.draw(seed, batch, length, first, steps)
+    drawn = calls.draw(seed, batch, length, first, steps)
     for got, want in zip(drawn, reference_draw(seed, batch, length, first, steps)):
         assert torch.equal(got, want)
 
@@ -41,7 +42,7 @@ def test_any_step_is_drawn_the_same_alone_in_any_block(engine_path):
 
 
 def test_values_are_standard_normal_and_lengths_uniform():
-    x, target, longest = native.draw(7, 32, 10, 0, 20_000)
+    x, target, longest = calls.draw(7, 32, 10, 0, 20_000)
     lengths = (x != 0).sum(1)  # a drawn value is never exactly 0
     counts = torch.bincount(lengths.flatten(), minlength=11)[1:].double()
     expected = lengths.numel() / 10
@@ -57,7 +58,7 @@ def test_values_are_standard_normal_and_lengths_uniform():
 
 
 def test_targets_are_the_l1_norm_summed_left_to_right():
-    x, target, _ = native.draw(1, 5, 6, 3, 4)
+    x, target, _ = calls.draw(1, 5, 6, 3, 4)
     total = torch.zeros(4, 5)
     for t in range(6):
         total = total + x[:, t].abs()

@@ -6,10 +6,10 @@ import pytest
 import torch
 from torch import nn
 
-from l1viz.engine import native
 from l1viz.engine.cell import Cell
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.data import BatchStream
+from l1viz.engine.kernel import build
 from l1viz.engine.optim import adam_update, sgd_update
 from l1viz.engine.outcomes import (
     dead_at_init,
@@ -209,7 +209,7 @@ def test_analytic_dead_rule_agrees_with_measurement(optimizer, engine_path):
     trainer = Trainer(inits, config)
     trainer.run()
     analytic = [dead_at_init(w_ih, b_hh, b_ih) for _, w_ih, b_hh, b_ih in inits.tolist()]
-    assert trainer.dead_at_init() == analytic
+    assert [result.dead_at_init for result in trainer.results()] == analytic
     assert 50 < sum(analytic) < 350, "the sample should cover both sides of the boundary"
     active = torch.tensor([trainer.history.column("active", k) for k in range(len(inits))])
     grads = torch.tensor([trainer.history.column("grad_norm", k) for k in range(len(inits))])
@@ -348,9 +348,9 @@ def test_notebook_batches_consume_the_rng_like_the_notebook():
 
 def test_kernel_is_built_from_scratch(tmp_path, monkeypatch):
     monkeypatch.setenv("L1VIZ_CACHE_DIR", str(tmp_path))
-    native.kernel.cache_clear()
+    build.library.cache_clear()
     try:
-        assert native.kernel() is not None
+        assert build.library() is not None
         assert len(list(tmp_path.glob("kernel-*.so"))) == 1
     finally:
-        native.kernel.cache_clear()
+        build.library.cache_clear()

@@ -2,14 +2,16 @@
 (declarations, checked tensors, build cache) holds."""
 
 import math
+import re
 import stat
 
 import numpy as np
 import pytest
 import torch
 
-from l1viz.engine import native, torch_sqrt
-from l1viz.engine.config import ConfigError, Init, TrainConfig
+from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
+from l1viz.engine.kernel import build, calls, header, square_root
+from l1viz.engine.outcomes import VERDICTS
 from l1viz.engine.trainer import Trainer, stack_inits
 
 LAYOUTS = [
@@ -103,9 +105,9 @@ def test_whole_runs_are_the_same_on_the_kernel_and_the_torch_path(
     inits = mixed_inits(37)  # two vector tiles and a partial one
     rates = mixed_rates(37, lr, optimizer)
     chunks = [1, 2, 50, 3, 100]  # and run() for the rest
-    assert native.kernel() is not None
+    assert build.library() is not None
     kernel = train(inits, config, chunks, rates)
-    monkeypatch.setattr(native, "kernel", lambda: None)
+    monkeypatch.setattr(build, "library", lambda: None)
     reference = train(inits, config, chunks, rates)
     assert_same_runs(kernel, reference)
     results = kernel.results()
@@ -136,7 +138,7 @@ def test_few_models_evaluated_one_by_one_are_the_same_on_both_paths(
     )
     inits = mixed_inits(3, seed=batch_size)
     kernel = train(inits, config, [5])
-    monkeypatch.setattr(native, "kernel", lambda: None)
+    monkeypatch.setattr(build, "library", lambda: None)
     reference = train(inits, config, [5])
     assert_same_runs(kernel, reference)
 
@@ -146,7 +148,7 @@ def test_each_criterion_decides_the_same_on_both_paths(criterion, monkeypatch):
     config = TrainConfig(lr=0.03, steps=1200, criterion=criterion, tolerance=1e-3, bias=False)
     inits = mixed_inits(20)
     kernel = train(inits, config, [])
-    monkeypatch.setattr(native, "kernel", lambda: None)
+    monkeypatch.setattr(build, "library", lambda: None)
     reference = train(inits, config, [])
     assert_same_runs(kernel, reference)
     assert sum(r.outcome == "converged" for r in kernel.results()) >= 3
@@ -202,14 +204,27 @@ def test_inits_tensors_must_be_k_by_4_finite_and_bounded():
 
 # -- the boundary ---------------------------------------------------------------------------------
 def test_the_header_is_the_one_declaration_both_sides_use():
-    library = native.kernel()
-    source = native.SOURCE.read_text()
+    library = build.library()
+    source = header.SOURCE.read_text()
     assert '#include "kernel.h"' in source  # the compiler checks the definitions against it
     for name in ("l1viz_train", "l1viz_evaluate", "l1viz_draw", "l1viz_lanes"):
-        assert f"{name}(" in native.HEADER.read_text()
+        assert f"{name}(" in header.HEADER.read_text()
         getattr(library, name)  # cffi resolves each declared function in the built library
     with pytest.raises(TypeError):  # cffi enforces the declared parameter list
-        library.l1viz_evaluate(0, 1, 1, 1, 1, *[native.ffi.NULL] * 10)
+        library.l1viz_evaluate(0, 1, 1, 1, 1, *[header.ffi.NULL] * 10)
+
+
+def test_every_code_python_hands_to_c_is_named_in_the_header():
+    """kernel.h's enums name each of config's choices and the verdicts, in the order outcomes.py
+    reads them; nothing in kernel.c compares against a bare number for them."""
+    assert set(header.codes("optimizer")) == set(OPTIMIZERS)
+    assert set(header.codes("criterion")) == set(CRITERIA)
+    assert {name.replace("_", "-") for name in header.codes("transform")} == set(TRANSFORMS)
+    assert list(header.codes("verdict")) == [verdict.value for verdict in VERDICTS]
+    assert list(header.codes("verdict").values()) == list(range(len(VERDICTS)))
+    source = header.SOURCE.read_text()
+    for field in ("optimizer", "criterion", "transform", "kind"):
+        assert not re.search(rf"\b{field} == \d", source), field
 
 
 def evaluate_args(count=3, steps=4, batch=5):
@@ -230,21 +245,21 @@ def evaluate_args(count=3, steps=4, batch=5):
 )
 def test_every_tensor_is_checked_before_the_kernel_sees_it(break_it, error):
     features, target, w_hh, w_ih, bias = evaluate_args()
-    loss, _, _ = native.evaluate(features, target, w_hh, w_ih, bias, None, 3)
+    loss, _, _ = calls.evaluate(features, target, w_hh, w_ih, bias, None, 3)
     assert loss.shape == (3,)
     args = break_it((features, target, w_hh, w_ih, bias))
     with pytest.raises(error):
-        native.evaluate(*args, None, 3)
+        calls.evaluate(*args, None, 3)
 
 
 def test_the_build_cache_key_names_the_compiler(tmp_path):
     fake = tmp_path / "cc"
     fake.write_text("#!/bin/sh\necho 'fake cc 1.0'\n")
     fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
-    first = native.build_key(str(fake))
-    assert first != native.build_key(native.find_compiler())
+    first = build.build_key(str(fake))
+    assert first != build.build_key(build.find_compiler())
     fake.write_text("#!/bin/sh\necho 'fake cc 1.1'\n")  # same path, upgraded
-    assert native.build_key(str(fake)) != first
+    assert build.build_key(str(fake)) != first
 
 
 def test_a_model_finishing_alone_stops_the_run_at_its_verdict():
@@ -272,16 +287,16 @@ def test_the_kernel_takes_torch_s_own_square_roots(dtype, row):
     """torch's CPU sqrt is MKL's, not always the IEEE one: the kernel's must be torch's."""
     generator = torch.Generator().manual_seed(3)
     values = (torch.rand(100_003, generator=generator, dtype=torch.float64) * 1e3).to(dtype)
-    function = torch_sqrt.torch_square_roots()[row]
-    if function == native.ffi.NULL:  # torch's sqrt is the CPU's IEEE one here
+    function = square_root.torch_square_roots()[row]
+    if function == header.ffi.NULL:  # torch's sqrt is the CPU's IEEE one here
         roots = torch.from_numpy(np.sqrt(values.numpy()))
     else:
         roots = torch.empty_like(values)
         kind = "float *" if dtype == torch.float32 else "double *"
         function(
-            native.ffi.new("int *", len(values)),
-            native.ffi.cast(kind, values.data_ptr()),
-            native.ffi.cast(kind, roots.data_ptr()),
-            native.ffi.new("long long *", torch_sqrt.VML_MODE),
+            header.ffi.new("int *", len(values)),
+            header.ffi.cast(kind, values.data_ptr()),
+            header.ffi.cast(kind, roots.data_ptr()),
+            header.ffi.new("long long *", square_root.VML_MODE),
         )
     assert torch.equal(roots, values.sqrt())

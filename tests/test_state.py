@@ -320,7 +320,8 @@ def test_presets():
     for bias in (False, True):
         dead = apply_preset(Settings(bias=bias), "dead")
         assert dead.bias is bias
-        assert Trainer(dead.init(), dead.config()).dead_at_init() == [True]
+        (result,) = Trainer(dead.init(), dead.config()).run()
+        assert result.outcome == "dead" and result.died_at == 0 and result.dead_at_init
     assert DEAD_INIT.b_hh + DEAD_INIT.b_ih < 0
 
 

@@ -18,17 +18,18 @@ Backward: with g_T = dL/dh_T, going back in time,
     dL/dz_t = g_{t+1} [h_{t+1} > 0],   g_t = w_hh dL/dz_t,
 and the gradients are sums over t and the batch of dL/dz_t times h_t (w_hh), f(x_t) (w_ih) and
 1 (b).
-On CPU the compiled kernel (native.py) does exactly this; `_evaluate_torch` is the same in torch
-operations (any device, and the reference the kernel is tested against).
+On CPU the compiled kernel (kernel/kernel.c, called through kernel/calls.py) does exactly this;
+`_evaluate_torch` is the same in torch operations (any device, and the reference the kernel is
+tested against).
 """
 
 from __future__ import annotations
 
 import torch
 
-from l1viz.engine import native
 from l1viz.engine.config import cell_parameters
 from l1viz.engine.data import Batch
+from l1viz.engine.kernel import build, calls
 
 LEARNED_WIDTH = 4
 
@@ -144,19 +145,19 @@ class Cell:
     # -- training evaluation ----------------------------------------------------------------
     def loss_and_grads(self, params: torch.Tensor, batch: Batch, force_torch: bool = False):
         """Per model: mean squared error, fraction of positive pre-activations, gradients."""
-        use_kernel = params.device.type == "cpu" and not force_torch and native.kernel()
-        evaluate = self._evaluate_native if use_kernel else self._evaluate_torch
+        use_kernel = params.device.type == "cpu" and not force_torch and build.library()
+        evaluate = self._evaluate_kernel if use_kernel else self._evaluate_torch
         loss, active, sums = evaluate(params, batch)
         return loss, active, self._gather_grads(params, sums)
 
     def _sum_rows_count(self) -> int:
         return 2 + self.bias + 2 * self.learned
 
-    def _evaluate_native(self, params: torch.Tensor, batch: Batch):
+    def _evaluate_kernel(self, params: torch.Tensor, batch: Batch):
         parts = tuple(part.contiguous() for part in batch.features or self.prepare(batch.x))
         slopes = tuple(s.contiguous() for s in self.slopes(params)) if self.learned else None
         bias = self.bias_sum(params).contiguous() if self.bias else None
-        return native.evaluate(
+        return calls.evaluate(
             parts,
             batch.target.contiguous(),
             params[0].contiguous(),
@@ -166,7 +167,9 @@ class Cell:
             self._sum_rows_count(),
         )
 
-    def _evaluate_torch(self, params: torch.Tensor, batch: Batch):
+    def _evaluate_torch(self, params: torch.Tensor, batch: Batch, state_grads=None):
+        """loss, active, gradient sums; with `state_grads` ((T, K, B)), also dL/dh_{t+1} into
+        state_grads[t] for every t."""
         parts = batch.features or self.prepare(batch.x)
         features = self._features(params, parts)
         states = self._unroll(params, features)
@@ -182,6 +185,8 @@ class Cell:
         grad = error * (2.0 / batch_size)
         sums = params.new_zeros(self._sum_rows_count(), count, batch_size)
         for t in range(steps - 1, -1, -1):
+            if state_grads is not None:
+                state_grads[t] = grad
             grad_pre = torch.ops.aten.threshold_backward(grad, states[t + 1], 0)
             sums[0].addcmul_(grad_pre, states[t])
             sums[1].addcmul_(grad_pre, features[t])
@@ -192,6 +197,13 @@ class Cell:
                 sums[-1].addcmul_(grad_pre, parts[1][t])
             grad = grad_pre * w_hh
         return loss, active, pairwise_sum(sums)
+
+    def state_gradients(self, params: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """(T, K, B): dL/dh_{t+1} at every step t, from the backward pass of training itself."""
+        steps, batch_size = batch.x.shape
+        grads = params.new_empty(steps, params.shape[1], batch_size)
+        self._evaluate_torch(params, batch, state_grads=grads)
+        return grads
 
     def _gather_grads(self, params: torch.Tensor, sums: torch.Tensor) -> torch.Tensor:
         """Per-parameter gradients (rows like params) from the per-model sums."""

@@ -17,7 +17,7 @@ drawn before it. Definition:
 - target_b = |x_0b| + |x_1b| + ... + |x_(L-1)b|, summed left to right in float32.
 - the cell reads the first T = max_b length_b rows.
 
-The compiled kernel draws it (`native.draw`, a fraction of a microsecond per step of 32 x 10);
+The compiled kernel draws it (`kernel.calls.draw`, a fraction of a microsecond per step of 32 x 10);
 `reference_draw` is the same in numpy, used without a compiler and to test the kernel.
 
 `notebook_batch` is separate: it consumes torch's global RNG exactly as the original notebook did
@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch.nn.utils.rnn import pad_sequence
 
-from l1viz.engine import native
+from l1viz.engine.kernel import build, calls
 
 GOLDEN = 0x9E3779B97F4A7C15
 LN2 = 0.6931471805599453
@@ -85,8 +85,8 @@ def block_steps(batch_size: int, max_length: int) -> int:
 def draw_steps(seed: int, batch_size: int, max_length: int, first: int, steps: int, out=None):
     """x (steps, L, B), target (steps, B), longest (steps,) int32 of steps first.. (CPU), into
     `out` (such three tensors) when given."""
-    if native.kernel() is not None:
-        return native.draw(seed, batch_size, max_length, first, steps, out)
+    if build.library() is not None:
+        return calls.draw(seed, batch_size, max_length, first, steps, out)
     drawn = reference_draw(seed, batch_size, max_length, first, steps)
     if out is None:
         return drawn

@@ -46,13 +46,6 @@ class History:
     def __len__(self) -> int:
         return len(self._steps)
 
-    def wants(self, step: int) -> bool:
-        """Whether this step would be kept (after dropping rows if the history is full)."""
-        if self.capacity == 0:
-            return False
-        stride = self.stride * 2 if len(self._steps) == self.capacity else self.stride
-        return step % stride == 0
-
     def plan(self, first: int, last: int) -> tuple[int, range]:
         """(upto, recorded): the chunk first..last may run to `upto` (first - 1: drop rows first,
         `make_room`) and records the steps in `recorded`."""

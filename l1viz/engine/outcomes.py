@@ -24,6 +24,7 @@ from functools import cache
 import torch
 
 from l1viz.engine.config import TrainConfig
+from l1viz.engine.kernel.header import codes
 
 
 class Outcome(StrEnum):
@@ -41,9 +42,9 @@ CONVERGED, DEAD, DEAD_IN_PRACTICE = Outcome.CONVERGED, Outcome.DEAD, Outcome.DEA
 DIVERGED, STALLED, TRAINING = Outcome.DIVERGED, Outcome.STALLED, Outcome.TRAINING
 # The ways a finished run can end, in the order tables and maps list them.
 OUTCOMES = (CONVERGED, DEAD, DEAD_IN_PRACTICE, DIVERGED, STALLED)
-# The verdicts the rules reach, in priority order when several first hold at one step; a
-# verdict code (trainer state, kernel.c) is an index into this.
-VERDICTS = (DIVERGED, DEAD, DEAD_IN_PRACTICE, CONVERGED)
+# The verdicts the rules reach, in priority order when several first hold at one step: kernel.h's
+# l1viz_verdict codes, which index this (a model's verdict in the trainer state and the kernel).
+VERDICTS = tuple(Outcome(name) for name in codes("verdict"))
 
 
 class Ending(StrEnum):

@@ -8,7 +8,7 @@ Step numbering: "step s" is the state after s optimiser updates. At each step th
 evaluates a fresh batch (loss, gradient, fraction of positive pre-activations), records it, and
 checks the rules; the run's last evaluation is at step `steps` (the budget) or at its verdict.
 
-On CPU with a C compiler the kernel trains whole chunks of steps (native_path.py); otherwise
+On CPU with a C compiler the kernel trains whole chunks of steps (kernel/chunks.py); otherwise
 the torch path does the same step by step (torch_path.py). Both update the same state tensors
 (state.py) and give the same bits; the trainer only cuts the chunks (at the data's blocks and
 where the history must drop rows) and reads the results.
@@ -21,7 +21,6 @@ from collections.abc import Sequence
 
 import torch
 
-from l1viz.engine import native
 from l1viz.engine.cell import Cell
 from l1viz.engine.config import (
     BIAS_NAMES,
@@ -33,16 +32,32 @@ from l1viz.engine.config import (
 )
 from l1viz.engine.data import BatchStream
 from l1viz.engine.history import History
-from l1viz.engine.native_path import NativeTraining, chunks_available
-from l1viz.engine.outcomes import STALLED, TRAINING, VERDICTS, RunResult, in_dead_region
+from l1viz.engine.kernel.calls import Features
+from l1viz.engine.kernel.chunks import KernelTraining, chunks_available
+from l1viz.engine.outcomes import (
+    CONVERGED,
+    DEAD,
+    DEAD_IN_PRACTICE,
+    DIVERGED,
+    STALLED,
+    TRAINING,
+    VERDICTS,
+    RunResult,
+    in_dead_region,
+)
 from l1viz.engine.pytorch_init import learned_layer_init
 from l1viz.engine.state import ModelState
 from l1viz.engine.torch_path import TorchTraining
 from l1viz.engine.verdicts import Rules
 
 STAT_FIELDS = ("loss", "active", "grad_norm")
-# The event step of each rule, in VERDICTS order (the rows of state.first).
-EVENTS = ("diverged_at", "died_at", "silent_from", "converged_at")
+# The RunResult field that holds each rule's event step (the rows of state.first, VERDICTS order).
+EVENTS = {
+    DIVERGED: "diverged_at",
+    DEAD: "died_at",
+    DEAD_IN_PRACTICE: "silent_from",
+    CONVERGED: "converged_at",
+}
 # History never holds more than this many numbers, whatever K and the requested rows.
 HISTORY_VALUE_LIMIT = 50_000_000
 
@@ -104,7 +119,7 @@ class Trainer:
         self.initial_params = self.state.params.clone()
         self.rules = Rules.of(config)
         chunks = self.device.type == "cpu" and chunks_available()
-        prepare = native.Features(config.transform) if chunks else None
+        prepare = Features(config.transform) if chunks else None
         self.data = BatchStream(
             config.batch_size,
             config.max_length,
@@ -116,7 +131,7 @@ class Trainer:
         capacity = min(config.history_rows, HISTORY_VALUE_LIMIT // (len(fields) * self.count))
         self.history = History(fields, self.count, capacity if capacity >= 2 else 0, self.device)
         if chunks:
-            self._path = NativeTraining(
+            self._path = KernelTraining(
                 self.cell, self.rules, self.state, config.batch_size, config.max_length
             )
         else:
@@ -185,17 +200,6 @@ class Trainer:
         pending = STALLED if ended else TRAINING
         return [VERDICTS[v] if v >= 0 else pending for v in self.state.verdict.tolist()]
 
-    def event_steps(self) -> dict[str, list[int | None]]:
-        """First step each rule held: converged_at, died_at (the step it entered the dead region),
-        silent_from (the first step of the silence that made it dead in practice), diverged_at."""
-        return {
-            name: [_step_or_none(step) for step in row]
-            for name, row in zip(EVENTS, self.state.first.tolist())
-        }
-
-    def dead_at_init(self) -> list[bool]:
-        return in_dead_region(self.cell.effective(self.initial_params)).tolist()
-
     def named_params(self, model: int = 0, initial: bool = False) -> dict[str, float]:
         """w_hh, w_ih, b_hh, b_ih (0 without bias) and, for `learned`, the layer and its slopes."""
         source = self.initial_params if initial else self.params
@@ -222,7 +226,7 @@ class Trainer:
 
         state = self.state
         outcomes = self.outcome_codes()
-        events = {name: picked(row).tolist() for name, row in zip(EVENTS, state.first)}
+        events = {EVENTS[kind]: picked(row).tolist() for kind, row in zip(VERDICTS, state.first)}
         dead = picked(in_dead_region(self.cell.effective(self.initial_params))).tolist()
         stopped = picked(state.stopped_at).tolist()
         losses, active = picked(state.loss).tolist(), picked(state.active).tolist()

@@ -9,9 +9,9 @@ Per model and step s, while the model runs:
 - dead in practice: outside the region, silent for `dead_patience` steps and `rarely_fires`;
   its event step is silent_since;
 - converged: `has_converged` under the configured criterion.
-The first step each rule holds is kept; the verdict is the first to hold (VERDICTS order breaks
-ties at one step); a model stops at its verdict (with early_stop off, only at divergence) and is
-frozen from then on: neither its parameters nor its rules change any more.
+The first step each rule holds is kept; the verdict is the first to hold (VERDICTS order, kernel.h's
+codes, breaks ties at one step); a model stops at its verdict (with early_stop off, only at
+divergence) and is frozen from then on: neither its parameters nor its rules change any more.
 """
 
 from __future__ import annotations
@@ -20,8 +20,13 @@ from dataclasses import dataclass
 
 import torch
 
-from l1viz.engine.config import CRITERIA, OPTIMIZERS, TrainConfig
+from l1viz.engine.config import TrainConfig
 from l1viz.engine.outcomes import (
+    CONVERGED,
+    DEAD,
+    DEAD_IN_PRACTICE,
+    DIVERGED,
+    VERDICTS,
     firing_threshold_limit,
     has_converged,
     in_dead_region,
@@ -53,14 +58,6 @@ class Rules:
             early_stop=config.early_stop,
         )
 
-    @property
-    def optimizer_code(self) -> int:
-        return OPTIMIZERS.index(self.optimizer)
-
-    @property
-    def criterion_code(self) -> int:
-        return CRITERIA.index(self.criterion)
-
 
 def judge(state: ModelState, effective: torch.Tensor, step: int, rules: Rules):
     """Check the rules on the evaluation of `step` just stored in `state`; freeze what stops."""
@@ -70,23 +67,24 @@ def judge(state: ModelState, effective: torch.Tensor, step: int, rules: Rules):
     state.dead_since.copy_(torch.where(running & ~(region & silent), step + 1, state.dead_since))
     state.silent_since.copy_(torch.where(running & ~silent, step + 1, state.silent_since))
     patient = step + 1 - rules.patience
-    holds = torch.stack(
-        [
-            not_finite(state.loss),
-            state.dead_since <= patient,
-            ~region & (state.silent_since <= patient) & rarely_fires(effective, rules.firing_limit),
-            has_converged(effective, state.loss, rules.criterion, rules.tolerance),
-        ]
-    )
-    fresh = holds & (state.first < 0) & running
+    holds = {
+        DIVERGED: not_finite(state.loss),
+        DEAD: state.dead_since <= patient,
+        DEAD_IN_PRACTICE: ~region
+        & (state.silent_since <= patient)
+        & rarely_fires(effective, rules.firing_limit),
+        CONVERGED: has_converged(effective, state.loss, rules.criterion, rules.tolerance),
+    }
+    fresh = torch.stack([holds[verdict] for verdict in VERDICTS]) & (state.first < 0) & running
     if not fresh.any():
         return
     now = torch.full_like(state.dead_since, step)
-    at = torch.stack([now, state.dead_since, state.silent_since, now])
+    event = {DIVERGED: now, DEAD: state.dead_since, DEAD_IN_PRACTICE: state.silent_since}
+    at = torch.stack([event.get(verdict, now) for verdict in VERDICTS])
     state.first.copy_(torch.where(fresh, at, state.first))
     first_kind = torch.argmax(fresh.to(torch.int8), 0).to(torch.int32)
     decides = fresh.any(0) & (state.verdict < 0)
     state.verdict.copy_(torch.where(decides, first_kind, state.verdict))
-    stop = fresh.any(0) if rules.early_stop else fresh[0]
+    stop = fresh.any(0) if rules.early_stop else fresh[VERDICTS.index(DIVERGED)]
     state.stopped_at.copy_(torch.where(stop, step, state.stopped_at))
     state.running.copy_(torch.where(stop, 0, state.running))

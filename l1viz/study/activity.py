@@ -3,8 +3,9 @@
 For the parameters of one training step and the batch that step trained on, every sequence b and
 time t gives the pre-activation z_bt = w_hh h_b(t-1) + w_ih f(x_bt) + b (positive: the ReLU passes
 it on, and gradient flows back through it) and dL/dh_bt, the gradient of the batch loss with
-respect to the hidden state. A cell going dark shows as the positive cells thinning out until none
-is left; from then on every gradient is 0.
+respect to the hidden state (the engine's own backward pass, `Cell.state_gradients`). A cell
+going dark shows as the positive cells thinning out until none is left; from then on every
+gradient is 0.
 """
 
 from __future__ import annotations
@@ -30,15 +31,10 @@ def activity(cell: Cell, params: torch.Tensor, batch: Batch) -> Activity:
     """`params`: one model's parameter column (rows, 1)."""
     with torch.no_grad():
         states = cell.hidden_states(params, batch.x)[:, 0, :]  # (T + 1, B)
-        steps, size = batch.x.shape
+        steps = batch.x.shape[0]
         error = states[steps] - batch.target
         loss = float((error * error).mean())
-        w_hh = params[0, 0]
-        grads = torch.zeros(steps, size, dtype=states.dtype)
-        grad = error * (2.0 / size)
-        for t in range(steps - 1, -1, -1):
-            grads[t] = grad
-            grad = torch.where(states[t + 1] > 0, grad, torch.zeros_like(grad)) * w_hh
+        grads = cell.state_gradients(params, batch)[:, 0, :]  # (T, B)
         fired = states[1:] > 0
     lengths = (batch.x != 0).int().cumsum(0).argmax(0) + 1
     return Activity(

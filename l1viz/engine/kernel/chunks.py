@@ -1,4 +1,5 @@
-"""Training steps in the compiled kernel: a trainer's models as l1viz_train sees them.
+"""Whole chunks of training steps in the compiled kernel (torch_path.py is its twin in torch):
+a trainer's models as l1viz_train sees them.
 
 kernel.h's structs point at the trainer's state tensors (checked once here: they are updated in
 place, never reallocated); each call trains a chunk of steps within one data block, the models
@@ -11,14 +12,16 @@ import warnings
 
 import torch
 
-from l1viz.engine import native
-from l1viz.engine.native import ffi, pointer, run_parallel, split
-from l1viz.engine.torch_sqrt import VML_MODE, torch_square_roots
+from l1viz.engine.kernel import build
+from l1viz.engine.kernel.calls import pointer
+from l1viz.engine.kernel.header import code, ffi
+from l1viz.engine.kernel.square_root import VML_MODE, torch_square_roots
+from l1viz.engine.kernel.threads import run_parallel, split
 
 
 def chunks_available() -> bool:
     """Whether the kernel can train whole chunks bit for bit as the torch path would."""
-    if native.kernel() is None:  # looked up when called: tests can switch the kernel off
+    if build.library() is None:  # looked up when called: tests can switch the kernel off
         return False
     if torch_square_roots() is None:
         warnings.warn(
@@ -30,9 +33,9 @@ def chunks_available() -> bool:
     return True
 
 
-class NativeTraining:
+class KernelTraining:
     def __init__(self, cell, rules, state, batch_size: int, max_length: int):
-        self.library = native.kernel()
+        self.library = build.library()
         square_roots = torch_square_roots()
         self.count = state.params.shape[1]
         rows = state.params.shape[0]
@@ -51,8 +54,8 @@ class NativeTraining:
         self.rules = ffi.new(
             "struct l1viz_rules *",
             {
-                "optimizer": rules.optimizer_code,
-                "criterion": rules.criterion_code,
+                "optimizer": code("optimizer", rules.optimizer),
+                "criterion": code("criterion", rules.criterion),
                 "tolerance": rules.tolerance,
                 "patience": rules.patience,
                 "firing_limit": rules.firing_limit,

@@ -1,10 +1,32 @@
-/* The compiled kernel's interface, declared once: kernel.c includes this file and native.py hands
- * it to cffi's cdef, so both sides read the same declarations. Plain C declarations only (cffi
- * parses them: no preprocessor lines, no includes).
+/* The compiled kernel's interface, declared once: kernel.c includes this file and header.py hands
+ * it to cffi's cdef, so both sides read the same declarations and the same codes. Plain C
+ * declarations only (cffi parses them: no preprocessor lines, no includes).
  *
  * K models share one layout. A "row" array holds one value per model (K floats); a (rows, K)
  * array holds row r at offset r * K. Step numbers are int (at most 10,000,000 steps, config.py).
  */
+
+/* The codes both sides use, named once here: header.py reads each enum as {name: code}, the
+ * name being the constant's lower-case tail, so config.py's choices are these names. */
+enum l1viz_optimizer { L1VIZ_OPTIMIZER_ADAM = 0, L1VIZ_OPTIMIZER_SGD = 1 };
+enum l1viz_criterion {  /* outcomes.has_converged */
+    L1VIZ_CRITERION_TOLERANCE = 0,
+    L1VIZ_CRITERION_LOSS = 1,
+    L1VIZ_CRITERION_EXACT = 2
+};
+enum l1viz_transform {  /* Cell.prepare */
+    L1VIZ_TRANSFORM_WHERE = 0,
+    L1VIZ_TRANSFORM_RELU_PAIR = 1,
+    L1VIZ_TRANSFORM_LEARNED = 2
+};
+/* The verdicts the rules reach, in priority order when several first hold at one step
+ * (outcomes.VERDICTS is read from here): a model's verdict code and the rows of `first`. */
+enum l1viz_verdict {
+    L1VIZ_VERDICT_DIVERGED = 0,
+    L1VIZ_VERDICT_DEAD = 1,
+    L1VIZ_VERDICT_DEAD_IN_PRACTICE = 2,
+    L1VIZ_VERDICT_CONVERGED = 3
+};
 
 /* What every model of the run shares. */
 struct l1viz_layout {
@@ -23,8 +45,8 @@ typedef void (*l1viz_sqrt64)(const int *n, const double *a, double *r, const lon
 
 /* The optimiser and the verdict rules; outcomes.py states each rule, the kernel mirrors it. */
 struct l1viz_rules {
-    int optimizer;        /* 0 adam, 1 sgd */
-    int criterion;        /* 0 tolerance, 1 loss, 2 exact */
+    enum l1viz_optimizer optimizer;
+    enum l1viz_criterion criterion;
     float tolerance;
     int patience;         /* config.dead_patience */
     float firing_limit;   /* T*, outcomes.firing_threshold_limit */
@@ -44,11 +66,11 @@ struct l1viz_state {
     float *loss;                 /* (K,) at the last evaluation */
     float *active;               /* (K,) share of positive pre-activations, last evaluation */
     int *running;                /* (K,) 1 while training, 0 once frozen */
-    int *verdict;                /* (K,) index into outcomes.VERDICTS, -1 while undecided */
+    int *verdict;                /* (K,) an l1viz_verdict, -1 while undecided */
     int *stopped_at;             /* (K,) step at which the model was frozen, -1 */
     int *dead_since;             /* (K,) first step of the current silent stretch in the dead region */
     int *silent_since;           /* (K,) first step of the current silent stretch */
-    int *first;                  /* (4, K) first step each rule held (VERDICTS order), -1 */
+    int *first;                  /* (4, K) first step each rule held, row = l1viz_verdict, -1 */
 };
 
 /* The batches of steps first_step, first_step + 1, ... (data.py). */
@@ -95,9 +117,9 @@ int l1viz_evaluate(long k0, long k1, long K, long T, long B,
 int l1viz_draw(unsigned long long seed, long batch, long max_length, long first_step,
                 long steps, float *x, float *target, int *longest);
 
-/* Cell.prepare's features of n values of x: transform 0 (where) and 1 (relu-pair) give |x| by
- * their own operations into a; 2 (learned) gives relu(x) into a and relu(-x) into b. */
-void l1viz_features(const float *x, long n, int transform, float *a, float *b);
+/* Cell.prepare's features of n values of x: where and relu-pair give |x| by their own
+ * operations into a; learned gives relu(x) into a and relu(-x) into b. */
+void l1viz_features(const float *x, long n, enum l1viz_transform transform, float *a, float *b);
 
 /* Models per vector tile: thread ranges split at multiples of it. */
 int l1viz_lanes(void);

@@ -18,7 +18,7 @@ import cffi
 import numpy as np
 import torch
 
-from l1viz.engine.native import ffi
+from l1viz.engine.kernel.header import ffi
 
 # The mode torch passes (ATen's vml.h: VML_HA | VML_FTZDAZ_OFF | VML_ERRMODE_IGNORE).
 VML_MODE = 0x2 | 0x140000 | 0x100

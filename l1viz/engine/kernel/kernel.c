@@ -1,10 +1,11 @@
 /* Whole chunks of training for models [k0, k1), and the data they train on (kernel.h).
  *
  * Every operation repeats the torch path's arithmetic (cell.py, optim.py, and the rules of
- * outcomes.py as verdicts.py keeps them) so both give the same bits: an FMA where torch uses
- * addcmul, lerp or add with alpha, a pairwise sum over the batch (i with i + half), the same
- * float32 comparisons, torch's own square roots (torch_sqrt.py). Built with -ffp-contract=off: the
- * compiler must not fuse what torch rounds twice.
+ * outcomes.py as verdicts.py keeps them; docs/science.md pairs each function with its twin), so
+ * both give the same bits: an FMA where torch uses addcmul, lerp or add with alpha, a pairwise sum
+ * over the batch (i with i + half), the same float32 comparisons, torch's own square roots
+ * (square_root.py). Built with -ffp-contract=off: the compiler must not fuse what torch rounds
+ * twice.
  *
  * Models are trained in tiles of LANES, one model per vector lane, every lane running the same
  * IEEE operations, so a model's result depends neither on K nor on its position. A tile with few
@@ -32,7 +33,7 @@
 #define MAX_ROWS 12     /* w_hh, w_ih, b_hh, b_ih, in_0..3, out_0..3 */
 #define SUM_ROWS 5      /* gradient sums: w_hh, w_ih, bias, slope+, slope- */
 #define WIDTH 4         /* cell.LEARNED_WIDTH */
-#define KINDS 4         /* outcomes.VERDICTS: diverged, dead, dead in practice, converged */
+#define KINDS (L1VIZ_VERDICT_CONVERGED + 1)  /* the verdicts (kernel.h), rows of `first` */
 
 /* optim.Adam's constants. */
 #define BETA1 0.9
@@ -753,7 +754,7 @@ static void update(struct tile *t, const struct l1viz_layout *lay, const struct 
                    const struct corrections *c)
 {
     const vi keep = t->running;
-    if (rules->optimizer == 1) {
+    if (rules->optimizer == L1VIZ_OPTIMIZER_SGD) {
         const vf alpha = __builtin_convertvector(-t->lr, vf);
         for (long r = 0; r < lay->rows; r++)
             t->p[r] = select_v(keep, fma_v(t->g[r], alpha, t->p[r]), t->p[r]);
@@ -805,34 +806,39 @@ static void judge(struct tile *t, const struct l1viz_layout *lay, const struct l
                             & ((wn <= 0.0f) | (-b > limit * wn));
     const vf tolerance = splat(rules->tolerance);
     vi converged;
-    if (rules->criterion == 0)
+    if (rules->criterion == L1VIZ_CRITERION_TOLERANCE)
         converged = (abs_v(c->w - one) <= tolerance) & (abs_v(wp - one) <= tolerance)
                     & (abs_v(wn - one) <= tolerance) & (abs_v(b - zero) <= tolerance);
-    else if (rules->criterion == 1)
+    else if (rules->criterion == L1VIZ_CRITERION_LOSS)
         converged = t->loss <= tolerance;
     else
         converged = (c->w == 1.0f) & (wp == 1.0f) & (wn == 1.0f);
 
     const vi holds[KINDS] = {
-        not_finite_v(t->loss),
-        t->dead_since <= patient,
-        ~in_region & (t->silent_since <= patient) & beyond_reach,
-        converged,
+        [L1VIZ_VERDICT_DIVERGED] = not_finite_v(t->loss),
+        [L1VIZ_VERDICT_DEAD] = t->dead_since <= patient,
+        [L1VIZ_VERDICT_DEAD_IN_PRACTICE] = ~in_region & (t->silent_since <= patient) & beyond_reach,
+        [L1VIZ_VERDICT_CONVERGED] = converged,
     };
-    const vi at[KINDS] = {splat_i(s), t->dead_since, t->silent_since, splat_i(s)};
+    const vi at[KINDS] = {
+        [L1VIZ_VERDICT_DIVERGED] = splat_i(s),
+        [L1VIZ_VERDICT_DEAD] = t->dead_since,
+        [L1VIZ_VERDICT_DEAD_IN_PRACTICE] = t->silent_since,
+        [L1VIZ_VERDICT_CONVERGED] = splat_i(s),
+    };
     vi stop = {0};
     for (int kind = 0; kind < KINDS; kind++) {
         const vi fresh = holds[kind] & (t->first[kind] < 0) & running;
         t->first[kind] = select_i(fresh, at[kind], t->first[kind]);
         t->verdict = select_i(fresh & (t->verdict < 0), splat_i(kind), t->verdict);
-        if (kind == 0 || rules->early_stop)
+        if (kind == L1VIZ_VERDICT_DIVERGED || rules->early_stop)
             stop |= fresh;
     }
     t->stopped_at = select_i(stop, splat_i(s), t->stopped_at);
     t->running &= ~stop;
 }
 
-/* grad_norm: sqrt of the sum over rows of g * g in double, rounded to float (trainer.py). */
+/* grad_norm: sqrt of the sum over rows of g * g in double, rounded to float (torch_path.py). */
 static vf grad_norm(const struct l1viz_rules *rules, const vf *g, long rows)
 {
     vd total = __builtin_convertvector(g[0], vd) * __builtin_convertvector(g[0], vd);
@@ -942,28 +948,29 @@ int l1viz_train(const struct l1viz_layout *layout, const struct l1viz_rules *rul
     return 0;
 }
 
-void l1viz_features(const float *x, long n, int transform, float *a, float *b)
+void l1viz_features(const float *x, long n, enum l1viz_transform transform, float *a, float *b)
 {
     long i = 0;
     for (; i + LANES <= n; i += LANES) {  /* Cell.prepare's operations, lane by lane */
         vf v, first, second;
         memcpy(&v, x + i, sizeof v);
-        if (transform == 0)
+        if (transform == L1VIZ_TRANSFORM_WHERE)
             first = select_v(v < 0.0f, -v, v);  /* where(x < 0, -x, x) */
-        else if (transform == 1)
+        else if (transform == L1VIZ_TRANSFORM_RELU_PAIR)
             first = relu_v(v) + relu_v(-v);
         else
             first = relu_v(v), second = relu_v(-v);
         memcpy(a + i, &first, sizeof first);
-        if (transform == 2)
+        if (transform == L1VIZ_TRANSFORM_LEARNED)
             memcpy(b + i, &second, sizeof second);
     }
     for (; i < n; i++) {
         const vf v = splat(x[i]);
-        const vf first = transform == 0 ? select_v(v < 0.0f, -v, v)
-                                        : transform == 1 ? relu_v(v) + relu_v(-v) : relu_v(v);
+        const vf first = transform == L1VIZ_TRANSFORM_WHERE ? select_v(v < 0.0f, -v, v)
+                         : transform == L1VIZ_TRANSFORM_RELU_PAIR ? relu_v(v) + relu_v(-v)
+                                                                 : relu_v(v);
         a[i] = first[0];
-        if (transform == 2)
+        if (transform == L1VIZ_TRANSFORM_LEARNED)
             b[i] = relu_v(-v)[0];
     }
 }
