@@ -157,3 +157,24 @@ def test_bad_input_exits_2_with_one_line_naming_the_argument(args, flag):
 def test_unknown_command_exits_2():
     process = run_cli("fly", check=False)
     assert process.returncode == 2 and len(process.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "args,flag",
+    [
+        (["train", "--w-hh", "1e9"], "--w-hh"),
+        (["table", "--normal", "0.5", "0.2"], "--normal"),
+        (["table", "--small", "0.5"], "--small"),
+        (["sweep", "--x-range", "1", "0"], "--x-range"),
+        (["sweep", "--fixed", "lr=50"], "--fixed"),
+        (["schemes", "--max-length", "0"], "--max-length"),
+    ],
+)
+def test_a_setting_the_engine_rejects_names_the_flag_that_set_it(args, flag, capsys):
+    """The settings' ConfigError names a field (w_hh, normal_low, x_range, ...); the line names
+    the subcommand's option for it, read from the flags the subcommand defines."""
+    from l1viz.cli import main
+
+    assert main([*args, "--steps", "1"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"l1viz: error: argument {flag}: "), lines

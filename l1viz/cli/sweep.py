@@ -1,0 +1,135 @@
+"""`sweep`: the outcome map over two settings, as a text map, JSON or one CSV row per cell."""
+
+from __future__ import annotations
+
+import argparse
+import csv
+
+from l1viz.cli.arguments import CliError, finish, finite_float, print_json, whole_number
+from l1viz.cli.progress import progress_bar
+from l1viz.engine.outcomes import Ending
+from l1viz.study.map import (
+    AXES,
+    DEFAULT_RANGES,
+    MAX_SEEDS,
+    SweepSettings,
+    counts_text,
+    measure_sweep,
+)
+
+SYMBOLS = {
+    "converged": "#",
+    "dead_at_init": ".",
+    "died": ",",
+    "dead_in_practice": ":",
+    "diverged": "X",
+    "stalled": "~",
+}
+TEXT_GRID = 80  # largest grid drawn as text
+
+
+def fixed_value(text: str) -> tuple[str, float]:
+    """NAME=VALUE, e.g. b_hh=0.1."""
+    name, sep, value = text.partition("=")
+    if not sep:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name.strip(), finite_float(value)
+
+
+def add_parser(commands):
+    defaults = SweepSettings()
+    sweep = commands.add_parser(
+        "sweep", help="the outcome map over two settings (initial values, lr, max_length)"
+    )
+    sweep.add_argument("--x", choices=AXES, default=defaults.x)
+    sweep.add_argument("--y", choices=AXES, default=defaults.y)
+    for axis in ("x", "y"):
+        sweep.add_argument(
+            f"--{axis}-range",
+            type=finite_float,
+            nargs=2,
+            metavar=("LOW", "HIGH"),
+            help="default: -1.5 1.5 for an initial value, 1e-4 1 for lr (log-spaced), 1 1000 "
+            "for max_length (log-spaced whole numbers)",
+        )
+    sweep.add_argument("--grid", type=whole_number, default=defaults.grid, help="cells per side")
+    sweep.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
+    sweep.add_argument(
+        "--fixed",
+        type=fixed_value,
+        action="append",
+        metavar="NAME=VALUE",
+        help="value of a setting off the axes (repeatable); naming a bias gives the cell biases",
+    )
+    sweep.add_argument("--seed", type=whole_number, default=defaults.seed)
+    sweep.add_argument(
+        "--seeds",
+        type=whole_number,
+        default=defaults.seeds,
+        help=f"train each cell from this many data seeds (seed, seed + 1, ...; at most "
+        f"{MAX_SEEDS}); the JSON gains the share of each ending",
+    )
+    sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
+    sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    return finish(sweep, run)
+
+
+def run(args):
+    settings = SweepSettings(
+        x=args.x,
+        y=args.y,
+        x_range=tuple(args.x_range or DEFAULT_RANGES[args.x]),
+        y_range=tuple(args.y_range or DEFAULT_RANGES[args.y]),
+        grid=args.grid,
+        steps=args.steps,
+        fixed=tuple(args.fixed or ()),
+        seed=args.seed,
+        seeds=args.seeds,
+    )
+    if args.csv:
+        _check_writable(args.csv)
+    bar, on_progress = progress_bar(show=not args.json)
+    label = f"Training {len(settings.axis_values('x')) * len(settings.axis_values('y')):,} cells"
+    with bar:
+        sweep = measure_sweep(settings, on_update=lambda m: on_progress(m.progress, label))
+    if args.csv:
+        write_csv(sweep, args.csv)
+    if args.json:
+        print_json(sweep.to_json())
+        return
+    if len(sweep.xs) <= TEXT_GRID:
+        print(
+            f"{settings.y} ↑ (top row = {sweep.ys[-1]:.4g}), {settings.x} → "
+            f"(left column = {sweep.xs[0]:.4g}); "
+            + ", ".join(f"{symbol} {name}" for name, symbol in SYMBOLS.items())
+        )
+        for row in reversed(sweep.ending):
+            print("".join(SYMBOLS[ending.value] for ending in row))
+    print(f"outcomes: {counts_text(sweep.counts())}")
+
+
+def _check_writable(path: str):
+    try:
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as error:
+        raise CliError(f"argument --csv: cannot write {path!r}: {error.strerror}") from None
+
+
+def write_csv(sweep, path: str):
+    """One row per grid cell: its indices, every setting, how its run ended and, with several
+    seeds, the share of each ending."""
+    shares = [f"share_{ending.value}" for ending in Ending] if sweep.settings.seeds > 1 else []
+    columns = ["row", "column", *AXES, "ending", "dead_at_init", "steps", "decided_at"]
+    columns += ["converged_at", "loss", *shares]
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for row, endings in enumerate(sweep.ending):
+            for column, ending in enumerate(endings):
+                point = sweep.cell_point(row, column)
+                values = [point.get(name, 0.0) for name in AXES]
+                grids = ("dead_at_init", "steps", "decided_at", "converged_at", "loss")
+                measured = [getattr(sweep, name)[row][column] for name in grids]
+                fractions = [sweep.fractions[e][row][column] for e in Ending] if shares else []
+                writer.writerow([row, column, *values, ending.value, *measured, *fractions])
