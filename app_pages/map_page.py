@@ -35,6 +35,7 @@ from l1viz.study.map import (
     counts_text,
     zoom_in,
 )
+from l1viz.study.vocabulary import dead_rule_text
 
 GRIDS = (16, 24, 32, 48, 64, 96, 128)
 # Initial values stay within what the live view accepts, so every cell can be loaded there.
@@ -251,7 +252,7 @@ def main() -> None:
     st.markdown(
         "Each cell is one setup, trained with the notebook's settings (Adam, batch 32) until it "
         "converges (both weights exactly 1), dies, falls silent or the budget runs out. The "
-        "dashed line is where the dead rule starts to hold (w_ih ≤ 0 and b_hh + b_ih ≤ 0); "
+        f"dashed line is where the dead rule starts to hold ({dead_rule_text(True)}); "
         "numbered boxes are the notebook's cases this plane passes through, their tags coloured by "
         "how the table's measurement agreed (green agrees, orange partly, red disagrees; hover "
         "for the claim). **Click a cell** to train it in the live view; pick **Box Select** in "

@@ -15,6 +15,7 @@ from l1viz.live.links import live_settings
 from l1viz.plots.palette import ENDINGS
 from l1viz.plots.schemes import schemes_figure
 from l1viz.study.schemes import MAX_SAMPLES, SCHEMES, SchemeResult, SchemeSettings
+from l1viz.study.vocabulary import dead_rule_text
 
 LENGTHS = (3, 10, 30, 100, 300, 1000)
 BIASES = {"both": (False, True), "with bias": (True,), "without bias": (False,)}
@@ -99,7 +100,7 @@ def load_controls(result: SchemeResult) -> None:
 def main() -> None:
     st.title("Initialisation schemes")
     st.markdown(
-        "How often is the cell **born dead** (w_ih ≤ 0 and b_hh + b_ih ≤ 0) under each scheme, "
+        f"How often is the cell **born dead** ({dead_rule_text(True)}) under each scheme, "
         "and how do its draws train with the notebook's settings as the sequences get longer? "
         "pytorch: every parameter U(−1, 1); identity (IRNN): w_hh = 1, biases 0, w_ih ~ "
         "N(0, 0.001²); xavier: weights U(−√3, √3), biases 0; kaiming: weights N(0, 2), biases 0; "

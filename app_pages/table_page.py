@@ -30,6 +30,7 @@ from l1viz.study.table import (
     remark_text,
     signs_text,
 )
+from l1viz.study.vocabulary import SAMPLE_WORDS
 
 COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.2, 2.9, 0.9]
 HEADERS = ["#", "initial signs", "notebook", "measured", "agreement", "why", ""]
@@ -127,7 +128,7 @@ def load_menu(container, row: CaseResult, settings: TableSettings) -> None:
         for item in row.typical:
             shade = ENDINGS[item.ending]
             values = ", ".join(f"{k} = {v:.4g}" for k, v in item.init.as_dict().items())
-            label = f"{_article(shade.label)} init ({percent(item.share)})"
+            label = f"{SAMPLE_WORDS[item.ending]} init ({percent(item.share)})"
             if st.button(
                 label,
                 key=f"table.load.{case.id}.{item.ending.value}",
@@ -141,19 +142,6 @@ def load_menu(container, row: CaseResult, settings: TableSettings) -> None:
                 )
                 config = settings.train_config(case.bias)
                 request_live_run(live_settings(item.init, config), origin=origin)
-
-
-def _article(label: str) -> str:
-    """'converged' -> 'a converging', as the Load buttons say it."""
-    words = {
-        "converged": "a converging",
-        "dead from the start": "a dead-from-the-start",
-        "died during training": "a dying",
-        "dead in practice": "a silent (dead in practice)",
-        "diverged": "a diverging",
-        "stalled at the budget": "a stalling",
-    }
-    return words.get(label, label)
 
 
 def case_row(row: CaseResult, settings: TableSettings, highlighted: bool) -> None:

@@ -31,7 +31,7 @@ from l1viz.engine.config import (
 from l1viz.engine.generalise import long_sequence_check
 from l1viz.engine.pytorch_init import default_init
 from l1viz.engine.trainer import Trainer
-from l1viz.study.explain import explain
+from l1viz.study.vocabulary import sentence
 
 # The settings given by their own option (the cell's bias is --no-bias).
 ARGUMENT_FIELDS = tuple(name for name in SETUP_FIELDS if name != "bias")
@@ -140,7 +140,7 @@ def _print_results(args, config, result, check, logged: dict | None):
                 "params": result.params,
                 "loss": result.loss,
                 "long_sequence": check.as_dict(),
-                "explanation": explain(result, config),
+                "explanation": sentence(result, config),
                 "config": config.as_dict(),
                 "mlflow": logged,
             }
@@ -148,7 +148,7 @@ def _print_results(args, config, result, check, logged: dict | None):
         return
     print(f"final:   {_format_params(result.params, config.bias)}")
     print(f"outcome: {result.outcome} after {result.steps:,} steps, batch loss {result.loss:.6g}")
-    print(explain(result, config))
+    print(sentence(result, config))
     print(
         f"length {check.length:,}: predicted {check.predicted:.6g}, actual {check.actual:.6g}, "
         f"relative error {check.relative_error:.3g}"

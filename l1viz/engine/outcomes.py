@@ -28,7 +28,9 @@ from l1viz.engine.kernel.header import codes
 
 
 class Outcome(StrEnum):
-    """How a run ends (TRAINING: not decided yet). Values are the words the CLI and JSON use."""
+    """The engine's word for a run: the rule that decided it, or the budget ran out (STALLED), or
+    not decided yet (TRAINING). Values are the words the CLI, JSON and MLflow use; how a finished
+    run ended, for tables and badges, is its `Ending` (glossary: `l1viz.study.vocabulary`)."""
 
     CONVERGED = "converged"
     DEAD = "dead"
@@ -40,8 +42,6 @@ class Outcome(StrEnum):
 
 CONVERGED, DEAD, DEAD_IN_PRACTICE = Outcome.CONVERGED, Outcome.DEAD, Outcome.DEAD_IN_PRACTICE
 DIVERGED, STALLED, TRAINING = Outcome.DIVERGED, Outcome.STALLED, Outcome.TRAINING
-# The ways a finished run can end, in the order tables and maps list them.
-OUTCOMES = (CONVERGED, DEAD, DEAD_IN_PRACTICE, DIVERGED, STALLED)
 # The verdicts the rules reach, in priority order when several first hold at one step: kernel.h's
 # l1viz_verdict codes, which index this (a model's verdict in the trainer state and the kernel).
 VERDICTS = tuple(Outcome(name) for name in codes("verdict"))

@@ -6,18 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from l1viz.engine.outcomes import (
-    CONVERGED,
-    DEAD,
-    DEAD_IN_PRACTICE,
-    DIVERGED,
-    STALLED,
-    TRAINING,
-    RunResult,
-    dead_at_init,
-    firing_chance,
-    firing_threshold,
-)
+from l1viz.engine.outcomes import CONVERGED, TRAINING, RunResult
 from l1viz.live.settings import Settings
 from l1viz.study.table import (
     DOES_NOT_CONVERGE,
@@ -28,6 +17,7 @@ from l1viz.study.table import (
     place,
     signs_text,
 )
+from l1viz.study.vocabulary import firing_text, what_happened
 
 
 @dataclass(frozen=True)
@@ -74,24 +64,9 @@ def case_panel(
         claim=claim,
         measured=measured,
         agreement=agreement,
-        firing=firing_text(settings),
+        firing=_firing(settings),
         run_agrees=agrees if placement.case is not None else None,
         run_sentence=sentence if placement.case is not None else "",
-    )
-
-
-def firing_text(settings: Settings) -> str:
-    """The dead-ReLU marking of the initial values (the notebook's fixed |x| input)."""
-    bias = settings.b_hh + settings.b_ih if settings.bias else 0.0
-    if dead_at_init(settings.w_ih, bias, 0.0):
-        rule = "w_ih ≤ 0 and b_hh + b_ih ≤ 0" if settings.bias else "w_ih ≤ 0, no bias"
-        return f"This init can never fire ({rule}): the cell is dead from the start."
-    threshold = firing_threshold(settings.w_ih, settings.w_ih, bias)
-    if threshold is None:
-        return ""
-    return (
-        f"With w_ih > 0 > b_hh + b_ih this init fires only for |x| > {threshold:.3g} "
-        f"(probability {firing_chance(threshold):.2g} per N(0, 1) input)."
     )
 
 
@@ -101,7 +76,7 @@ def _run_verdict(case: Observation, result: RunResult | None, measured) -> tuple
     converged = result.outcome == CONVERGED
     claimed = case.documented != DOES_NOT_CONVERGE
     agrees = converged == claimed
-    what = _what_happened(result)
+    what = what_happened(result)
     said = "converge" if claimed else "not converge"
     region = ""
     if measured is not None:
@@ -111,17 +86,7 @@ def _run_verdict(case: Observation, result: RunResult | None, measured) -> tuple
     return False, f"It {what}, but the notebook saw this case {said}{region}."
 
 
-def _what_happened(result: RunResult) -> str:
-    if result.outcome == CONVERGED:
-        return f"converged at step {result.converged_at:,}"
-    if result.outcome == DEAD:
-        return (
-            "was dead from the start" if result.dead_at_init else f"died at step {result.died_at:,}"
-        )
-    if result.outcome == DEAD_IN_PRACTICE:
-        return "never fired (dead in practice)"
-    if result.outcome == DIVERGED:
-        return f"diverged at step {result.diverged_at:,}"
-    if result.outcome == STALLED:
-        return f"did not converge within {result.steps:,} steps"
-    return "is training"
+def _firing(settings: Settings) -> str:
+    """The dead-ReLU marking of the initial values (the notebook's fixed |x| input)."""
+    bias = settings.b_hh + settings.b_ih if settings.bias else 0.0
+    return firing_text(settings.w_ih, bias, settings.bias)

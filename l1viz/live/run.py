@@ -21,20 +21,12 @@ import torch
 
 from l1viz.engine.generalise import DEFAULT_LENGTH, LongSequenceCheck, prefix_predictions, sequence
 from l1viz.engine.history import evenly_spaced
-from l1viz.engine.outcomes import (
-    CONVERGED,
-    DEAD,
-    DEAD_IN_PRACTICE,
-    DIVERGED,
-    STALLED,
-    TRAINING,
-    RunResult,
-)
+from l1viz.engine.outcomes import RunResult
 from l1viz.engine.trainer import Trainer
 from l1viz.live.settings import Settings
 from l1viz.plots import palette
 from l1viz.plots.time_charts import Span, spans_of
-from l1viz.study.explain import explain, ready_note
+from l1viz.study.vocabulary import colour_key, label, ready_note, sentence
 
 READY = "ready"
 # Points per trace on the live charts; the trainer's history holds more.
@@ -51,7 +43,7 @@ PACE_CATCH_UP_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class Status:
-    kind: str  # ready, training, or the outcome
+    kind: str  # the colour key: ready, training, or the run's Ending (study.vocabulary)
     label: str  # what the badge says, e.g. "died at step 312"
     color: str  # the badge's colour (Streamlit's name, from the palette)
 
@@ -67,22 +59,7 @@ class Generalisation:
 
 
 def status_of(result: RunResult) -> Status:
-    if result.outcome == TRAINING:
-        kind = READY if result.steps == 0 else TRAINING
-        return Status(kind, kind, palette.PENDING[kind].badge)
-    color = palette.ENDINGS[result.ending].badge
-    if result.outcome == CONVERGED:
-        return Status(CONVERGED, f"converged at step {result.converged_at}", color)
-    if result.outcome == DEAD:
-        if result.dead_at_init:
-            return Status(DEAD, "dead from the start", color)
-        return Status(DEAD, f"died at step {result.died_at}", color)
-    if result.outcome == DEAD_IN_PRACTICE:
-        start = "from the start" if result.silent_from == 0 else f"from step {result.silent_from}"
-        return Status(DEAD_IN_PRACTICE, f"dead in practice {start}", color)
-    if result.outcome == DIVERGED:
-        return Status(DIVERGED, f"diverged at step {result.diverged_at}", color)
-    return Status(STALLED, "stalled", color)
+    return Status(colour_key(result), label(result), palette.shade(colour_key(result)).badge)
 
 
 @dataclass(frozen=True)
@@ -233,7 +210,7 @@ class LiveRun:
     def _explanation(self, result: RunResult) -> str:
         if status_of(result).kind == READY:
             return ready_note(result, self.config)
-        return explain(result, self.config)
+        return sentence(result, self.config)
 
     def spans(self) -> list[Span]:
         return spans_of(self.result())

@@ -7,6 +7,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from l1viz.engine.outcomes import Ending
+from l1viz.study.table.agreement import Agreement
+from l1viz.study.vocabulary import ENDING_WORDS, Pending
 
 
 @dataclass(frozen=True)
@@ -16,28 +18,39 @@ class Shade:
     badge: str  # Streamlit's badge colour name of the same hue
 
 
+_ENDING_COLOURS = {
+    Ending.CONVERGED: ("#21a35a", "green"),
+    Ending.DEAD_AT_INIT: ("#4d4d4d", "gray"),
+    Ending.DIED: ("#a0a0a0", "gray"),
+    Ending.DEAD_IN_PRACTICE: ("#8e6fd8", "violet"),
+    Ending.DIVERGED: ("#e0403a", "red"),
+    Ending.STALLED: ("#f0a020", "orange"),
+}
+# Labelled with the vocabulary's words for each ending.
 ENDINGS: dict[Ending, Shade] = {
-    Ending.CONVERGED: Shade("converged", "#21a35a", "green"),
-    Ending.DEAD_AT_INIT: Shade("dead from the start", "#4d4d4d", "gray"),
-    Ending.DIED: Shade("died during training", "#a0a0a0", "gray"),
-    Ending.DEAD_IN_PRACTICE: Shade("dead in practice", "#8e6fd8", "violet"),
-    Ending.DIVERGED: Shade("diverged", "#e0403a", "red"),
-    Ending.STALLED: Shade("stalled at the budget", "#f0a020", "orange"),
+    ending: Shade(ENDING_WORDS[ending], *colours) for ending, colours in _ENDING_COLOURS.items()
 }
 # Before a run ends: its badge only.
-PENDING = {
-    "ready": Shade("ready", "#a3a8b8", "gray"),
-    "training": Shade("training", "#1c83e1", "blue"),
-    "paused": Shade("paused", "#1c83e1", "blue"),
+PENDING: dict[Pending, Shade] = {
+    Pending.READY: Shade("ready", "#a3a8b8", "gray"),
+    Pending.TRAINING: Shade("training", "#1c83e1", "blue"),
+    Pending.PAUSED: Shade("paused", "#1c83e1", "blue"),
 }
 # A table case whose measurement has not finished yet.
 MEASURING = Shade("measuring", "#1c83e1", "blue")
-# How a measured case compares with the notebook (study.table.agreement).
-AGREEMENT = {
-    "agrees": Shade("agrees", "#21a35a", "green"),
-    "partly": Shade("partly", "#f0a020", "orange"),
-    "disagrees": Shade("disagrees", "#e0403a", "red"),
+# How a measured case compares with the notebook.
+AGREEMENT: dict[Agreement, Shade] = {
+    Agreement.AGREES: Shade("agrees", "#21a35a", "green"),
+    Agreement.PARTLY: Shade("partly", "#f0a020", "orange"),
+    Agreement.DISAGREES: Shade("disagrees", "#e0403a", "red"),
 }
+
+
+def shade(key: Ending | Pending) -> Shade:
+    """The colour of a run's badge, from its colour key (`vocabulary.colour_key`)."""
+    return ENDINGS[key] if key in ENDINGS else PENDING[key]
+
+
 PARAMETER_COLORS = {
     "w_hh": "#1f77b4",
     "w_ih": "#ff7f0e",

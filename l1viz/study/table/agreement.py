@@ -17,9 +17,21 @@ not as described.
 
 from __future__ import annotations
 
+from enum import StrEnum
+
 from l1viz.study.table.observations import CONVERGES_FAST, CONVERGES_SLOWLY, DOES_NOT_CONVERGE
 
-AGREES, PARTLY, DISAGREES = "agrees", "partly", "disagrees"
+
+class Agreement(StrEnum):
+    """How a measured case compares with what the notebook documented (the values are the words
+    the table and its JSON show)."""
+
+    AGREES = "agrees"
+    PARTLY = "partly"
+    DISAGREES = "disagrees"
+
+
+AGREES, PARTLY, DISAGREES = Agreement.AGREES, Agreement.PARTLY, Agreement.DISAGREES
 AGREE_ABOVE = 0.8
 PARTLY_FROM = 0.2
 FAST_RATIO = 0.8
@@ -44,7 +56,7 @@ def speed(ratio: float | None) -> str | None:
     return TYPICAL
 
 
-def agreement_of(documented: str, converged: float, speed_ratio: float | None = None) -> str:
+def agreement_of(documented: str, converged: float, speed_ratio: float | None = None) -> Agreement:
     share = matching_share(documented, converged)
     if share > AGREE_ABOVE:
         result = AGREES

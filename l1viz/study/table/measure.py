@@ -42,7 +42,7 @@ from l1viz.engine.outcomes import (
 from l1viz.engine.trainer import Trainer
 from l1viz.study.batch import run_trainers
 from l1viz.study.notebook import EPOCH_CAP, notebook_config
-from l1viz.study.table.agreement import AGREES, DOCUMENTED_SPEED, agreement_of
+from l1viz.study.table.agreement import AGREES, DOCUMENTED_SPEED, Agreement, agreement_of
 from l1viz.study.table.case_measurement import CaseMeasurement, Recheck, RemarkSubset
 from l1viz.study.table.observations import (
     DOES_NOT_CONVERGE,
@@ -116,7 +116,7 @@ class CaseResult:
 
     case: Observation
     measured: CaseMeasurement | None = None
-    agreement: str | None = None  # agrees, partly, disagrees; None while not yet known
+    agreement: Agreement | None = None  # None while not yet known
     explanation: str = ""
     typical: tuple[Typical, ...] = ()  # one per ending present, most common first
     final: bool = False  # nothing about this row will change
@@ -284,7 +284,7 @@ class _Table:
             final=final and not self._awaits_recheck(case, agreement),
         )
 
-    def _awaits_recheck(self, case: Observation, agreement: str | None) -> bool:
+    def _awaits_recheck(self, case: Observation, agreement: Agreement | None) -> bool:
         return self.settings.needs_recheck and _disputed(case, agreement, self.results[case.id])
 
     def recheck(self) -> None:
@@ -334,7 +334,7 @@ def _groups(cases, inits: dict, make_config) -> list[tuple[list[Observation], Tr
     return groups
 
 
-def _disputed(case: Observation, agreement: str | None, results: list[RunResult]) -> bool:
+def _disputed(case: Observation, agreement: Agreement | None, results: list[RunResult]) -> bool:
     converged = any(result.outcome == CONVERGED for result in results)
     return case.documented == DOES_NOT_CONVERGE and agreement != AGREES and converged
 

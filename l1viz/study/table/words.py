@@ -8,10 +8,20 @@ re-check under the notebook's stop rule, when it ran, follows the converged shar
 
 from __future__ import annotations
 
-from l1viz.engine.outcomes import Ending, firing_chance
+from l1viz.engine.outcomes import Ending
 from l1viz.study.table.agreement import DOCUMENTED_SPEED
 from l1viz.study.table.case_measurement import CaseMeasurement
 from l1viz.study.table.observations import DOES_NOT_CONVERGE, Observation
+from l1viz.study.vocabulary import (
+    ENDING_WORDS,
+    SILENT_RULE,
+    chance_text,
+    dead_rule_text,
+    fires_only_above,
+    stalled_text,
+)
+
+_SILENT = ENDING_WORDS[Ending.DEAD_IN_PRACTICE]
 
 
 def percent(share: float) -> str:
@@ -25,11 +35,6 @@ def percent(share: float) -> str:
 
 def _steps(value: float) -> str:
     return f"{value:,.0f}"
-
-
-def dead_rule_text(bias: bool) -> str:
-    """The dead rule in words (decided by `outcomes.in_dead_region`; this only names it)."""
-    return "w_ih ≤ 0 and b_hh + b_ih ≤ 0" if bias else "w_ih ≤ 0 (no bias)"
 
 
 def explain_case(case: Observation, measured: CaseMeasurement, budget: int) -> str:
@@ -60,28 +65,27 @@ def _converged_text(case: Observation, measured: CaseMeasurement) -> str:
 
 def _other_parts(case: Observation, measured: CaseMeasurement, budget: int) -> list:
     dead = (
-        f"{percent(measured.share(Ending.DEAD_AT_INIT))} dead from the start "
+        f"{percent(measured.share(Ending.DEAD_AT_INIT))} {ENDING_WORDS[Ending.DEAD_AT_INIT]} "
         f"({percent(measured.analytic_dead)} of the region has {dead_rule_text(case.bias)}, "
         "where the cell can never fire)"
     )
-    stalled = f"{percent(measured.share(Ending.STALLED))} stalled at the {budget:,}-step budget"
+    stalled = f"{percent(measured.share(Ending.STALLED))} {stalled_text(budget)}"
     if measured.stalled_threshold is not None:
         threshold = measured.stalled_threshold
         stalled += (
-            f": where w_ih > 0 > b_hh + b_ih the cell fires only for |x| > {threshold:.3g} "
-            f"(median; P = {firing_chance(threshold):.1e} per N(0, 1) input)"
+            f": where {SILENT_RULE} the cell {fires_only_above(threshold)} "
+            f"(median; {chance_text(threshold)})"
         )
     elif measured.stalled_active is not None:
         stalled += f", the cell firing on {measured.stalled_active:.1%} of inputs at the end"
-    silent = f"{percent(measured.share(Ending.DEAD_IN_PRACTICE))} dead in practice"
+    silent = f"{percent(measured.share(Ending.DEAD_IN_PRACTICE))} {_SILENT}"
     if measured.silent_threshold is not None:
         threshold = measured.silent_threshold
         silent += (
-            f" (outside the dead region, but with w_ih > 0 > b_hh + b_ih the cell fires only for "
-            f"|x| > {threshold:.3g}, median; P = {firing_chance(threshold):.1e} per N(0, 1) input: "
-            "it never fired)"
+            f" (outside the dead region, but with {SILENT_RULE} the cell "
+            f"{fires_only_above(threshold)}, median; {chance_text(threshold)}: it never fired)"
         )
-    died = f"{percent(measured.share(Ending.DIED))} died during training"
+    died = f"{percent(measured.share(Ending.DIED))} {ENDING_WORDS[Ending.DIED]}"
     return [
         (measured.share(Ending.DEAD_AT_INIT), dead),
         (measured.share(Ending.DIED), died),
@@ -124,7 +128,7 @@ def measured_summary(measured: CaseMeasurement) -> str:
         text += f" (median {_steps(measured.median_steps)} steps)"
     for share, word in (
         (measured.dead, "dead"),
-        (measured.share(Ending.DEAD_IN_PRACTICE), "dead in practice"),
+        (measured.share(Ending.DEAD_IN_PRACTICE), _SILENT),
         (measured.share(Ending.STALLED), "stalled"),
         (measured.share(Ending.DIVERGED), "diverged"),
     ):
