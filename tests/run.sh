@@ -6,7 +6,7 @@ cd "$(dirname "$0")/.."
 if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,mlflow]"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,mlflow,cluster]"
 
 # The browser tests drive Debian's chromium (Playwright's own browser download is not possible).
 if ! command -v chromium >/dev/null 2>&1; then
