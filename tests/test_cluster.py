@@ -8,6 +8,7 @@ import signal
 
 import pytest
 
+from l1viz.engine.kernel import threads
 from l1viz.study.cluster import client as client_module
 from l1viz.study.cluster import dask_runner
 from l1viz.study.cluster.client import open_cluster
@@ -45,6 +46,12 @@ def test_a_local_cluster_gives_the_in_process_bits(local_cluster, in_process_bit
     local_cluster.client.wait_for_workers(2, timeout=60)
     runner = DaskRunner(local_cluster, tile_size=tile_size)
     assert bits(reported(runner, study_batches())) == in_process_bits
+
+
+def test_local_workers_share_the_cores_between_their_kernels(local_cluster):
+    cores = len(os.sched_getaffinity(0))
+    kernel_threads = local_cluster.client.run(lambda: threads.WORKERS)
+    assert set(kernel_threads.values()) == {max(1, cores // 2)}
 
 
 def test_progress_counts_every_tile_once(local_cluster):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from l1viz.engine import native
+from l1viz.engine.kernel import build, threads
 from l1viz.study.runner import InProcess
 from tests.cluster_support import bits, reported, study_batches
 
@@ -26,13 +26,13 @@ def runnable_levels() -> list[str]:
 def test_the_kernel_s_bits_do_not_depend_on_the_instruction_set(monkeypatch):
     found, lanes = {}, {}
     for level in runnable_levels():
-        flags = tuple(f"-march={level}" if f.startswith("-march=") else f for f in native.FLAGS)
-        monkeypatch.setattr(native, "FLAGS", flags)
-        native.kernel.cache_clear()
-        assert native.kernel() is not None, f"the kernel should build for {level}"
-        lanes[level] = native.lanes()
+        flags = tuple(f"-march={level}" if f.startswith("-march=") else f for f in build.FLAGS)
+        monkeypatch.setattr(build, "FLAGS", flags)
+        build.library.cache_clear()
+        assert build.library() is not None, f"the kernel should build for {level}"
+        lanes[level] = threads.lanes()
         found[level] = bits(reported(InProcess(), study_batches()))
-    native.kernel.cache_clear()
+    build.library.cache_clear()
     assert len(found) >= 2 and len(set(lanes.values())) >= 2, lanes
     reference = found["native"]
     assert all(each == reference for each in found.values())

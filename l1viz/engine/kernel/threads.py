@@ -15,8 +15,11 @@ from l1viz.engine.kernel import build
 # than handing out work.
 PARALLEL_MIN_VALUES = 1 << 16
 # Independent of torch's thread count, which sweeps set to 1 for torch's small per-step
-# operations (see study/batch.py).
-WORKERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+# operations (see study/batch.py). L1VIZ_THREADS overrides it: a local Dask cluster's worker
+# processes share the cores between them.
+CORES = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+_ASKED = os.environ.get("L1VIZ_THREADS", "")
+WORKERS = max(1, int(_ASKED)) if _ASKED.isdigit() else CORES
 
 
 @lru_cache(maxsize=1)
