@@ -30,9 +30,8 @@ import torch
 
 from l1viz.engine.config import MAX_LENGTH, MAX_STEPS, ConfigError, Init, TrainConfig, check_int
 from l1viz.engine.outcomes import CONVERGED, Ending, RunResult
-from l1viz.engine.trainer import Trainer
-from l1viz.study.batch import run_trainers
 from l1viz.study.notebook import notebook_config
+from l1viz.study.runner import InProcess, ModelBatch, Runner
 from l1viz.study.table.regions import dead_by_rule, generator
 
 SCHEMES = ("pytorch", "identity", "xavier", "kaiming", "rai")
@@ -210,9 +209,11 @@ def measure_schemes(
     settings: SchemeSettings | None = None,
     on_update: Callable[[SchemeResult], None] | None = None,
     live_range: float | None = None,
+    runner: Runner | None = None,
 ) -> SchemeResult:
-    """Train every scheme's draws, per bias setting and maximum length; `live_range` limits the
-    example kept per ending to initial values within ±live_range (what the live view accepts)."""
+    """Train every scheme's draws, per bias setting and maximum length (in this process unless
+    `runner` says otherwise); `live_range` limits the example kept per ending to initial values
+    within ±live_range (what the live view accepts)."""
     settings = settings or SchemeSettings()
     keys = [
         (scheme, bias, length)
@@ -221,20 +222,25 @@ def measure_schemes(
         for scheme in settings.schemes
     ]
     inits = {key: _draws(settings, *key) for key in keys}
-    trainers = {key: Trainer(inits[key], settings.train_config(key[1], key[2])) for key in keys}
+    batches = [ModelBatch(inits[key], settings.train_config(key[1], key[2])) for key in keys]
+    found = [[None] * batch.count for batch in batches]
     rows = {key: _pending(settings, *key) for key in keys}
 
     def snapshot(progress: float) -> SchemeResult:
         return SchemeResult(settings, tuple(rows[key] for key in keys), progress)
 
+    def on_ended(index: int, models, results: list[RunResult]) -> None:
+        for k, result in zip(models, results):
+            found[index][k] = result
+        key = keys[index]
+        if None not in found[index]:
+            rows[key] = _measured(settings, key, found[index], inits[key], live_range)
+
     def after_chunk(done: float) -> None:
-        for key, trainer in trainers.items():
-            if rows[key].measured is None and trainer.done:
-                rows[key] = _measured(settings, key, trainer.results(), inits[key], live_range)
         if on_update:
             on_update(snapshot(done))
 
-    run_trainers(list(trainers.values()), after_chunk)
+    (runner or InProcess()).run(batches, on_ended, after_chunk)
     after_chunk(1.0)
     return snapshot(1.0)
 

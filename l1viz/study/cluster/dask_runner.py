@@ -39,6 +39,8 @@ class DaskRunner:
         self, batches: Sequence[ModelBatch], on_ended: Ended, on_progress: Progress | None = None
     ) -> None:
         tiles = cut_tiles(batches, self.tile_size)
+        if not tiles:
+            return
         futures = self._submit(batches, tiles)
         cost = {
             tile: len(tile.models) * cell_steps_per_model(batches[tile.batch].config)

@@ -36,11 +36,11 @@ from l1viz.engine.config import (
     check_choice,
     check_int,
 )
-from l1viz.engine.outcomes import TRAINING, Ending, RunResult
-from l1viz.engine.trainer import Trainer
-from l1viz.study.batch import run_trainers
+from l1viz.engine.outcomes import Ending, RunResult
+from l1viz.engine.trainer import model_learning_rates, stack_inits
 from l1viz.study.notebook import LEARNING_RATE, notebook_config
 from l1viz.study.notebook import MAX_LENGTH as NOTEBOOK_MAX_LENGTH
+from l1viz.study.runner import InProcess, ModelBatch, Runner
 from l1viz.study.table.observations import OBSERVATIONS, Observation
 from l1viz.study.table.regions import Magnitudes, bounds, dead_by_rule
 
@@ -225,6 +225,7 @@ class SweepResult:
     boundary: DeadBoundary | None
     cases: tuple[CaseRegion, ...]
     progress: float = 1.0
+    seed_endings: tuple[Grid, ...] = ()  # `ending` for each data seed, the first one first
 
     @property
     def complete(self) -> bool:
@@ -276,8 +277,7 @@ class _Batch:
 
     seed_index: int
     cells: list[int]
-    trainer: Trainer
-    results: list[RunResult] | None = None
+    models: ModelBatch
 
 
 @dataclass
@@ -292,8 +292,13 @@ class _Cells:
         self.results = [[None] * self.count for _ in range(self.seeds)]
 
 
-def measure_sweep(settings: SweepSettings | None = None, on_update: Update | None = None):
-    """Train every grid cell; `on_update` gets the map so far after every chunk of training."""
+def measure_sweep(
+    settings: SweepSettings | None = None,
+    on_update: Update | None = None,
+    runner: Runner | None = None,
+):
+    """Train every grid cell (in this process unless `runner` says otherwise); `on_update` gets
+    the map so far whenever more cells have been decided."""
     settings = settings or SweepSettings()
     xs, ys = settings.axis_values("x"), settings.axis_values("y")
     points = [settings.point(x, y) for y in ys for x in xs]
@@ -305,15 +310,17 @@ def measure_sweep(settings: SweepSettings | None = None, on_update: Update | Non
     def snapshot(progress: float) -> SweepResult:
         return _result(settings, xs, ys, cells, boundary, regions, progress)
 
+    def on_ended(index: int, models, results: list[RunResult]) -> None:
+        batch = batches[index]
+        row = cells.results[batch.seed_index]
+        for k, result in zip(models, results):
+            row[batch.cells[k]] = result
+
     def after_chunk(done: float) -> None:
-        for batch in batches:
-            _collect(batch, cells)
         if on_update:
             on_update(snapshot(done))
 
-    run_trainers([batch.trainer for batch in batches], after_chunk)
-    for batch in batches:
-        _collect(batch, cells)
+    (runner or InProcess()).run([batch.models for batch in batches], on_ended, after_chunk)
     final = snapshot(1.0)
     if on_update:
         on_update(final)
@@ -321,7 +328,7 @@ def measure_sweep(settings: SweepSettings | None = None, on_update: Update | Non
 
 
 def _batches(settings: SweepSettings, points: list[dict]) -> list[_Batch]:
-    """One trainer per data seed and per distinct max_length on the grid (each needs its own
+    """One batch per data seed and per distinct max_length on the grid (each needs its own
     data stream); learning rates are per model."""
     groups: dict[float, list[int]] = {}
     for index, point in enumerate(points):
@@ -331,30 +338,10 @@ def _batches(settings: SweepSettings, points: list[dict]) -> list[_Batch]:
         for indices in groups.values():
             first = points[indices[0]]
             config = settings.train_config(first, seed=settings.seed + seed_index)
-            inits = [settings.init_at(points[i]) for i in indices]
-            rates = [points[i]["lr"] for i in indices]
-            trainer = Trainer(inits, config, learning_rates=rates)
-            batches.append(_Batch(seed_index, indices, trainer))
+            inits = stack_inits([settings.init_at(points[i]) for i in indices], config.bias)
+            rates = model_learning_rates([points[i]["lr"] for i in indices], config.lr, len(inits))
+            batches.append(_Batch(seed_index, indices, ModelBatch(inits, config, rates)))
     return batches
-
-
-def _collect(batch: _Batch, cells: _Cells) -> None:
-    """Record the runs of this batch that have ended (all of them once the trainer is done)."""
-    if batch.results is not None:
-        return
-    codes = batch.trainer.outcome_codes()
-    ended = [k for k, code in enumerate(codes) if code != TRAINING]
-    row = cells.results[batch.seed_index]
-    fresh = [k for k in ended if row[batch.cells[k]] is None]
-    if not fresh:
-        return
-    if batch.trainer.done:
-        batch.results = batch.trainer.results()
-        fresh_results = [batch.results[k] for k in fresh]
-    else:
-        fresh_results = batch.trainer.results(fresh)
-    for k, result in zip(fresh, fresh_results):
-        row[batch.cells[k]] = result
 
 
 def _result(settings, xs, ys, cells: _Cells, boundary, regions, progress: float) -> SweepResult:
@@ -368,6 +355,9 @@ def _result(settings, xs, ys, cells: _Cells, boundary, regions, progress: float)
     def field_of(name: str) -> Grid:
         return grid([None if r is None else getattr(r, name) for r in first])
 
+    seed_endings = tuple(
+        grid([None if r is None else r.ending for r in run]) for run in cells.results
+    )
     fractions = {}
     for ending in Ending:
         shares = []
@@ -380,7 +370,7 @@ def _result(settings, xs, ys, cells: _Cells, boundary, regions, progress: float)
         settings=settings,
         xs=tuple(xs),
         ys=tuple(ys),
-        ending=grid([None if r is None else r.ending for r in first]),
+        ending=seed_endings[0],
         decided_at=grid([None if r is None else r.decided_at for r in first]),
         converged_at=field_of("converged_at"),
         steps=field_of("steps"),
@@ -390,6 +380,7 @@ def _result(settings, xs, ys, cells: _Cells, boundary, regions, progress: float)
         boundary=boundary,
         cases=regions,
         progress=progress,
+        seed_endings=seed_endings,
     )
 
 

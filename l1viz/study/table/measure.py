@@ -34,14 +34,12 @@ from l1viz.engine.outcomes import (
     CONVERGED,
     DEAD_IN_PRACTICE,
     STALLED,
-    TRAINING,
     Ending,
     RunResult,
     firing_threshold,
 )
-from l1viz.engine.trainer import Trainer
-from l1viz.study.batch import run_trainers
 from l1viz.study.notebook import EPOCH_CAP, notebook_config
+from l1viz.study.runner import InProcess, ModelBatch, Runner
 from l1viz.study.table.agreement import AGREES, DOCUMENTED_SPEED, Agreement, agreement_of
 from l1viz.study.table.case_measurement import CaseMeasurement, Recheck, RemarkSubset
 from l1viz.study.table.observations import (
@@ -189,14 +187,17 @@ def measure_table(
     settings: TableSettings | None = None,
     cases: Sequence[Observation] = OBSERVATIONS,
     on_update: Update | None = None,
+    runner: Runner | None = None,
 ) -> TableResult:
-    """Measure every case; `on_update` gets the table so far whenever a case is measured or a
-    chunk of training is done, and the same final table that is returned."""
+    """Measure every case (in this process unless `runner` says otherwise); `on_update` gets the
+    table so far whenever a case is measured or more training is done, and the same final table
+    that is returned."""
     settings = settings or TableSettings()
+    runner = runner or InProcess()
     table = _Table(settings, cases, on_update)
-    table.train()
+    table.train(runner)
     if settings.needs_recheck:
-        table.recheck()
+        table.recheck(runner)
     return table.publish(progress=1.0, phase="")
 
 
@@ -217,34 +218,39 @@ class _Table:
             self.on_update(self.snapshot)
         return self.snapshot
 
-    def train(self) -> None:
+    def train(self, runner: Runner) -> None:
         phase = f"Training {len(self.cases)} cases × {self.settings.samples:,} initialisations"
         groups = _groups(self.cases, self.inits, self.settings.train_config)
+        found = _unfilled(groups)
         share = 0.9 if self.settings.needs_recheck else 1.0
 
-        def after_chunk(done: float) -> None:
-            for members, trainer in groups:
-                self._collect(members, trainer)
-            self.publish(progress=share * done, phase=phase)
+        def on_ended(index: int, models, results: list[RunResult]) -> None:
+            for k, result in zip(models, results):
+                found[index][k] = result
+            self._collect(groups[index][0], found[index])
 
         self.publish(progress=0.0, phase=phase)
-        run_trainers([trainer for _, trainer in groups], after_chunk)
+        runner.run(
+            [batch for _, batch in groups],
+            on_ended,
+            lambda done: self.publish(progress=share * done, phase=phase),
+        )
 
-    def _collect(self, members: list[Observation], trainer: Trainer) -> None:
+    def _collect(self, members: list[Observation], found: list[RunResult | None]) -> None:
         """Measure the cases of this batch whose samples have all ended; once the whole batch has
         ended, judge the documented speeds against the rest of the group."""
-        codes, start, fresh = trainer.outcome_codes(), 0, []
+        start, fresh = 0, []
         for case in members:
             count = len(self.inits[case.id])
-            span = slice(start, start + count)
+            span = found[start : start + count]
             start += count
-            if case.id in self.results or TRAINING in codes[span]:
+            if case.id in self.results or None in span:
                 continue
-            self.results[case.id] = trainer.results(span)
+            self.results[case.id] = span
             fresh.append(case)
         for case in fresh:
             self.rows[case.id] = self._row(case, self._measure(case))
-        if trainer.done and any(not self.rows[case.id].final for case in members):
+        if None not in found and any(not self.rows[case.id].final for case in members):
             for case in members:
                 measured = _with_speed(case, self.rows[case.id].measured, members, self.results)
                 self.rows[case.id] = self._row(case, measured, final=True)
@@ -287,7 +293,7 @@ class _Table:
     def _awaits_recheck(self, case: Observation, agreement: Agreement | None) -> bool:
         return self.settings.needs_recheck and _disputed(case, agreement, self.results[case.id])
 
-    def recheck(self) -> None:
+    def recheck(self, runner: Runner) -> None:
         """Train the converged samples of each disputed case again under the notebook's rule."""
         chosen = {}
         for case in self.cases:
@@ -304,12 +310,19 @@ class _Table:
             return self.settings.train_config(bias, criterion=NOTEBOOK_RULE, steps=budget)
 
         groups = _groups(self.cases, chosen, make_config)
-        run_trainers(
-            [trainer for _, trainer in groups],
+        found = _unfilled(groups)
+
+        def on_ended(index: int, models, results: list[RunResult]) -> None:
+            for k, result in zip(models, results):
+                found[index][k] = result
+
+        runner.run(
+            [batch for _, batch in groups],
+            on_ended,
             lambda done: self.publish(progress=0.9 + 0.1 * done, phase=phase),
         )
-        for members, trainer in groups:
-            flat, start = trainer.results(), 0
+        for (members, _), flat in zip(groups, found):
+            start = 0
             for case in members:
                 rerun = flat[start : start + len(chosen[case.id])]
                 start += len(rerun)
@@ -323,15 +336,20 @@ class _Table:
             self.rows[case.id] = replace(self.rows[case.id], final=True)
 
 
-def _groups(cases, inits: dict, make_config) -> list[tuple[list[Observation], Trainer]]:
-    """One trainer per bias setting over every case's inits (cases without any are skipped)."""
+def _groups(cases, inits: dict, make_config) -> list[tuple[list[Observation], ModelBatch]]:
+    """One batch per bias setting over every case's inits (cases without any are skipped)."""
     groups = []
     for bias in (False, True):
         members = [case for case in cases if case.bias == bias and len(inits[case.id])]
         if members:
             stacked = torch.cat([inits[case.id] for case in members])
-            groups.append((members, Trainer(stacked, make_config(bias))))
+            groups.append((members, ModelBatch(stacked, make_config(bias))))
     return groups
+
+
+def _unfilled(groups) -> list[list[RunResult | None]]:
+    """Per group, a place for each model's result, None until it has ended."""
+    return [[None] * batch.count for _, batch in groups]
 
 
 def _disputed(case: Observation, agreement: Agreement | None, results: list[RunResult]) -> bool:
