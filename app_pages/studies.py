@@ -13,7 +13,7 @@ import streamlit as st
 
 from app_pages.common import plain_markdown
 from l1viz.live.jobs import DONE, FAILED, Job, JobBoard, JobState
-from l1viz.live.settings import INIT_RANGE, Settings
+from l1viz.live.settings import COMMON_INIT_RANGE, Settings
 from l1viz.study.map import SweepResult, SweepSettings, measure_sweep
 from l1viz.study.schemes import SchemeResult, SchemeSettings, measure_schemes
 from l1viz.study.seed_fan import SeedFan, seed_fan
@@ -50,7 +50,9 @@ def schemes_job(settings: SchemeSettings) -> Job[SchemeResult | None]:
     """Examples kept for "Load" lie within the live view's range of initial values."""
     return board().job(
         ("schemes", settings),
-        lambda publish: measure_schemes(settings, on_update=publish, live_range=INIT_RANGE[1]),
+        lambda publish: measure_schemes(
+            settings, on_update=publish, live_range=COMMON_INIT_RANGE[1]
+        ),
         None,
     )
 

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.common import LOAD_KEY, plain_markdown
 from l1viz.engine.config import PARAMETERS
 from l1viz.engine.pytorch_init import default_init
-from l1viz.live.settings import NOTEBOOK_INIT, Settings
+from l1viz.live.settings import NOTEBOOK_INIT, Settings, format_value
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 MAX_TICKS = 200
@@ -98,7 +98,7 @@ def test_default_page_is_the_notebook_setup_ready_to_play():
     at = open_app()
     assert status(at) == "ready"
     assert at.slider(key="live.w_hh").value == NOTEBOOK_INIT.w_hh
-    assert at.number_input(key="live.w_ih.exact").value == NOTEBOOK_INIT.w_ih
+    assert at.text_input(key="live.w_ih.exact").value == format_value("w_ih", NOTEBOOK_INIT.w_ih)
     assert at.toggle(key="live.bias").value is False
     assert [s.key for s in at.slider] == ["live.w_hh", "live.w_ih"]  # no bias sliders
     assert dict(at.query_params) == {}
@@ -184,7 +184,7 @@ def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly
 
 
 def test_garbage_in_the_url_warns_and_falls_back_to_the_defaults():
-    at = open_app(w_hh="abc", lr="5", w_ih="<img src=x onerror=alert(1)>", steps="1e999", foo="1")
+    at = open_app(w_hh="abc", lr="5e9", w_ih="<img src=x onerror=alert(1)>", steps="1e999", foo="1")
     warnings = [w.value for w in at.warning]
     assert len(warnings) == 5
     assert any(w.startswith("w\\_hh \\= \\'abc\\'\\: must be a number") for w in warnings)
@@ -234,7 +234,7 @@ def test_every_setup_widget_defaults_to_the_value_it_shows():
     for name, value in setup.as_dict().items():
         widget = next(
             w
-            for kind in ("slider", "number_input", "select_slider", "selectbox", "toggle")
+            for kind in ("slider", "text_input", "select_slider", "selectbox", "toggle")
             for w in at.get(kind)
             if w.key == f"live.{name}"
         )
@@ -245,10 +245,13 @@ def test_every_setup_widget_defaults_to_the_value_it_shows():
             assert widget.options[int(default[0])] == widget.format_func(value), name
         elif widget.type == "slider":
             assert default == [value], name
+        elif widget.type == "text_input":
+            assert default == format_value(name, value), name
         else:
             assert default == value, name
-        if name in PARAMETERS:
-            assert at.number_input(key=f"live.{name}.exact").proto.default == value, name
+        if name in (*PARAMETERS, "lr"):
+            exact = at.text_input(key=f"live.{name}.exact").proto.default
+            assert exact == format_value(name, value), name
 
 
 def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
@@ -256,11 +259,11 @@ def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
     press(at, "step100")
     first = at.session_state["live.run"]
     at.slider(key="live.w_hh").set_value(0.5).run()
-    assert at.number_input(key="live.w_hh.exact").value == 0.5
+    assert at.text_input(key="live.w_hh.exact").value == "0.5"
     assert status(at) == "ready" and at.session_state["live.run"] is not first
     assert dict(at.query_params) == {"w_hh": "0.5"}
     assert runs_table(at)["status"].tolist() == ["training"]  # the paused run kept its row
-    at.number_input(key="live.w_ih.exact").set_value(-0.25).run()
+    at.text_input(key="live.w_ih.exact").input("-0.25").run()
     assert at.slider(key="live.w_ih").value == -0.25
     assert dict(at.query_params) == {"w_hh": "0.5", "w_ih": "-0.25"}
 
@@ -301,8 +304,8 @@ def test_hyperparameter_controls_reach_the_run():
     at = open_app()
     at.select_slider(key="live.lr").set_value(0.01).run()
     at.selectbox(key="live.optimizer").set_value("sgd").run()
-    at.number_input(key="live.batch_size").set_value(8).run()
-    assert "live.tolerance" not in [n.key for n in at.number_input]  # no threshold for "exact"
+    at.text_input(key="live.batch_size").input("8").run()
+    assert "live.tolerance" not in [n.key for n in at.text_input]  # no threshold for "exact"
     at.selectbox(key="live.criterion").set_value("tolerance").run()
     config = at.session_state["live.run"].config
     assert (config.lr, config.optimizer, config.batch_size, config.criterion) == (
@@ -317,7 +320,7 @@ def test_hyperparameter_controls_reach_the_run():
         "batch_size": "8",
         "criterion": "tolerance",
     }
-    assert "live.tolerance" in [n.key for n in at.number_input]
+    assert "live.tolerance" in [n.key for n in at.text_input]
 
 
 def test_reset_replays_the_same_run():
@@ -380,14 +383,14 @@ def test_a_typed_value_committed_by_the_play_click_trains_the_new_value():
     """The browser commits a typed value when the click on Play blurs the box: both reach the
     same script run, the value's callback first. Play must start the run of the new value."""
     at = open_app(**LONG_RUN)
-    at.number_input(key="live.w_hh.exact").set_value(0.9)
+    at.text_input(key="live.w_hh.exact").input("0.9")
     at.button(key="live.play").click().run()
     assert not at.exception
     assert status(at) == "training"  # it trains (it stayed "ready")
     run = at.session_state["live.run"]
     assert run.settings.w_hh == Settings(w_hh=0.9).w_hh and run.playing
     press(at, "pause")
-    at.number_input(key="live.w_ih.exact").set_value(0.5)
+    at.text_input(key="live.w_ih.exact").input("0.5")
     at.button(key="live.step100").click().run()
     run = at.session_state["live.run"]
     assert run.settings.w_ih == 0.5 and run.steps_done == 100
@@ -400,7 +403,7 @@ def test_the_notebook_preset_restores_the_notebooks_whole_run():
     press(at, "preset.notebook")
     assert at.session_state["live.run"].settings == Settings()
     assert dict(at.query_params) == {}  # the address bar follows in the same rerun
-    assert at.number_input(key="live.seed").value == 42
+    assert at.text_input(key="live.seed").value == "42"
 
 
 def test_warnings_about_a_bad_link_go_once_the_setup_is_changed():
@@ -408,9 +411,9 @@ def test_warnings_about_a_bad_link_go_once_the_setup_is_changed():
     assert len(at.warning) == 3
     at.run()
     assert len(at.warning) == 3  # still the link's setup
-    at.number_input(key="live.w_hh.exact").set_value(0.9).run()
+    at.text_input(key="live.w_hh.exact").input("0.9").run()
     assert [w.value for w in at.warning] == []
-    at.number_input(key="live.w_hh.exact").set_value(Settings().w_hh).run()
+    at.text_input(key="live.w_hh.exact").input(str(Settings().w_hh)).run()
     assert [w.value for w in at.warning] == []  # the link's setup again, but typed by hand
 
 
@@ -484,7 +487,7 @@ def test_a_typed_value_that_reached_only_a_fragment_run_is_applied():
     """A box's value can reach the server in the live view's timer run, where its callback does
     not run: the next full run copies it to the slider and trains it."""
     at = open_app()
-    at.session_state["live.w_hh.exact"] = 0.6  # as a fragment run leaves it: no callback
+    at.session_state["live.w_hh.exact"] = "0.6"  # as a fragment run leaves it: no callback
     at.run()
     assert not at.exception
     assert at.session_state["live.run"].settings.w_hh == Settings(w_hh=0.6).w_hh

@@ -1,6 +1,9 @@
 """The live page's setup: sidebar widgets <-> one `Settings` in session state <-> the URL.
 
-The canonical setup is `st.session_state[SETTINGS]`. Widgets are seeded from it whenever their own
+The canonical setup is `st.session_state[SETTINGS]`. Every value has a text box that takes the
+engine's whole range (`l1viz.live.settings.FIELDS`); the initial values and the learning rate also
+have a slider for the common range, kept equal to the box. A refused value is named beside its box
+with the limit and the value kept. Widgets are seeded from it whenever their own
 state is missing (first run, a hidden bias, a page switch) and are overwritten by it when the setup
 is replaced (URL, preset, another page's "Load") -- always before they are drawn, as Streamlit
 requires. The URL is read when it carries a setup we did not write ourselves, and rewritten from
@@ -13,16 +16,23 @@ import random
 
 import streamlit as st
 
+from app_pages.boxes import refusal, typed_box
 from app_pages.common import plain_markdown
+from app_pages.page_state import url_params
 from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS
 from l1viz.live.presets import PRESETS, apply_preset, preset_help, pytorch_init
 from l1viz.live.settings import (
     BIAS_NAMES,
+    COMMON_INIT_RANGE,
+    FIELDS,
     INIT_NAMES,
     MAX_SEED,
     MAX_STEP_VALUES,
+    STEP_VALUES_RULE,
     Settings,
-    value_range,
+    fitted_length,
+    format_value,
+    parse_value,
 )
 
 SETTINGS = "live.settings"
@@ -32,6 +42,9 @@ APPLIED = "live.applied"  # the drawn widgets' values the last full run built th
 WRITTEN = "live.url"  # the query we last wrote: a different one is a setup to load
 KEY = "live.{}".format
 EXACT = "live.{}.exact".format
+# A slider for the common range beside a box for the engine's whole range; the box is the value.
+PAIRED = (*INIT_NAMES, "lr")
+BOXES = ("batch_size", "max_length", "seed", "steps", "tolerance")
 
 LR_GRID = tuple(m * 10.0**e for e in range(-4, 0) for m in (1, 2, 3, 5)) + (1.0,)
 LABELS = {
@@ -95,21 +108,12 @@ def notes() -> list[str]:
 def take_setup_from_url() -> bool:
     """Adopt the URL's setup when it is not the one we wrote (a link opened, or a new session).
     A bare URL after a page switch keeps the session's setup. Returns whether it adopted one."""
-    query = _url_params()
+    query = url_params()
     if SETTINGS in st.session_state and (not query or query == st.session_state.get(WRITTEN)):
         return False
     settings, notes = Settings.from_params(query)
     adopt(settings, notes)
     return True
-
-
-def _url_params() -> dict:
-    """The URL's parameters; a repeated name keeps all its values, for `from_params` to reject."""
-    params = {}
-    for name in st.query_params:
-        values = st.query_params.get_all(name)
-        params[name] = values[0] if len(values) == 1 else values
-    return params
 
 
 def write_url(settings: Settings) -> None:
@@ -120,9 +124,21 @@ def write_url(settings: Settings) -> None:
 
 
 # -- widgets -------------------------------------------------------------------------------------
+def _on_slider(name: str, value: float) -> float:
+    """Where the slider of a paired value stands: the value, or the end of its range."""
+    if name == "lr":
+        return value
+    low, high = COMMON_INIT_RANGE
+    return min(max(value, low), high)
+
+
 def _widget_values(settings: Settings) -> dict:
-    values = {KEY(name): getattr(settings, name) for name in settings.as_dict()}
-    values.update({EXACT(name): getattr(settings, name) for name in INIT_NAMES})
+    values = {KEY(name): getattr(settings, name) for name in ("bias", *LABELS)}
+    for name in PAIRED:
+        value = getattr(settings, name)
+        values[KEY(name)] = _on_slider(name, value)
+        values[EXACT(name)] = format_value(name, value)
+    values.update({KEY(name): format_value(name, getattr(settings, name)) for name in BOXES})
     return values
 
 
@@ -132,8 +148,14 @@ def _push_to_widgets(settings: Settings, force: bool) -> None:
             st.session_state[key] = value
 
 
-def _copy(source: str, target: str) -> None:
-    st.session_state[target] = st.session_state[source]
+def _slider_to_box(name: str) -> None:
+    st.session_state[EXACT(name)] = format_value(name, st.session_state[KEY(name)])
+
+
+def _box_to_slider(name: str) -> None:
+    value, problem = parse_value(name, st.session_state[EXACT(name)])
+    if problem is None:
+        st.session_state[KEY(name)] = _on_slider(name, value)
 
 
 def _replace_setup(change) -> None:
@@ -145,7 +167,19 @@ def sidebar() -> Settings:
     """Draw the controls and return the setup they show."""
     _push_to_widgets(current(), force=False)
     _apply_typed_values()
-    bar = st.sidebar
+    values = initial_values(st.sidebar)
+    values.update(training_settings(st.sidebar))
+    st.sidebar.caption("The address bar holds this setup: copy it to share or replay the run.")
+    st.session_state[APPLIED] = _drawn_values()
+    try:
+        return Settings(**values)
+    except ValueError as error:  # kept by each box's own check; a last guard
+        st.sidebar.warning(plain_markdown(f"Setting not applied: {error}"))
+        return current()
+
+
+def initial_values(bar) -> dict:
+    """The presets, the bias toggle and a slider and box per initial value."""
     bar.header("Initial values")
     with bar.container(horizontal=True):
         for name, label in PRESETS.items():
@@ -173,91 +207,81 @@ def sidebar() -> Settings:
             args=(pytorch_init,),
         )
     bias = bar.toggle("bias (b_hh, b_ih)", value=_now(KEY("bias")), key=KEY("bias"))
+    values = {"bias": bias}
     for name in INIT_NAMES:
         if name in BIAS_NAMES and not bias:
             continue
-        _init_input(bar, name)
+        low, high = COMMON_INIT_RANGE
+        values[name] = _paired_input(bar, name, name, {"min_value": low, "max_value": high})
+    return values
 
+
+def training_settings(bar) -> dict:
+    """Learning rate, optimiser, batch and length, seed, budget, transform and stop rule."""
     bar.header("Training")
-    lr_options = sorted(set(LR_GRID) | {st.session_state[KEY("lr")]})
-    bar.select_slider(
-        "learning rate (log scale)",
-        options=lr_options,
-        key=KEY("lr"),
-        value=_now(KEY("lr")),
-        format_func=lambda v: f"{v:g}",
-    )
-    _choice(bar, "optimiser", OPTIMIZERS, "optimizer")
+    typed_lr, _ = parse_value("lr", st.session_state[EXACT("lr")])
+    options = sorted(set(LR_GRID) | {typed_lr or current().lr, st.session_state[KEY("lr")]})
+    slider = {"options": options, "format_func": lambda v: f"{v:g}"}
+    values = {"lr": _paired_input(bar, "lr", "learning rate (log scale)", slider)}
+    values["optimizer"] = _choice(bar, "optimiser", OPTIMIZERS, "optimizer")
     left, right = bar.columns(2)
-    # Each bounds the other: one step unrolls batch_size × max_length values.
-    batch = _int_input(
-        left,
-        "batch_size",
-        "batch size",
-        step=1,
-        most=MAX_STEP_VALUES // st.session_state[KEY("max_length")],
-    )
-    _int_input(right, "max_length", "max sequence length", step=1, most=MAX_STEP_VALUES // batch)
-    left, right = bar.columns(2)
-    _int_input(left, "seed", "seed", step=1)
-    _int_input(right, "steps", "step budget", step=1000)
-    _choice(bar, "input transform", TRANSFORMS, "transform")
-    criterion = _choice(bar, "convergence rule", CRITERIA, "criterion")
-    if criterion != "exact":
-        low, high = value_range("tolerance")
-        bar.number_input(
-            "threshold",
-            min_value=low,
-            max_value=high,
-            key=KEY("tolerance"),
-            value=_now(KEY("tolerance")),
-            step=1e-4,
-            format="%.2e",
+    batch = _box(left, "batch_size", "batch size")
+    length = _box(right, "max_length", "max sequence length")
+    values["batch_size"], values["max_length"] = batch, fitted_length(batch, length)
+    if values["max_length"] != length:
+        refusal(
+            bar,
+            "max sequence length",
+            f"{batch:,} × {length:,}",
+            f"is more than {STEP_VALUES_RULE}",
+            f"{values['max_length']:,}",
         )
-    bar.caption("The address bar holds this setup: copy it to share or replay the run.")
-    st.session_state[APPLIED] = _drawn_values()
-    return _read_widgets(bias)
+    left, right = bar.columns(2)
+    values["seed"] = _box(left, "seed", "seed")
+    values["steps"] = _box(right, "steps", "step budget")
+    values["transform"] = _choice(bar, "input transform", TRANSFORMS, "transform")
+    values["criterion"] = _choice(bar, "convergence rule", CRITERIA, "criterion")
+    exact = values["criterion"] == "exact"
+    values["tolerance"] = current().tolerance if exact else _box(bar, "tolerance", "threshold")
+    return values
 
 
-def _init_input(bar, name: str) -> None:
-    """A slider for quick moves and a number box for exact values, kept equal."""
-    low, high = value_range(name)
+def _paired_input(bar, name: str, label: str, slider: dict):
+    """A slider for quick moves over the common range beside a box for any value the engine
+    takes; the box's value is the setting."""
     slide, exact = bar.columns([3, 2], vertical_alignment="bottom")
-    slide.slider(
-        name,
-        min_value=low,
-        max_value=high,
-        step=0.01,
-        key=KEY(name),
-        value=_now(KEY(name)),
-        help=HELP[name],
-        on_change=_copy,
-        args=(KEY(name), EXACT(name)),
-    )
-    exact.number_input(
-        f"{name} (exact)",
-        min_value=low,
-        max_value=high,
-        step=0.01,
-        format="%.6f",
-        key=EXACT(name),
-        value=_now(EXACT(name)),
-        label_visibility="collapsed",
-        on_change=_copy,
-        args=(EXACT(name), KEY(name)),
-    )
-
-
-def _int_input(container, name: str, label: str, step: int, most: int | None = None) -> int:
-    low, high = value_range(name)
-    high = high if most is None else min(high, most)
-    return container.number_input(
+    maker = slide.select_slider if "options" in slider else slide.slider
+    maker(
         label,
-        min_value=low,
-        max_value=high,
-        step=step,
         key=KEY(name),
         value=_now(KEY(name)),
+        help=HELP.get(name),
+        on_change=_slider_to_box,
+        args=(name,),
+        **({} if "options" in slider else {"step": 0.01}),
+        **slider,
+    )
+    return typed_box(
+        exact,
+        f"{name} (exact)",
+        FIELDS[name],
+        EXACT(name),
+        getattr(current(), name),
+        text=lambda value: format_value(name, value),
+        label_visibility="collapsed",
+        on_change=_box_to_slider,
+        args=(name,),
+    )
+
+
+def _box(container, name: str, label: str):
+    return typed_box(
+        container,
+        label,
+        FIELDS[name],
+        KEY(name),
+        getattr(current(), name),
+        text=lambda value: format_value(name, value),
         help=HELP.get(name),
     )
 
@@ -273,15 +297,15 @@ def _choice(bar, label: str, options: tuple[str, ...], name: str) -> str:
 
 
 # A value can reach the server in a fragment's run (the live view's timer) instead of a full one:
-# then no full run applies it and the box's callback never runs. The live view asks
+# then no full run applies it and the widget's callback never runs. The live view asks
 # `unapplied_change` on every refresh and runs the page in full when it is true; the full run
-# copies a typed value to its slider as the callback would have.
+# copies a typed value to its slider, or a slider's to its box, as the callback would have.
 def _drawn_keys() -> list[str]:
     state = st.session_state
     bias, exact = state.get(KEY("bias")), state.get(KEY("criterion")) == "exact"
     names = [n for n in current().as_dict() if not (n in BIAS_NAMES and not bias)]
     keys = [KEY(n) for n in names if not (n == "tolerance" and exact)]
-    return keys + [EXACT(n) for n in INIT_NAMES if not (n in BIAS_NAMES and not bias)]
+    return keys + [EXACT(n) for n in PAIRED if n in names]
 
 
 def _drawn_values() -> dict:
@@ -296,29 +320,19 @@ def unapplied_change() -> bool:
 
 def _apply_typed_values() -> None:
     applied, state = st.session_state.get(APPLIED, {}), st.session_state
-    for name in INIT_NAMES:
+    for name in PAIRED:
         box, slider = EXACT(name), KEY(name)
-        typed = box in applied and state.get(box) != applied[box]
-        if typed and state.get(slider) == applied.get(slider):
-            state[slider] = state[box]
+        if box not in applied:
+            continue
+        box_moved = state.get(box) != applied[box]
+        slider_moved = state.get(slider) != applied.get(slider)
+        if box_moved and not slider_moved:
+            _box_to_slider(name)
+        elif slider_moved and not box_moved:
+            _slider_to_box(name)
 
 
 def _now(key: str):
     """The value a widget shows, passed as its default too: a new session's widgets may be drawn
     from their default rather than from session state, and that default must not be the minimum."""
     return st.session_state[key]
-
-
-def _read_widgets(bias: bool) -> Settings:
-    values = {
-        name: st.session_state[KEY(name)]
-        for name in current().as_dict()
-        if not (name in BIAS_NAMES and not bias)
-    }
-    if values["criterion"] == "exact":
-        values["tolerance"] = current().tolerance
-    try:
-        return Settings(**values)
-    except ValueError as error:  # a widget outside its range: keep the last good setup
-        st.sidebar.warning(plain_markdown(f"Setting not applied: {error}"))
-        return current()

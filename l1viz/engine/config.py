@@ -24,6 +24,7 @@ MAX_STEPS = 10_000_000
 MAX_HISTORY_ROWS = 1_000_000
 MAX_ABS_INIT = 1e6
 MAX_LR = 1e3
+MAX_TOLERANCE = 1e6
 # Seeds fit 32 bits: numpy's SeedSequence and a browser's number box both take them exactly.
 MAX_SEED = 2**32 - 1
 
@@ -72,7 +73,7 @@ class TrainConfig:
         check_int("steps", self.steps, 0, MAX_STEPS)
         check_choice("transform", self.transform, TRANSFORMS)
         check_choice("criterion", self.criterion, CRITERIA)
-        check_positive_float("tolerance", self.tolerance, upper=1e6)
+        check_positive_float("tolerance", self.tolerance, upper=MAX_TOLERANCE)
         check_int("dead_patience", self.dead_patience, 1, MAX_STEPS)
         check_int("history_rows", self.history_rows, 0, MAX_HISTORY_ROWS)
         if self.history_rows == 1:

@@ -13,8 +13,6 @@ shortest text that gives back the same float32, so a link reproduces a run bit f
 
 from __future__ import annotations
 
-import math
-import numbers
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 
@@ -23,10 +21,13 @@ import numpy as np
 from l1viz.engine.config import (
     BIAS_NAMES,
     CRITERIA,
+    MAX_ABS_INIT,
     MAX_BATCH_SIZE,
     MAX_LENGTH,
+    MAX_LR,
     MAX_SEED,
     MAX_STEPS,
+    MAX_TOLERANCE,
     OPTIMIZERS,
     PARAMETERS,
     SETUP_FIELDS,
@@ -34,17 +35,15 @@ from l1viz.engine.config import (
     Init,
     TrainConfig,
 )
+from l1viz.live.fields import Choice, Field, Flag, Number, Refused, read_params
 from l1viz.study.notebook import NOTEBOOK_INIT
 
 INIT_NAMES = PARAMETERS
-INIT_RANGE = (-2.0, 2.0)
-LR_RANGE = (1e-4, 1.0)
-TOLERANCE_RANGE = (1e-8, 100.0)
+# The initial values' sliders span this; their boxes take the engine's whole range.
+COMMON_INIT_RANGE = (-2.0, 2.0)
 # Values drawn and unrolled per training step. The engine allows up to 4096 x 10,000, but such a
 # step takes seconds; the live view keeps every step well under one chart refresh.
 MAX_STEP_VALUES = 1 << 20
-# Streamlit adds these to a URL itself; they are not ours to validate.
-FOREIGN_PARAMS = frozenset({"embed", "embed_options"})
 
 
 def as_float32(value: float) -> float:
@@ -117,34 +116,12 @@ class Settings:
         (and names given more than once, as a list) the default and a warning. Unknown names
         are reported too."""
         default = cls()
-        values, warnings = {}, []
-        for name, raw in params.items():
-            if name in FOREIGN_PARAMS:
-                continue
-            if name not in FIELD_NAMES:
-                warnings.append(f"Unknown URL parameter {_quote(name)} was ignored.")
-                continue
-            fallback = format_value(name, getattr(default, name))
-            if isinstance(raw, (list, tuple)):  # a URL may repeat a name: which one was meant?
-                if len(raw) != 1:
-                    given = ", ".join(_quote(item) for item in raw[:3])
-                    more = ", …" if len(raw) > 3 else ""
-                    warnings.append(
-                        f"{name} was given {len(raw)} times ({given}{more}). "
-                        f"Using the default, {fallback}."
-                    )
-                    continue
-                raw = raw[0]
-            value, problem = parse_value(name, raw)
-            if problem:
-                warnings.append(
-                    f"{name} = {_quote(raw)}: {problem}. Using the default, {fallback}."
-                )
-            else:
-                values[name] = value
+        defaults = {name: getattr(default, name) for name in FIELD_NAMES}
+        values, warnings = read_params(FIELDS, defaults, params, text=format_value)
         batch = values.get("batch_size", default.batch_size)
-        if batch * values.get("max_length", default.max_length) > MAX_STEP_VALUES:
-            values["max_length"] = MAX_STEP_VALUES // batch
+        length = values.get("max_length", default.max_length)
+        if fitted_length(batch, length) != length:
+            values["max_length"] = fitted_length(batch, length)
             warnings.append(
                 f"batch_size × max_length: {STEP_VALUES_RULE}. max_length lowered to "
                 f"{values['max_length']:,}."
@@ -162,103 +139,54 @@ STEP_VALUES_RULE = f"at most {MAX_STEP_VALUES:,} values per step in the live vie
 FIELD_NAMES = tuple(f.name for f in fields(Settings))
 _DEFAULTS = {f.name: f.default for f in fields(Settings)}
 INT_NAMES = tuple(name for name, value in _DEFAULTS.items() if type(value) is int)
-_RANGES = {
-    **{name: INIT_RANGE for name in INIT_NAMES},
-    "lr": LR_RANGE,
-    "batch_size": (1, MAX_BATCH_SIZE),
-    "max_length": (1, MAX_LENGTH),
-    "seed": (0, MAX_SEED),
-    "steps": (1, MAX_STEPS),
-    "tolerance": TOLERANCE_RANGE,
+# The engine's own limits (engine/config.py): the URL, the boxes and the CLI take the same values.
+FIELDS: dict[str, Field] = {
+    **{name: Number(-MAX_ABS_INIT, MAX_ABS_INIT) for name in INIT_NAMES},
+    "bias": Flag(),
+    "lr": Number(0.0, MAX_LR, above=True),
+    "optimizer": Choice(OPTIMIZERS),
+    "batch_size": Number(1, MAX_BATCH_SIZE, whole=True),
+    "max_length": Number(1, MAX_LENGTH, whole=True),
+    "seed": Number(0, MAX_SEED, whole=True),
+    "steps": Number(0, MAX_STEPS, whole=True),
+    "transform": Choice(TRANSFORMS),
+    "criterion": Choice(CRITERIA),
+    "tolerance": Number(0.0, MAX_TOLERANCE, above=True),
 }
-_CHOICES = {"optimizer": OPTIMIZERS, "transform": TRANSFORMS, "criterion": CRITERIA}
-_TRUE, _FALSE = ("true", "1", "yes", "on"), ("false", "0", "no", "off")
+
+
+def fitted_length(batch_size: int, max_length: int) -> int:
+    """`max_length`, lowered as far as a step of `batch_size` sequences needs to stay within
+    MAX_STEP_VALUES (the live view's one rule beyond the engine's limits)."""
+    return min(max_length, MAX_STEP_VALUES // batch_size)
 
 
 def value_range(name: str) -> tuple:
-    """(lowest, highest) accepted value of a numeric field; the widgets use the same bounds."""
-    return _RANGES[name]
+    """(lowest, highest) accepted value of a numeric field."""
+    return FIELDS[name].low, FIELDS[name].high
 
 
 def parse_value(name: str, raw) -> tuple[object, str | None]:
     """(value, None) or (None, why it was rejected), for one field, from text or a plain value."""
-    kind = type(_DEFAULTS[name])
-    if isinstance(raw, str):
-        raw = raw.strip()
     try:
-        if kind is bool:
-            value = _to_bool(raw)
-        elif kind is int:
-            value = _to_int(raw)
-        elif kind is float:
-            value = _to_float(raw)
-        else:
-            value = raw.lower() if isinstance(raw, str) else raw
-    except ValueError as error:
-        return None, str(error)
-    problem = _problem(name, value)
-    return (None, problem) if problem else (value, None)
+        return FIELDS[name].parse(raw), None
+    except Refused as refused:
+        return None, str(refused)
 
 
 def format_value(name: str, value) -> str:
-    """The URL text of a value: true/false, the shortest exact float text, plain integers."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """The URL text of a value: true/false, the shortest exact float32 text of an initial value,
+    plain integers."""
     if name in INIT_NAMES:
         return np.format_float_positional(np.float32(value), unique=True, trim="-")
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+    return FIELDS[name].text(value)
 
 
 def _problem(name: str, value) -> str | None:
     """Why `value` is not acceptable for field `name` (None if it is)."""
-    kind = type(_DEFAULTS[name])
-    if kind is bool:
+    field = FIELDS[name]
+    if isinstance(field, Number):
+        return field.problem(value)
+    if isinstance(field, Flag):
         return None if isinstance(value, bool) else "must be true or false"
-    if kind is str:
-        choices = _CHOICES[name]
-        return None if value in choices else f"must be one of {', '.join(choices)}"
-    if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        return "must be a number"
-    if kind is int and value != int(value):
-        return "must be a whole number"
-    if not math.isfinite(value):
-        return "must be a finite number"
-    low, high = _RANGES[name]
-    if not low <= value <= high:
-        return f"must be between {low:g} and {high:g}"
-    return None
-
-
-def _to_bool(raw) -> bool:
-    if isinstance(raw, bool):
-        return raw
-    if isinstance(raw, str) and raw.lower() in _TRUE + _FALSE:
-        return raw.lower() in _TRUE
-    raise ValueError("must be true or false")
-
-
-def _to_float(raw) -> float:
-    if isinstance(raw, bool):
-        raise ValueError("must be a number")
-    try:
-        return float(raw)
-    except (TypeError, ValueError):
-        raise ValueError("must be a number") from None
-
-
-def _to_int(raw) -> int:
-    """Whole numbers, also written as 1e4 or 32.0; 2.5 is rejected."""
-    value = _to_float(raw)
-    if not math.isfinite(value):
-        raise ValueError("must be a finite number")
-    if value != int(value):
-        raise ValueError("must be a whole number")
-    return int(value)
-
-
-def _quote(raw, limit: int = 40) -> str:
-    """A user's text, shortened, shown as a quoted literal (never as markup)."""
-    text = raw if isinstance(raw, str) else repr(raw)
-    return repr(text if len(text) <= limit else text[:limit] + "…")
+    return None if value in field.options else f"must be one of {', '.join(field.options)}"

@@ -44,6 +44,15 @@ AGREEMENT: dict[Agreement, Shade] = {
     Agreement.PARTLY: Shade("partly", "#f0a020", "orange"),
     Agreement.DISAGREES: Shade("disagrees", "#e0403a", "red"),
 }
+# A typed value a box refused: the message beside it.
+REFUSED = Shade("refused", "#e0403a", "red")
+# The outcome map's case tags, by the same verdicts: colours of their own, so a tag never reads
+# as an ending (the cells are green for converged, red for diverged, ...).
+CASE_TAGS: dict[Agreement, Shade] = {
+    Agreement.AGREES: Shade("agrees", "#1d4e89", "blue"),
+    Agreement.PARTLY: Shade("partly", "#7a5200", "orange"),
+    Agreement.DISAGREES: Shade("disagrees", "#7b1e3a", "red"),
+}
 
 
 def shade(key: Ending | Pending) -> Shade:
@@ -74,8 +83,9 @@ INK = "#333333"
 UNDECIDED = "#eeeeee"
 # The notebook's case boxes on the outcome map, before their measurement agrees or not.
 CASE_BOX = "#1f3b73"
-# The table page's row of the live view's current case.
+# The table page's row of the live view's current case, and the lines between its rows.
 CURRENT_ROW = "#fff4cc"
+RULE = "#e6e6e6"
 # Colour scales: the loss landscape (low loss bright), steps taken, and a signed gradient.
 LOSS_SCALE = "Viridis_r"
 STEPS_SCALE = "Viridis"

@@ -1,0 +1,68 @@
+"""A page's typed state (`l1viz.live.*_view`) <-> its URL and its widgets, for the table, map and
+schemes pages (the live page has its own, `live_parts/controls.py`).
+
+The URL is read when it carries a state this session did not write (a link opened, a new
+session); a bare URL after a page switch keeps the session's state. Every full run writes the
+state back, so the address always reproduces the view. What was wrong with a link is kept beside
+the state it gave and shown while that state stands.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app_pages.common import plain_markdown
+from l1viz.engine.config import ConfigError
+
+
+def url_params() -> dict:
+    """The URL's parameters; a repeated name keeps all its values, for `from_params` to reject."""
+    params = {}
+    for name in st.query_params:
+        values = st.query_params.get_all(name)
+        params[name] = values[0] if len(values) == 1 else values
+    return params
+
+
+def take_view(key: str, view_type) -> tuple[object, bool]:
+    """(the page's state, whether it was just read from a URL that names settings: then it
+    replaces what the widgets show)."""
+    state, query = st.session_state, url_params()
+    if key in state and (not query or query == state.get(f"{key}.url")):
+        return state[key], False
+    view, warnings = view_type.from_params(query)
+    state[key] = view
+    state[f"{key}.notes"] = (view, warnings)
+    return view, bool(query)
+
+
+def keep_view(key: str, view) -> None:
+    """Make `view` the page's state and write it to the URL."""
+    st.session_state[key] = view
+    query = view.to_query()
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state[f"{key}.url"] = query
+
+
+def show_notes(key: str) -> None:
+    """The warnings about the link the state came from, while it is still that state."""
+    view, warnings = st.session_state.get(f"{key}.notes", (None, []))
+    if view != st.session_state.get(key):
+        return
+    for warning in warnings:
+        st.warning(plain_markdown(warning), icon=":material/link_off:")
+
+
+def accepted(view, fallback, check):
+    """`view` if `check(view)` (the study's own validation) takes it, else `fallback`, the last
+    accepted state, with the reason beside the form."""
+    try:
+        check(view)
+    except ConfigError as error:
+        st.sidebar.error(
+            plain_markdown(f"Not applied: {error}. Using the last accepted settings."),
+            icon=":material/block:",
+        )
+        return fallback
+    return view
