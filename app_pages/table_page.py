@@ -8,18 +8,24 @@ highlighted; "Load" plays a sample of any ending the case's region showed in the
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from app_pages.boxes import seed_box, typed_box
 from app_pages.common import plain_markdown, request_live_run
+from app_pages.downloads import download_buttons
+from app_pages.page_state import accepted, keep_view, show_notes, take_view
 from app_pages.studies import follow, table_job
-from l1viz.engine.config import CRITERIA, MAX_SEED, ConfigError
+from l1viz.engine.config import CRITERIA
 from l1viz.engine.outcomes import Ending
+from l1viz.live.downloads import table_csv
 from l1viz.live.links import live_settings
-from l1viz.live.settings import INIT_RANGE, Settings
-from l1viz.plots.palette import AGREEMENT, CURRENT_ROW, ENDINGS, MEASURING
-from l1viz.plots.table import share_bar_html, share_legend_html
+from l1viz.live.settings import Settings
+from l1viz.live.table_view import FIELDS, MAGNITUDE, TableView
+from l1viz.plots.palette import AGREEMENT, ENDINGS, MEASURING
+from l1viz.plots.table import share_bar_html, share_legend_html, table_css
 from l1viz.study.table import (
-    MAX_SAMPLES,
     CaseResult,
     Magnitudes,
     TableResult,
@@ -32,87 +38,66 @@ from l1viz.study.table import (
 )
 from l1viz.study.vocabulary import SAMPLE_WORDS
 
+VIEW = "table.view"
 COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.2, 2.9, 0.9]
 HEADERS = ["#", "initial signs", "notebook", "measured", "agreement", "why", ""]
-# Magnitudes stay within what the live view accepts, so "Load" always works.
-MAX_MAGNITUDE = INIT_RANGE[1]
 COUNT_WORDS = {"agrees": "agree", "partly": "partly", "disagrees": "disagree"}
 LIVE_SETTINGS = "live.settings"  # the live page's current setup (app_pages/live_parts/controls)
-HIGHLIGHT_CSS = f"""<style>
-.st-key-table-row-current {{ background: {CURRENT_ROW}; border-radius: 0.5rem; }}
-</style>"""
+BOXES = {  # view field -> (label, widget key)
+    "samples": ("Samples per case", "table.samples"),
+    "steps": ("Step budget", "table.steps"),
+    "seed": ("Seed", "table.seed"),
+    "small": ("Very small magnitude: at most", "table.small_high"),
+}
+NORMAL_KEYS = ("table.normal_low", "table.normal_high")
 
 
-def settings_form() -> TableSettings | None:
-    defaults, magnitudes = TableSettings(), Magnitudes()
+def seed_widgets(view: TableView, force: bool) -> None:
+    for name, (_, key) in BOXES.items():
+        seed_box(key, FIELDS[name].text(getattr(view, name)), force)
+    for key, value in zip(NORMAL_KEYS, view.normal):
+        seed_box(key, MAGNITUDE.text(value), force)
+    for key, value in (("table.criterion", view.criterion), ("table.recheck", view.recheck)):
+        if force or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def settings_form(view: TableView) -> TableView:
+    """The form's view: each refused box says why beside it and keeps the last accepted value."""
+    values = {}
     with st.sidebar.form("table.form"):
         st.subheader("Sampling and budget")
-        samples = st.number_input(
-            "Samples per case", 1, MAX_SAMPLES, defaults.samples, key="table.samples"
+        for name in ("samples", "steps", "seed"):
+            label, key = BOXES[name]
+            values[name] = typed_box(st, label, FIELDS[name], key, getattr(view, name))
+        low, high = (
+            typed_box(st, f"Normal magnitude: {end}", MAGNITUDE, key, used)
+            for end, key, used in zip(("low", "high"), NORMAL_KEYS, view.normal)
         )
-        steps = st.number_input(
-            "Step budget", 1, 1_000_000, defaults.steps, step=1000, key="table.steps"
-        )
-        seed = st.number_input("Seed", 0, MAX_SEED, defaults.seed, key="table.seed")
-        normal_low = st.number_input(
-            "Normal magnitude: low",
-            0.0,
-            MAX_MAGNITUDE,
-            magnitudes.normal_low,
-            format="%.3f",
-            key="table.normal_low",
-        )
-        normal_high = st.number_input(
-            "Normal magnitude: high",
-            0.0,
-            MAX_MAGNITUDE,
-            magnitudes.normal_high,
-            format="%.3f",
-            key="table.normal_high",
-        )
-        small_high = st.number_input(
-            "Very small magnitude: at most",
-            0.0,
-            MAX_MAGNITUDE,
-            magnitudes.small_high,
-            format="%.3f",
-            key="table.small_high",
-        )
-        criterion = st.selectbox(
+        values["normal"] = (low, high)
+        label, key = BOXES["small"]
+        values["small"] = typed_box(st, label, MAGNITUDE, key, view.small)
+        values["criterion"] = st.selectbox(
             "Convergence rule",
             CRITERIA,
-            index=CRITERIA.index(defaults.criterion),
             key="table.criterion",
             help="exact: the notebook's rule, both weights exactly 1.0 (the default); "
             "tolerance: every parameter within 1e-3 of the solution",
         )
-        recheck = st.toggle(
+        values["recheck"] = st.toggle(
             "Re-check disputed cases under the notebook's stop rule",
-            defaults.recheck,
             key="table.recheck",
             help="Only with another rule than exact: converged samples of a 'does not converge' "
             "case are trained again under the notebook's rule.",
         )
         st.form_submit_button("Measure", type="primary")
-    try:
-        return TableSettings(
-            samples=int(samples),
-            steps=int(steps),
-            seed=int(seed),
-            criterion=criterion,
-            recheck=recheck,
-            magnitudes=Magnitudes(normal_low, normal_high, small_high),
-        )
-    except ConfigError as error:
-        st.error(plain_markdown(f"Cannot measure with these settings: {error}"))
-        return None
+    return replace(view, **values)
 
 
-def highlighted_case(magnitudes: Magnitudes) -> str | None:
+def highlighted_case(view: TableView, magnitudes: Magnitudes) -> str | None:
     """The case a link names (?case=...), else the live view's current case."""
-    named = st.query_params.get("case")
-    if named:
-        return named
+    if view.case:
+        return view.case
     current = st.session_state.get(LIVE_SETTINGS)
     if not isinstance(current, Settings):
         return None
@@ -184,22 +169,28 @@ def summary(table: TableResult) -> None:
 
 
 def rows(table: TableResult, settings: TableSettings, highlight: str | None) -> None:
+    """One group of rows per bias setting, each with a header that stays in view while its rows
+    scroll (the layout is `l1viz.plots.table.TABLE_CSS`: a grid, a card per row when narrow)."""
     summary(table)
     st.html(share_legend_html())
     for bias in (False, True):
-        st.subheader("With bias" if bias else "Without bias (the notebook's cell)")
-        header = st.columns(COLUMNS)
-        for cell, text in zip(header, HEADERS):
-            cell.caption(plain_markdown(text))
-        for row in table.cases:
-            if row.case.bias == bias:
-                case_row(row, settings, highlighted=row.case.id == highlight)
+        group = "bias" if bias else "plain"
+        with st.container(key=f"table.rows.{group}"):
+            st.subheader("With bias" if bias else "Without bias (the notebook's cell)")
+            header = st.container(key=f"table.head.{group}").columns(COLUMNS)
+            for cell, text in zip(header, HEADERS):
+                cell.caption(plain_markdown(text))
+            for row in table.cases:
+                if row.case.bias == bias:
+                    case_row(row, settings, highlighted=row.case.id == highlight)
     st.caption(
         f"{len(table.cases)} cases × {settings.samples:,} samples, budget {settings.steps:,} "
         f"steps, seed {settings.seed}, rule “{settings.criterion}”. Each Load replays the sample "
         "nearest the middle of the region among those that ended that way: in the live view it "
         "ends the same way."
     )
+    if table.complete:
+        download_buttons("table", table.to_json(), table_csv(table))
 
 
 def main() -> None:
@@ -212,11 +203,14 @@ def main() -> None:
         "are exactly 1). **agrees**: more than 80 % of the samples do what the notebook says; "
         "**partly**: 20–80 %; **disagrees**: under 20 %."
     )
-    st.html(HIGHLIGHT_CSS)
-    settings = settings_form()
-    if settings is None:
-        return
-    highlight = highlighted_case(settings.magnitudes)
+    st.html(table_css())
+    view, from_url = take_view(VIEW, TableView)
+    seed_widgets(view, force=from_url)
+    show_notes(VIEW)
+    view = accepted(settings_form(view), view, type(view).settings)
+    keep_view(VIEW, view)
+    settings = view.settings()
+    highlight = highlighted_case(view, settings.magnitudes)
     follow(
         lambda: table_job(settings),
         lambda state: rows(state.latest, settings, highlight),
