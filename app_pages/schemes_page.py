@@ -4,51 +4,60 @@ a draw of any ending in the live view."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 import streamlit as st
 
-from app_pages.common import plain_markdown, request_live_run
+from app_pages.boxes import seed_box, typed_box
+from app_pages.common import request_live_run
+from app_pages.downloads import download_buttons
+from app_pages.page_state import accepted, keep_view, show_notes, take_view
 from app_pages.studies import follow, schemes_job
-from l1viz.engine.config import MAX_SEED, ConfigError
 from l1viz.engine.outcomes import Ending
+from l1viz.live.downloads import schemes_csv
 from l1viz.live.links import live_settings
+from l1viz.live.schemes_view import BIASES, FIELDS, SchemesView
 from l1viz.plots.palette import ENDINGS
 from l1viz.plots.schemes import schemes_figure
-from l1viz.study.schemes import MAX_SAMPLES, SCHEMES, SchemeResult, SchemeSettings
+from l1viz.study.schemes import SCHEMES, SchemeResult
 from l1viz.study.vocabulary import dead_rule_text
 
-LENGTHS = (3, 10, 30, 100, 300, 1000)
-BIASES = {"both": (False, True), "with bias": (True,), "without bias": (False,)}
+VIEW = "schemes.view"
+BIAS_LABELS = {"both": "both", "with": "with bias", "without": "without bias"}
+BOXES = {  # view field -> (label, widget key)
+    "max_length": ("Max sequence lengths", "schemes.lengths"),
+    "samples": ("Draws per scheme", "schemes.samples"),
+    "steps": ("Step budget", "schemes.steps"),
+    "seed": ("Seed", "schemes.seed"),
+}
+CHOICES = {"schemes": "schemes.names", "bias": "schemes.bias", "ending": "schemes.ending"}
 
 
-def settings_form() -> SchemeSettings | None:
+def seed_widgets(view: SchemesView, force: bool) -> None:
+    for name, (_, key) in BOXES.items():
+        seed_box(key, FIELDS[name].text(getattr(view, name)), force)
+    for name, key in CHOICES.items():
+        if force or key not in st.session_state:
+            value = getattr(view, name)
+            st.session_state[key] = list(value) if name == "schemes" else value
+
+
+def settings_form(view: SchemesView) -> SchemesView:
+    """The form's view: each refused box says why beside it and keeps the last accepted value."""
+    values = {}
     with st.sidebar.form("schemes.form"):
         st.subheader("Schemes")
-        schemes = st.multiselect("Schemes", SCHEMES, list(SCHEMES), key="schemes.names")
-        lengths = st.multiselect(
-            "Max sequence lengths",
-            LENGTHS,
-            [10, 100],
-            key="schemes.lengths",
-            help="Each length trains every scheme's draws again (the same draws).",
+        values["schemes"] = tuple(st.multiselect("Schemes", SCHEMES, key="schemes.names"))
+        for name, (label, key) in BOXES.items():
+            help = "Comma-separated, e.g. 10, 100: each length trains every scheme's draws again."
+            options = {"help": help} if name == "max_length" else {}
+            values[name] = typed_box(st, label, FIELDS[name], key, getattr(view, name), **options)
+        values["bias"] = st.radio(
+            "Cells", list(BIASES), format_func=BIAS_LABELS.get, key="schemes.bias", horizontal=True
         )
-        biases = st.radio("Cells", list(BIASES), key="schemes.bias", horizontal=True)
-        samples = st.number_input("Draws per scheme", 1, MAX_SAMPLES, 128, key="schemes.samples")
-        steps = st.number_input("Step budget", 1, 1_000_000, 30_000, step=1000, key="schemes.steps")
-        seed = st.number_input("Seed", 0, MAX_SEED, 42, key="schemes.seed")
         st.form_submit_button("Measure", type="primary")
-    try:
-        return SchemeSettings(
-            schemes=tuple(schemes),
-            max_lengths=tuple(sorted(lengths)),
-            samples=int(samples),
-            steps=int(steps),
-            seed=int(seed),
-            biases=BIASES[biases],
-        )
-    except ConfigError as error:
-        st.error(plain_markdown(f"Cannot measure with these settings: {error}"))
-        return None
+    return replace(view, **values)
 
 
 def shares_table(result: SchemeResult) -> pd.DataFrame:
@@ -107,15 +116,19 @@ def main() -> None:
         "rai (randomized asymmetric, Lu et al. 2019, adapted): all N(0, 2), then one parameter "
         "replaced by a positive Beta(2, 1) draw. Bars are 95 % intervals."
     )
-    settings = settings_form()
-    if settings is None:
-        return
+    view, from_url = take_view(VIEW, SchemesView)
+    seed_widgets(view, force=from_url)
+    show_notes(VIEW)
+    view = accepted(settings_form(view), view, type(view).settings)
     ending = st.selectbox(
         "Share of draws that ended",
-        list(ENDINGS),
-        format_func=lambda e: ENDINGS[e].label,
+        [e.value for e in ENDINGS],
+        format_func=lambda value: ENDINGS[Ending(value)].label,
         key="schemes.ending",
     )
+    view = replace(view, ending=ending)
+    keep_view(VIEW, view)
+    settings = view.settings()
 
     def draw(state) -> None:
         result = state.latest
@@ -129,6 +142,8 @@ def main() -> None:
             },
         )
         load_controls(result)
+        if result.complete:
+            download_buttons("schemes", result.to_json(), schemes_csv(result))
 
     follow(lambda: schemes_job(settings), draw, "The measurement")
 

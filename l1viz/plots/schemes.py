@@ -59,7 +59,15 @@ def schemes_figure(result: SchemeResult, ending: Ending = Ending.CONVERGED) -> g
                     row=1,
                     col=column,
                 )
-    figure.update_xaxes(type="log", title="max sequence length")
+    # Ticks at the lengths measured only: a log axis would also label its minor ticks (2, 3, … 9).
+    lengths = sorted(result.settings.max_lengths)
+    figure.update_xaxes(
+        type="log",
+        title="max sequence length",
+        tickmode="array",
+        tickvals=lengths,
+        ticktext=[f"{length:,}" for length in lengths],
+    )
     figure.update_yaxes(range=[-0.02, 1.02], tickformat=".0%")
     figure.update_yaxes(title=f"share {ENDINGS[ending].label}", row=1, col=1)
     figure.update_layout(
