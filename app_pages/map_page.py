@@ -1,165 +1,163 @@
 """Outcome map: how training ends from every point of a grid over two settings (initial values,
 the learning rate, the maximum sequence length), drawn as the cells are decided.
 
-Widgets -> `SweepSettings` -> a shared job (`app_pages.studies`) -> `l1viz.plots.outcome_map`.
-Click a cell to train it in the live view; draw a box to measure that box again at the same
-resolution (a breadcrumb goes back); with several data seeds, colour by the share of an ending.
+Widgets <-> `OutcomeMapView` (its URL form, zoom breadcrumb included) -> a `SweepSettings` per
+zoom level -> a shared job (`app_pages.studies`) -> `l1viz.plots.outcome_map`. Click a cell to
+train it in the live view; draw a box to measure that box again at the same resolution (a
+breadcrumb goes back); with several data seeds, colour by the share of an ending.
 """
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import streamlit as st
 
+from app_pages.boxes import seed_box, typed_box
 from app_pages.common import plain_markdown, request_live_run
+from app_pages.downloads import download_buttons
+from app_pages.page_state import accepted, keep_view, show_notes, take_view
 from app_pages.studies import default_table, follow, map_job
-from l1viz.engine.config import BIAS_NAMES, MAX_SEED, PARAMETERS, ConfigError
-from l1viz.engine.outcomes import Ending
+from l1viz.engine.config import ConfigError
 from l1viz.live.links import map_cell_settings
-from l1viz.live.settings import INIT_RANGE, Settings
-from l1viz.plots.outcome_map import (
-    ENDING_MODE,
-    SHARE_MODE,
-    STEPS_MODE,
-    MapView,
-    outcome_map_figure,
-    selected_cell,
-)
-from l1viz.plots.palette import ENDINGS
+from l1viz.live.map_view import AXIS_FIELDS, FIELDS, FIXED_DEFAULTS, MODES, OutcomeMapView
+from l1viz.live.settings import Settings
+from l1viz.plots.outcome_map import SHARE_MODE, outcome_map_figure, selected_cell
+from l1viz.plots.palette import CASE_TAGS, ENDINGS
 from l1viz.study.map import (
     AXES,
     DEFAULT_RANGES,
-    MAX_SEEDS,
     SweepResult,
     SweepSettings,
     box_counting,
     counts_text,
+    sweep_csv,
     zoom_in,
 )
 from l1viz.study.vocabulary import dead_rule_text
 
-GRIDS = (16, 24, 32, 48, 64, 96, 128)
-# Initial values stay within what the live view accepts, so every cell can be loaded there.
-FIXED_DEFAULTS = {
-    "w_hh": 0.5,
-    "w_ih": 0.5,
-    "b_hh": 0.5,
-    "b_ih": -0.75,
-    "lr": 1e-3,
-    "max_length": 10,
-}
-ZOOM = "map.zoom"  # the breadcrumb: settings of each zoom level, the first the one drawn
+VIEW = "map.view"
 LIVE_SETTINGS = "live.settings"
-MODES = {
-    ENDING_MODE: "how it ended",
-    SHARE_MODE: "share of seeds with an ending",
-    STEPS_MODE: "steps to an ending (log)",
+# Tall enough to read, short enough that at 1500 x 1000 the axes and legend are on the first screen.
+CHART_HEIGHT = 600
+MODE_LABELS = {
+    "ending": "how it ended",
+    "share": "share of seeds with an ending",
+    "steps": "steps to an ending (log)",
 }
+BOXES = {  # view field -> (label, widget key)
+    "grid": ("Grid (cells per side)", "map.grid"),
+    "steps": ("Step budget", "map.steps"),
+    "seed": ("Data seed", "map.seed"),
+    "seeds": ("Data seeds per cell", "map.seeds"),
+}
+# The map's computing state is redrawn a few times a second: drawn solid, not faded as stale.
+SOLID_CSS = "<style>.st-key-map-area [data-stale] { opacity: 1 !important; }</style>"
 
 
-def axis_range(axis: str, which: str) -> tuple[float, float]:
-    low, high = DEFAULT_RANGES[axis]
-    if axis in PARAMETERS:
-        low, high = max(low, INIT_RANGE[0]), min(high, INIT_RANGE[1])
-        bounds = {"min_value": INIT_RANGE[0], "max_value": INIT_RANGE[1], "step": 0.1}
-    elif axis == "lr":
-        bounds = {"min_value": 1e-6, "max_value": 1.0, "format": "%.1e"}
-    else:
-        bounds = {"min_value": 1.0, "max_value": 10_000.0, "step": 1.0, "format": "%.0f"}
+def range_keys(which: str, axis: str) -> tuple[str, str]:
+    return f"map.{which}.{axis}.low", f"map.{which}.{axis}.high"
+
+
+def seed_widgets(view: OutcomeMapView, force: bool) -> None:
+    """Show `view` in the widgets: every box, both axes' ranges, the settings off the axes."""
+    for name, (_, key) in BOXES.items():
+        seed_box(key, FIELDS[name].text(getattr(view, name)), force)
+    whole = dict(view.fixed)
+    for name in AXES:
+        seed_box(f"map.fix.{name}", repr(float(whole.get(name, FIXED_DEFAULTS[name]))), force)
+    for which in ("x", "y"):
+        axis = getattr(view, which)
+        ends = getattr(view, f"{which}_range") or DEFAULT_RANGES[axis]
+        for key, end in zip(range_keys(which, axis), ends):
+            seed_box(key, repr(float(end)), force)
+    choices = {"map.x": view.x, "map.y": view.y, "map.bias": view.bias}
+    choices.update({"map.mode": view.colour, "map.ending": view.ending})
+    for key, value in choices.items():
+        if force or key not in st.session_state:
+            st.session_state[key] = value
+
+
+def axis_range(which: str, axis: str) -> tuple[float, float]:
+    """The two boxes of an axis's range; () when they hold the axis's default range."""
+    field, default = AXIS_FIELDS[axis], DEFAULT_RANGES[axis]
     left, right = st.columns(2)
-    low = left.number_input(
-        f"{which} from", value=float(low), key=f"map.{which}.{axis}.low", **bounds
-    )
-    high = right.number_input("to", value=float(high), key=f"map.{which}.{axis}.high", **bounds)
-    return float(low), float(high)
+    low_key, high_key = range_keys(which, axis)
+    seed_box(low_key, repr(float(default[0])), force=False)
+    seed_box(high_key, repr(float(default[1])), force=False)
+    low = typed_box(left, f"{which} from", field, low_key, default[0])
+    high = typed_box(right, "to", field, high_key, default[1])
+    return () if (low, high) == tuple(default) else (low, high)
 
 
-def settings_form() -> SweepSettings | None:
+def fixed_boxes(x: str, y: str, view: OutcomeMapView) -> tuple[tuple[str, float], ...]:
+    """A box per setting off the axes; the ones that differ from the page's defaults."""
+    st.caption("The settings off the axes:")
+    left, right = st.columns(2)
+    given = dict(view.fixed)
+    changed = []
+    for index, name in enumerate(n for n in AXES if n not in (x, y)):
+        used = given.get(name, FIXED_DEFAULTS[name])
+        column = (left, right)[index % 2]
+        seed_box(f"map.fix.{name}", repr(float(used)), force=False)
+        value = typed_box(column, name, AXIS_FIELDS[name], f"map.fix.{name}", used)
+        if value != FIXED_DEFAULTS[name]:
+            changed.append((name, float(value)))
+    return tuple(changed)
+
+
+def settings_form(view: OutcomeMapView) -> OutcomeMapView:
+    """The sidebar's view: each refused box says why beside it and keeps the last accepted
+    value. The zoom is kept while the whole map stays the same."""
     bar = st.sidebar
     bar.subheader("Map")
-    x = bar.selectbox("x axis", AXES, AXES.index("w_hh"), key="map.x")
-    y = bar.selectbox("y axis", AXES, AXES.index("w_ih"), key="map.y")
+    x = bar.selectbox("x axis", AXES, key="map.x")
+    y = bar.selectbox("y axis", AXES, key="map.y")
+    values = {"x": x, "y": y}
     with bar.form("map.form"):
-        x_range = axis_range(x, "x")
-        y_range = axis_range(y, "y")
-        grid = st.select_slider("Grid (cells per side)", GRIDS, 64, key="map.grid")
-        steps = st.number_input("Step budget", 1, 1_000_000, 50_000, step=1000, key="map.steps")
-        seed = st.number_input("Data seed", 0, MAX_SEED, 42, key="map.seed")
-        seeds = st.number_input(
-            "Data seeds per cell",
-            1,
-            MAX_SEEDS,
-            1,
-            key="map.seeds",
-            help="Each cell trained from this many data seeds (seed, seed + 1, …): colour by the "
-            "share of seeds that ended one way.",
+        values["x_range"] = axis_range("x", x)
+        values["y_range"] = axis_range("y", y)
+        for name, (label, key) in BOXES.items():
+            help = "Each cell trained from this many data seeds (seed, seed + 1, …)."
+            options = {"help": help} if name == "seeds" else {}
+            values[name] = typed_box(st, label, FIELDS[name], key, getattr(view, name), **options)
+        values["bias"] = st.toggle(
+            "Cell with biases", key="map.bias", help="A bias on an axis gives biases too."
         )
-        bias = st.toggle(
-            "Cell with biases", False, key="map.bias", help="A bias on an axis gives biases too."
-        )
-        st.caption("The settings off the axes:")
-        left, right = st.columns(2)
-        fixed = {}
-        for index, name in enumerate(n for n in AXES if n not in (x, y)):
-            column = (left, right)[index % 2]
-            if name in PARAMETERS:
-                fixed[name] = column.number_input(
-                    name,
-                    *INIT_RANGE,
-                    FIXED_DEFAULTS[name],
-                    0.05,
-                    format="%.3f",
-                    key=f"map.fix.{name}",
-                )
-            elif name == "lr":
-                fixed[name] = column.number_input(
-                    name, 1e-6, 1.0, FIXED_DEFAULTS[name], format="%.1e", key="map.fix.lr"
-                )
-            else:
-                fixed[name] = column.number_input(
-                    name, 1, 10_000, FIXED_DEFAULTS[name], key="map.fix.max_length"
-                )
+        values["fixed"] = fixed_boxes(x, y, view)
         st.form_submit_button("Draw map", type="primary")
-    bias = bias or x in BIAS_NAMES or y in BIAS_NAMES
-    chosen = tuple(
-        (name, float(value)) for name, value in fixed.items() if bias or name not in BIAS_NAMES
-    )
+    new = replace(view, **values)
+    return new if _same_map(new, view) else replace(new, zoom=())
+
+
+def _same_map(one: OutcomeMapView, other: OutcomeMapView) -> bool:
     try:
-        return SweepSettings(
-            x=x,
-            y=y,
-            x_range=x_range,
-            y_range=y_range,
-            grid=grid,
-            steps=int(steps),
-            fixed=chosen,
-            seed=int(seed),
-            seeds=int(seeds),
-        )
-    except ConfigError as error:
-        st.error(plain_markdown(f"Cannot draw this map: {error}"))
-        return None
+        return one.whole_map() == other.whole_map()
+    except ConfigError:
+        return False
 
 
-def view_controls(seeds: int) -> MapView:
+def view_controls(view: OutcomeMapView, seeds: int) -> OutcomeMapView:
     left, right = st.columns([2, 3])
-    modes = list(MODES)
     mode = left.radio(
         "Colour by",
-        modes,
-        format_func=MODES.get,
+        MODES,
+        format_func=MODE_LABELS.get,
         horizontal=True,
         key="map.mode",
         help="With one data seed a share is 0 or 1; several seeds give probabilities.",
     )
-    ending = Ending.CONVERGED
-    if mode != ENDING_MODE:
-        choices = list(ENDINGS)
+    ending = view.ending
+    if mode != "ending":
         ending = right.selectbox(
-            "ending", choices, format_func=lambda e: ENDINGS[e].label, key="map.ending"
+            "ending",
+            FIELDS["ending"].options,
+            format_func=lambda value: ENDINGS[next(e for e in ENDINGS if e.value == value)].label,
+            key="map.ending",
         )
     if mode == SHARE_MODE and seeds == 1:
         st.caption("One data seed per cell: shares are 0 or 1. Set more seeds in the sidebar.")
-    return MapView(mode, ending)
+    return replace(view, colour=mode, ending=ending)
 
 
 def agreements() -> dict[str, str]:
@@ -175,11 +173,11 @@ def current_point(settings: SweepSettings) -> tuple[float, float] | None:
     return float(getattr(live, settings.x)), float(getattr(live, settings.y))
 
 
-def breadcrumb(levels: list[SweepSettings]) -> None:
+def breadcrumb(view: OutcomeMapView, levels: list[SweepSettings]) -> None:
     if len(levels) < 2:
         return
-    crumbs = st.container(horizontal=True)
-    crumbs.caption("Zoom:")
+    crumbs = st.container(horizontal=True, vertical_alignment="center", key="map.crumbs")
+    crumbs.caption("Zoom:", width="content")
     for depth, level in enumerate(levels):
         label = (
             "whole map"
@@ -190,7 +188,7 @@ def breadcrumb(levels: list[SweepSettings]) -> None:
             )
         )
         if crumbs.button(label, key=f"map.crumb.{depth}", disabled=depth == len(levels) - 1):
-            st.session_state[ZOOM] = levels[: depth + 1]
+            keep_view(VIEW, view.at_level(depth))
             st.rerun()
 
 
@@ -211,13 +209,15 @@ def dimension_note(levels: list[SweepSettings]) -> None:
         )
 
 
-def chart(sweep: SweepResult, view: MapView, levels: list[SweepSettings]) -> None:
+def chart(sweep: SweepResult, view: OutcomeMapView) -> None:
+    """The map; a box drawn on it zooms in, a click on a cell trains it in the live view. Each
+    zoom level has its own chart key, so no selection of another level is read as a new one."""
     settings = sweep.settings
-    figure = outcome_map_figure(sweep, view, agreements(), current_point(settings))
-    figure.update_layout(dragmode="zoom")
+    figure = outcome_map_figure(sweep, view.colouring(), agreements(), current_point(settings))
+    figure.update_layout(dragmode="zoom", height=CHART_HEIGHT)
     event = st.plotly_chart(
         figure,
-        key="map.chart",
+        key=f"map.chart.{len(view.zoom)}.{abs(hash(settings))}",
         on_select="rerun",
         selection_mode=("points", "box"),
         width="stretch",
@@ -226,13 +226,12 @@ def chart(sweep: SweepResult, view: MapView, levels: list[SweepSettings]) -> Non
     selection = event.selection if event else None
     boxes = list(selection.box) if selection else []
     if boxes:
-        box = boxes[0]
         try:
-            zoomed = zoom_in(settings, box["x"][:2], box["y"][:2])
+            zoomed = zoom_in(settings, boxes[0]["x"][:2], boxes[0]["y"][:2])
         except ConfigError as error:
             st.warning(plain_markdown(f"Cannot measure that box: {error}"))
             return
-        st.session_state[ZOOM] = [*levels, zoomed]
+        keep_view(VIEW, view.zoomed(zoomed.x_range, zoomed.y_range))
         st.rerun()
     cell = selected_cell(selection.points if selection else [], figure, len(sweep.xs))
     if cell is not None and sweep.ending[cell[0]][cell[1]] is not None:
@@ -249,36 +248,42 @@ def chart(sweep: SweepResult, view: MapView, levels: list[SweepSettings]) -> Non
 
 def main() -> None:
     st.title("Outcome map")
-    st.markdown(
-        "Each cell is one setup, trained with the notebook's settings (Adam, batch 32) until it "
-        "converges (both weights exactly 1), dies, falls silent or the budget runs out. The "
-        f"dashed line is where the dead rule starts to hold ({dead_rule_text(True)}); "
-        "numbered boxes are the notebook's cases this plane passes through, their tags coloured by "
-        "how the table's measurement agreed (green agrees, orange partly, red disagrees; hover "
-        "for the claim). **Click a cell** to train it in the live view; pick **Box Select** in "
-        "the chart's toolbar and draw a box to measure that box again at the same resolution."
+    st.caption(
+        "Each cell is one setup trained with the notebook's settings (Adam, batch 32) until it "
+        "converges (both weights exactly 1), dies, falls silent or the budget runs out. **Click "
+        "a cell** to train it in the live view; pick **Box Select** in the chart's toolbar and "
+        "draw a box to measure it again at the same resolution. Dashed: where the dead rule "
+        f"starts to hold ({dead_rule_text(True)}). Numbered tags: the notebook's cases this "
+        f"plane passes through, by how the table agreed ({tag_legend()}; hover for the claim)."
     )
-    settings = settings_form()
-    if settings is None:
-        return
-    levels = st.session_state.get(ZOOM)
-    if not levels or levels[0] != settings:
-        levels = [settings]
-        st.session_state[ZOOM] = levels
+    st.html(SOLID_CSS)
+    view, from_url = take_view(VIEW, OutcomeMapView)
+    seed_widgets(view, force=from_url)
+    show_notes(VIEW)
+    view = accepted(settings_form(view), view, OutcomeMapView.levels)
+    levels = view.levels()
     shown = levels[-1]
-    breadcrumb(levels)
-    view = view_controls(shown.seeds)
+    breadcrumb(view, levels)
+    view = view_controls(view, shown.seeds)
+    keep_view(VIEW, view)
 
     def draw(state) -> None:
         sweep = state.latest
-        chart(sweep, view, levels)
+        with st.container(key="map.area"):
+            chart(sweep, view)
         cases = ""
         if not sweep.cases and shown.plane_of_inits:
             cases = " · no notebook case has these fixed values"
         st.caption(f"Outcomes so far: {counts_text(sweep.counts())}{cases}")
         dimension_note(levels)
+        if sweep.complete:
+            download_buttons("map", sweep.to_json(), sweep_csv(sweep))
 
     follow(lambda: map_job(shown), draw, "The map")
+
+
+def tag_legend() -> str:
+    return ", ".join(f":{shade.badge}-badge[{shade.label}]" for shade in CASE_TAGS.values())
 
 
 main()

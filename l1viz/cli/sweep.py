@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import csv
 
 from l1viz.cli.arguments import CliError, finish, finite_float, print_json, whole_number
 from l1viz.cli.progress import progress_bar
-from l1viz.engine.outcomes import Ending
 from l1viz.study.map import (
     AXES,
     DEFAULT_RANGES,
@@ -15,6 +13,7 @@ from l1viz.study.map import (
     SweepSettings,
     counts_text,
     measure_sweep,
+    sweep_csv,
 )
 
 SYMBOLS = {
@@ -117,19 +116,6 @@ def _check_writable(path: str):
 
 
 def write_csv(sweep, path: str):
-    """One row per grid cell: its indices, every setting, how its run ended and, with several
-    seeds, the share of each ending."""
-    shares = [f"share_{ending.value}" for ending in Ending] if sweep.settings.seeds > 1 else []
-    columns = ["row", "column", *AXES, "ending", "dead_at_init", "steps", "decided_at"]
-    columns += ["converged_at", "loss", *shares]
+    """One row per grid cell (`l1viz.study.map.sweep_csv`, as the map page's download)."""
     with open(path, "w", newline="", encoding="utf-8") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for row, endings in enumerate(sweep.ending):
-            for column, ending in enumerate(endings):
-                point = sweep.cell_point(row, column)
-                values = [point.get(name, 0.0) for name in AXES]
-                grids = ("dead_at_init", "steps", "decided_at", "converged_at", "loss")
-                measured = [getattr(sweep, name)[row][column] for name in grids]
-                fractions = [sweep.fractions[e][row][column] for e in Ending] if shares else []
-                writer.writerow([row, column, *values, ending.value, *measured, *fractions])
+        handle.write(sweep_csv(sweep))

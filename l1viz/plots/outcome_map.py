@@ -19,10 +19,11 @@ import plotly.graph_objects as go
 from l1viz.engine.config import PARAMETERS
 from l1viz.engine.outcomes import Ending
 from l1viz.plots.palette import (
-    AGREEMENT,
     BLACK,
     CASE_BOX,
+    CASE_TAGS,
     ENDINGS,
+    INK,
     PATH,
     PENDING,
     STEPS_SCALE,
@@ -183,8 +184,10 @@ def outcome_map_figure(
             hovertemplate=(
                 f"{settings.x} = %{{x:.4g}}<br>{settings.y} = %{{y:.4g}}<br>"
                 "<b>%{customdata[0]}</b> %{customdata[1]}<br>final loss: %{customdata[2]}"
-                "<extra>click to load</extra>"
+                "<br><i>click to train it in the live view</i><extra></extra>"
             ),
+            # dark text on white: the trace's own colour would tint the label like a cell
+            hoverlabel={"bgcolor": WHITE, "bordercolor": INK, "font": {"color": INK}},
         )
     )
     fixed = ", ".join(f"{name} = {value:g}" for name, value in settings.fixed_values().items())
@@ -243,9 +246,10 @@ def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
         text=f"<b>{case.number}</b>",
         showarrow=False,
         font={"color": WHITE, "size": 12},
-        bgcolor=AGREEMENT[agreement].hex if agreement else CASE_BOX,
+        bgcolor=CASE_TAGS[agreement].hex if agreement else CASE_BOX,
         borderpad=2,
         hovertext=f"<b>{case.label}</b><br>notebook: {case.documented}{verdict}",
+        hoverlabel={"bgcolor": WHITE, "bordercolor": INK, "font": {"color": INK}},
         name=case.label,
     )
 

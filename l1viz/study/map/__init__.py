@@ -3,6 +3,7 @@ boundary between endings is (`boundary`) and zooming into a box of it (`zoom`). 
 are what the pages, the live view and the CLI use."""
 
 from l1viz.study.map.boundary import BoxCounting, box_counting
+from l1viz.study.map.export import sweep_csv
 from l1viz.study.map.sweep import (
     AXES,
     DEFAULT_RANGES,
@@ -28,5 +29,6 @@ __all__ = [
     "box_counting",
     "counts_text",
     "measure_sweep",
+    "sweep_csv",
     "zoom_in",
 ]
