@@ -10,6 +10,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages import studies
 from l1viz.engine.config import PARAMETERS
 from l1viz.live.links import live_settings
+from l1viz.live.map_view import OutcomeMapView
 from l1viz.study.table import TableSettings, measure_table
 
 APP = "../app.py"
@@ -26,10 +27,10 @@ def open_page(page: str, **state) -> AppTest:
 
 def table_state(seed: int, **extra) -> dict:
     return {
-        "table.samples": 4,
-        "table.steps": 200,
+        "table.samples": "4",
+        "table.steps": "200",
         "table.recheck": False,
-        "table.seed": seed,
+        "table.seed": str(seed),
         **extra,
     }
 
@@ -118,7 +119,9 @@ def test_table_page_draws_the_documented_rows_at_once_then_fills_them_in(calls):
 
 
 def test_load_offers_each_ending_of_a_case_and_sends_that_sample(loads):
-    at = open_page(TABLE_PAGE, **table_state(seed=102, **{"table.steps": 400, "table.samples": 6}))
+    at = open_page(
+        TABLE_PAGE, **table_state(seed=102, **{"table.steps": "400", "table.samples": "6"})
+    )
     settle(at, lambda at: not measuring(at))
     settings = TableSettings(samples=6, steps=400, recheck=False, seed=102)
     row = measure_table(settings).row("bias-7")
@@ -132,17 +135,29 @@ def test_load_offers_each_ending_of_a_case_and_sends_that_sample(loads):
     assert len(loads.settings) == len(row.typical)
 
 
-def test_bad_table_settings_show_a_message_not_a_traceback():
+def test_bad_table_settings_are_named_and_the_last_accepted_ones_measured():
     at = open_page(
-        TABLE_PAGE, **table_state(seed=103, **{"table.normal_low": 0.9, "table.normal_high": 0.5})
+        TABLE_PAGE,
+        **table_state(seed=103, **{"table.normal_low": "0.9", "table.normal_high": "0.5"}),
     )
     assert not at.exception
-    assert "normal range" in at.error[0].value
-    assert not load_buttons(at)
+    assert "normal range" in at.error[0].value and "last accepted" in at.error[0].value
+    assert any("17 cases × 256 samples" in caption.value for caption in at.caption)
+
+
+def test_a_refused_box_says_why_beside_it_and_the_value_used():
+    at = open_page(TABLE_PAGE, **table_state(seed=104, **{"table.samples": "0"}))
+    assert not at.exception
+    message = [c.value for c in at.sidebar.caption if "Samples per case" in c.value]
+    assert message and "\\'0\\' must be between 1 and 4\\,096\\; using 256" in message[0]
+    at.text_input(key="table.seed").input("abc")
+    at.sidebar.button[0].click().run()  # the form's Measure
+    message = [c.value for c in at.sidebar.caption if c.value.startswith(":red[Seed")]
+    assert message and "must be a number\\; using 104" in message[0]
 
 
 def map_state(seed: int, **extra) -> dict:
-    return {"map.grid": 16, "map.steps": 200, "map.seed": seed, **extra}
+    return {"map.grid": "16", "map.steps": "200", "map.seed": str(seed), **extra}
 
 
 def chart_spec(at: AppTest) -> dict:
@@ -174,7 +189,7 @@ def test_map_page_with_biases_fixed():
 
 
 def test_map_page_over_the_learning_rate_colours_by_share():
-    state = map_state(seed=204, **{"map.x": "lr", "map.grid": 16, "map.seeds": 2})
+    state = map_state(seed=204, **{"map.x": "lr", "map.grid": "16", "map.seeds": "2"})
     at = open_page(MAP_PAGE, **state)
     settle(at, map_drawn)
     spec = chart_spec(at)
@@ -185,10 +200,13 @@ def test_map_page_over_the_learning_rate_colours_by_share():
     assert heatmap["zmin"] == 0 and heatmap["zmax"] == 1
 
 
-def test_map_page_rejects_the_same_parameter_on_both_axes():
-    at = open_page(MAP_PAGE, **map_state(seed=203, **{"map.y": "w_hh"}))
+def test_map_page_rejects_the_same_parameter_on_both_axes_and_keeps_the_last_map():
+    last = OutcomeMapView(grid=16, steps=200, seed=203)
+    at = open_page(MAP_PAGE, **map_state(seed=203, **{"map.y": "w_hh", "map.view": last}))
     assert not at.exception
-    assert "must differ" in at.error[0].value and not at.get("plotly_chart")
+    assert "must differ" in at.error[0].value and "last accepted" in at.error[0].value
+    settle(at, map_drawn)
+    assert chart_spec(at)["layout"]["yaxis"]["title"]["text"] == "w_ih"
 
 
 SCHEMES_PAGE = "app_pages/schemes_page.py"
@@ -196,17 +214,19 @@ SCHEMES_PAGE = "app_pages/schemes_page.py"
 
 def test_schemes_page_plots_the_shares_and_loads_a_draw(loads):
     state = {
-        "schemes.samples": 6,
-        "schemes.steps": 300,
-        "schemes.lengths": [3, 10],
+        "schemes.samples": "6",
+        "schemes.steps": "300",
+        "schemes.lengths": "3, 10",
         "schemes.names": ["pytorch", "kaiming"],
-        "schemes.seed": 301,
+        "schemes.seed": "301",
     }
     at = open_page(SCHEMES_PAGE, **state)
     settle(at, lambda at: bool(at.get("plotly_chart")) and not at.get("progress"))
     spec = chart_spec(at)
     names = {trace["name"] for trace in spec["data"]}
     assert names == {"pytorch", "kaiming"} and spec["layout"]["xaxis"]["type"] == "log"
+    # labelled at the lengths measured, never at a log axis's minor ticks ("9 10 2 3 … 9 100")
+    assert spec["layout"]["xaxis"]["ticktext"] == ["3", "10"]
     table = at.dataframe[0].value
     assert len(table) == 2 * 2 * 2  # schemes × lengths × bias settings
     assert set(table["P(dead at init), exact"]) <= {0.25, 0.5}
