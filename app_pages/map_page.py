@@ -37,6 +37,7 @@ from l1viz.study.map import (
 from l1viz.study.vocabulary import dead_rule_text
 
 VIEW = "map.view"
+ROUNDS = "map.chart.rounds"  # bumped to draw a chart that has forgotten its selection
 LIVE_SETTINGS = "live.settings"
 # Tall enough to read, short enough that at 1500 x 1000 the axes and legend are on the first screen.
 CHART_HEIGHT = 600
@@ -215,9 +216,10 @@ def chart(sweep: SweepResult, view: OutcomeMapView) -> None:
     settings = sweep.settings
     figure = outcome_map_figure(sweep, view.colouring(), agreements(), current_point(settings))
     figure.update_layout(dragmode="zoom", height=CHART_HEIGHT)
+    rounds = st.session_state.setdefault(ROUNDS, 0)
     event = st.plotly_chart(
         figure,
-        key=f"map.chart.{len(view.zoom)}.{abs(hash(settings))}",
+        key=f"map.chart.{abs(hash(settings))}.{rounds}",
         on_select="rerun",
         selection_mode=("points", "box"),
         width="stretch",
@@ -234,7 +236,13 @@ def chart(sweep: SweepResult, view: OutcomeMapView) -> None:
         keep_view(VIEW, view.zoomed(zoomed.x_range, zoomed.y_range))
         st.rerun()
     cell = selected_cell(selection.points if selection else [], figure, len(sweep.xs))
-    if cell is not None and sweep.ending[cell[0]][cell[1]] is not None:
+    if cell is not None and sweep.ending[cell[0]][cell[1]] is None:
+        # Plotly keeps the cell selected, and a second click on it would clear the selection
+        # instead of sending it: a fresh chart forgets it.
+        st.session_state[ROUNDS] = rounds + 1
+        st.toast("That cell is still training: click it again once it has its colour.")
+        st.rerun()
+    if cell is not None:
         point = sweep.cell_point(*cell)
         where = ", ".join(
             f"{settings.x if i == 0 else settings.y} = {v:.4g}"

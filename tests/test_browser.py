@@ -44,7 +44,7 @@ def test_a_converging_setup_from_the_url_converges_on_screen(page, app_url):
     page.goto(f"{app_url}/?w_hh=0.83&w_ih=0.7645&bias=false&lr=0.001")
     expect(page.locator(CHART).first).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
     expect(badge(page, "ready")).to_be_visible()
-    expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.830000")
+    expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.83")
     page.get_by_role("button", name="Play").click()
     expect(badge(page, "converged at step 9783")).to_be_visible(timeout=VERDICT_TIMEOUT_MS)
     expect(page.get_by_text("Converged at step 9783: w_hh and the input weight")).to_be_visible()

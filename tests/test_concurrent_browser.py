@@ -22,7 +22,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from l1viz.engine.config import cell_parameters
 from l1viz.live.run import LiveRun
-from l1viz.live.settings import Settings
+from l1viz.live.settings import Settings, format_value
 from tests.browser_support import CHART, STATUS_BADGE, launch_chromium, serving_app
 
 pytestmark = pytest.mark.browser
@@ -152,7 +152,7 @@ def test_five_sessions_train_at_once_each_to_its_own_verdict(server):
             settings = want.settings
             for field in cell_parameters(settings.bias):
                 expect(page.locator(f".st-key-live-{field}-exact input")).to_have_value(
-                    f"{getattr(settings, field):.6f}"
+                    format_value(field, getattr(settings, field))
                 )
             query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
             assert query == settings.to_query(), name

@@ -21,6 +21,7 @@ from l1viz.plots.outcome_map import (
     outcome_map_figure,
     selected_cell,
 )
+from l1viz.plots.palette import CASE_TAGS
 from l1viz.study.map.boundary import box_counting
 from l1viz.study.map.sweep import SweepSettings, axis_points, case_regions, measure_sweep
 from l1viz.study.map.zoom import zoom_in
@@ -205,7 +206,8 @@ def test_figure_has_the_map_the_boundary_the_cases_and_clickable_cells(tiny):
     assert len(cells.x) == 36 and list(cells.customdata[0])[0] == "dead from the start"
     assert any(t.name == "no bias 3" and t.mode == "lines" for t in figure.data)
     tag = next(a for a in figure.layout.annotations if a.name == "no bias 3")
-    assert tag.bgcolor == "#e0403a" and tag.text == "<b>3</b>"  # disagrees: the palette's red
+    # disagrees: the case tags' own maroon, not the diverged red
+    assert tag.bgcolor == CASE_TAGS["disagrees"].hex and tag.text == "<b>3</b>"
     assert "notebook: does not converge" in tag.hovertext and "disagrees" in tag.hovertext
     marker = next(t for t in figure.data if t.name == "live view's init")
     assert (marker.x[0], marker.y[0]) == (0.83, 0.76)
