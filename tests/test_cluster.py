@@ -5,6 +5,8 @@ clusters and workers with other versions are refused with a message naming them.
 
 import os
 import signal
+import socket
+import threading
 
 import pytest
 
@@ -102,6 +104,26 @@ def test_an_unreachable_scheduler_is_named():
     address = f"tcp://127.0.0.1:{free_port()}"
     with pytest.raises(ClusterError, match=f"cannot reach the Dask scheduler at {address}"):
         open_cluster(Place(scheduler=address))
+
+
+def test_a_port_that_never_answers_is_given_up_within_10_seconds():
+    """A listening socket that accepts and says nothing: Dask's own client would wait forever."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        address = f"tcp://127.0.0.1:{silent.getsockname()[1]}"
+        outcome = []
+
+        def connect():
+            try:
+                open_cluster(Place(scheduler=address))
+            except ClusterError as error:
+                outcome.append(str(error))
+
+        attempt = threading.Thread(target=connect, daemon=True)
+        attempt.start()
+        attempt.join(timeout=10)
+        assert outcome == [f"the Dask scheduler at {address} did not answer within 5 s"]
 
 
 def test_a_dask_scheduler_and_worker_give_the_in_process_bits(tmp_path, in_process_bits):

@@ -100,8 +100,10 @@ def test_bad_places_are_refused_naming_the_setting(given):
 
 
 def test_a_bad_worker_count_in_the_environment_is_named():
-    with pytest.raises(ConfigError, match="L1VIZ_WORKERS must be a whole number"):
+    with pytest.raises(ConfigError, match="L1VIZ_WORKERS: must be a whole number"):
         place_from(settings={"L1VIZ_WORKERS": "two"})
+    with pytest.raises(ConfigError, match="L1VIZ_SCHEDULER: expected tcp://host:port"):
+        place_from(settings={"L1VIZ_SCHEDULER": "tcp://nowhere"})
 
 
 def test_scheduler_addresses_keep_their_scheme():

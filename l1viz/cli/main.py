@@ -10,15 +10,17 @@ from __future__ import annotations
 import sys
 
 from l1viz import tracking
-from l1viz.cli import notebook, schemes, sweep, table, train
+from l1viz.cli import boundary, notebook, schemes, sweep, table, train
 from l1viz.cli.arguments import CliError, Parser
 from l1viz.engine.config import ConfigError
+from l1viz.study.cluster.place import ClusterError
 
 DESCRIPTION = "`python -m l1viz`: headless runs with readable or JSON output."
 USAGE_ERROR = 2
 TRACKING_FAILED = 1
+CLUSTER_FAILED = 1  # the cluster asked for cannot run the study (unreachable, refused)
 # Each module owns one subcommand: add_parser(commands) defines its flags and handler.
-SUBCOMMANDS = (train, notebook, table, sweep, schemes)
+SUBCOMMANDS = (train, notebook, table, sweep, schemes, boundary)
 
 
 def build_parser() -> Parser:
@@ -45,4 +47,7 @@ def main(argv=None) -> int:
     except tracking.TrackingError as error:
         print(f"l1viz: error: {error}", file=sys.stderr)
         return TRACKING_FAILED
+    except ClusterError as error:
+        print(f"l1viz: error: {error}", file=sys.stderr)
+        return CLUSTER_FAILED
     return 0

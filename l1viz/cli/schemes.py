@@ -4,7 +4,7 @@ train, by maximum sequence length."""
 from __future__ import annotations
 
 from l1viz.cli.arguments import finish, print_json, sets, whole_number
-from l1viz.cli.progress import progress_bar
+from l1viz.cli.place import add_place_arguments, study_place
 from l1viz.engine.outcomes import Ending
 from l1viz.study.schemes import SCHEMES, SchemeSettings, measure_schemes
 
@@ -52,6 +52,7 @@ def add_parser(commands):
         default="both",
         help="cells with biases, without, or both (default)",
     )
+    add_place_arguments(schemes)
     schemes.add_argument("--json", action="store_true", help="one JSON object on the last line")
     return finish(schemes, run)
 
@@ -65,10 +66,11 @@ def run(args):
         seed=args.seed,
         biases=BIASES[args.bias],
     )
-    bar, on_progress = progress_bar(show=not args.json)
     label = f"Training {len(settings.schemes)} schemes × {settings.samples:,} draws"
-    with bar:
-        result = measure_schemes(settings, on_update=lambda r: on_progress(r.progress, label))
+    with study_place(args) as study:
+        result = measure_schemes(
+            settings, on_update=lambda r: study.progress(r.progress, label), runner=study.runner
+        )
     if args.json:
         print_json(result.to_json())
         return

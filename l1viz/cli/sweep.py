@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 
 from l1viz.cli.arguments import CliError, finish, finite_float, print_json, whole_number
-from l1viz.cli.progress import progress_bar
+from l1viz.cli.place import add_place_arguments, study_place
 from l1viz.study.map import (
     AXES,
     DEFAULT_RANGES,
@@ -36,10 +36,19 @@ def fixed_value(text: str) -> tuple[str, float]:
 
 
 def add_parser(commands):
-    defaults = SweepSettings()
     sweep = commands.add_parser(
         "sweep", help="the outcome map over two settings (initial values, lr, max_length)"
     )
+    add_map_arguments(sweep)
+    sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
+    add_place_arguments(sweep)
+    sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")
+    return finish(sweep, run)
+
+
+def add_map_arguments(sweep) -> None:
+    """The map's own flags (the boundary study's first level takes them too)."""
+    defaults = SweepSettings()
     sweep.add_argument("--x", choices=AXES, default=defaults.x)
     sweep.add_argument("--y", choices=AXES, default=defaults.y)
     for axis in ("x", "y"):
@@ -68,13 +77,10 @@ def add_parser(commands):
         help=f"train each cell from this many data seeds (seed, seed + 1, ...; at most "
         f"{MAX_SEEDS}); the JSON gains the share of each ending",
     )
-    sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
-    sweep.add_argument("--json", action="store_true", help="one JSON object on the last line")
-    return finish(sweep, run)
 
 
-def run(args):
-    settings = SweepSettings(
+def map_settings(args) -> SweepSettings:
+    return SweepSettings(
         x=args.x,
         y=args.y,
         x_range=tuple(args.x_range or DEFAULT_RANGES[args.x]),
@@ -85,12 +91,17 @@ def run(args):
         seed=args.seed,
         seeds=args.seeds,
     )
+
+
+def run(args):
+    settings = map_settings(args)
     if args.csv:
         _check_writable(args.csv)
-    bar, on_progress = progress_bar(show=not args.json)
     label = f"Training {len(settings.axis_values('x')) * len(settings.axis_values('y')):,} cells"
-    with bar:
-        sweep = measure_sweep(settings, on_update=lambda m: on_progress(m.progress, label))
+    with study_place(args) as study:
+        sweep = measure_sweep(
+            settings, on_update=lambda m: study.progress(m.progress, label), runner=study.runner
+        )
     if args.csv:
         write_csv(sweep, args.csv)
     if args.json:

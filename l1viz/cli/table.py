@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from l1viz.cli.arguments import finish, finite_float, print_json, sets, whole_number
-from l1viz.cli.progress import progress_bar
+from l1viz.cli.place import add_place_arguments, study_place
 from l1viz.engine.config import CRITERIA
 from l1viz.study.table import Magnitudes, TableSettings, measure_table, measured_summary
 
@@ -39,6 +39,7 @@ def add_parser(commands):
         action="store_true",
         help="skip re-training disputed samples under the notebook's stop rule",
     )
+    add_place_arguments(table)
     table.add_argument("--json", action="store_true", help="one JSON object on the last line")
     return finish(table, run)
 
@@ -53,9 +54,10 @@ def run(args):
         criterion=args.criterion,
         recheck=not args.no_recheck,
     )
-    bar, on_progress = progress_bar(show=not args.json)
-    with bar:
-        table = measure_table(settings, on_update=lambda t: on_progress(t.progress, t.phase))
+    with study_place(args) as study:
+        table = measure_table(
+            settings, on_update=lambda t: study.progress(t.progress, t.phase), runner=study.runner
+        )
     if args.json:
         print_json(table.to_json())
         return

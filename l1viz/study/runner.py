@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from l1viz.engine.config import TrainConfig
+from l1viz.engine.kernel.threads import WORKERS as KERNEL_THREADS
 from l1viz.engine.outcomes import TRAINING, RunResult
 from l1viz.engine.trainer import Trainer
 from l1viz.study.batch import Progress, run_trainers
@@ -49,6 +50,7 @@ class Runner(Protocol):
     """Trains batches to their end; `on_progress` gets the share of model-steps done."""
 
     where: str  # where the models train, in a few words for a page or the CLI
+    cores: int  # the kernel threads it trains on at once
 
     def run(
         self, batches: Sequence[ModelBatch], on_ended: Ended, on_progress: Progress | None = None
@@ -59,6 +61,7 @@ class InProcess:
     """One trainer per batch in this process, a chunk of steps at a time: the default."""
 
     where = "in this process"
+    cores = KERNEL_THREADS
 
     def __init__(self, device: str | None = None):
         self.device = device  # None: each batch's config.device

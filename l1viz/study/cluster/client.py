@@ -9,8 +9,12 @@ worker has a GPU.
 
 from __future__ import annotations
 
+import asyncio
+import gc
+import logging
 import os
 import socket
+import warnings
 from dataclasses import dataclass
 
 from distributed import Client, LocalCluster
@@ -41,6 +45,12 @@ class Cluster:
     def workers(self) -> int:
         return len(self.client.scheduler_info(n_workers=-1)["workers"])
 
+    def cores(self) -> int:
+        """Kernel threads training at once: each worker's task threads times its kernel's."""
+        workers = self.client.scheduler_info(n_workers=-1)["workers"]
+        kernels = self.client.run(_kernel_threads)
+        return sum(info["nthreads"] * kernels.get(address, 1) for address, info in workers.items())
+
     def close(self) -> None:
         self.client.close()
         if self.local is not None:
@@ -51,6 +61,12 @@ class Cluster:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _kernel_threads() -> int:
+    from l1viz.engine.kernel.threads import WORKERS
+
+    return WORKERS
 
 
 def open_cluster(place: Place) -> Cluster:
@@ -69,15 +85,37 @@ def open_cluster(place: Place) -> Cluster:
 
 
 def _connect(address: str) -> Client:
-    """A refused or silent port fails at once through a plain socket; Dask itself would retry
-    until its timeout."""
+    """A refused port fails at once through a plain socket (Dask would retry until its timeout),
+    and a port that accepts but never answers fails after CONNECT_SECONDS (Dask's own client
+    would wait for its handshake forever)."""
     host, port = address.split("://", 1)[1].rsplit(":", 1)
     try:
         socket.create_connection((host.strip("[]"), int(port)), CONNECT_SECONDS).close()
+        _answers_within(address, CONNECT_SECONDS)
         return Client(address, timeout=f"{CONNECT_SECONDS}s", set_as_default=False)
-    except Exception as error:  # refused, timed out, or something else answered
+    except TimeoutError:
+        raise ClusterError(
+            f"the Dask scheduler at {address} did not answer within {CONNECT_SECONDS} s"
+        ) from None
+    except Exception as error:  # refused, unknown host, or something else answered
         reason = str(error).split("\n")[0] or type(error).__name__
         raise ClusterError(f"cannot reach the Dask scheduler at {address}: {reason}") from None
+
+
+def _answers_within(address: str, seconds: float) -> None:
+    """Open and close an asynchronous client, given up (TimeoutError) after `seconds`; an
+    abandoned client only warns, when collected, that it was never closed."""
+
+    async def answers() -> None:
+        client = await asyncio.wait_for(Client(address, asynchronous=True), seconds)
+        await client.close()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        try:
+            asyncio.run(answers())
+        finally:
+            gc.collect()
 
 
 def _local_cluster(place: Place) -> LocalCluster:
@@ -91,6 +129,7 @@ def _local_cluster(place: Place) -> LocalCluster:
         dashboard_address=":0" if _has_bokeh() else None,
         resources={GPU: 1} if place.device == "cuda" else None,
         env={"L1VIZ_THREADS": str(threads)},
+        silence_logs=logging.ERROR,  # not the warnings of workers slow to stop under load
     )
 
 

@@ -35,6 +35,14 @@ class DaskRunner:
     def where(self) -> str:
         return f"on {self.cluster.place}"
 
+    @property
+    def dashboard(self) -> str | None:
+        return self.cluster.dashboard
+
+    @property
+    def cores(self) -> int:
+        return self.cluster.cores()
+
     def run(
         self, batches: Sequence[ModelBatch], on_ended: Ended, on_progress: Progress | None = None
     ) -> None:

@@ -71,11 +71,15 @@ def place_from(
     """The place given explicitly, else by `settings` (the environment, or the dashboard's
     secrets), else this process."""
     settings = settings or {}
-    if workers is None and scheduler is None:
-        scheduler = _text(settings.get(SCHEDULER_VARIABLE)) or None
-        if scheduler is None and _text(settings.get(WORKERS_VARIABLE)):
-            workers = _count(_text(settings.get(WORKERS_VARIABLE)))
-    return Place(workers, scheduler, device)
+    if workers is not None or scheduler is not None:
+        return Place(workers, scheduler, device)
+    address = _text(settings.get(SCHEDULER_VARIABLE))
+    count = _text(settings.get(WORKERS_VARIABLE))
+    try:
+        return Place(_count(count) if count and not address else None, address or None, device)
+    except ConfigError as error:
+        variable = SCHEDULER_VARIABLE if error.field == "scheduler" else WORKERS_VARIABLE
+        raise ConfigError(error.field, f"{variable}: {str(error).split(': ', 1)[1]}") from None
 
 
 def _text(value) -> str:
@@ -86,5 +90,4 @@ def _count(text: str) -> int:
     try:
         return int(text)
     except ValueError:
-        message = f"{WORKERS_VARIABLE} must be a whole number, got {text!r}"
-        raise ConfigError("workers", message) from None
+        raise ConfigError("workers", f"must be a whole number, got {text!r}") from None

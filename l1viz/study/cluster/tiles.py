@@ -23,10 +23,13 @@ from l1viz.study.batch import torch_on_one_thread
 from l1viz.study.cluster.versions import Versions, check_versions
 from l1viz.study.runner import ModelBatch
 
-# A tile holds about this many cell evaluations (models x steps x batch x mean length): some
-# seconds of one core at the kernel's speed, so a task's overhead is a small share of it even
-# when half its models end early. The notebook's settings give 3,008 models at 10,000 steps.
-TILE_CELL_STEPS = 5_300_000_000
+# The kernel's speed on one core, in cell evaluations (models x steps x batch x mean length)
+# per second: 30 M model-steps/s at the notebook's batch of 32 and lengths up to 10 (bench/).
+CELL_STEPS_PER_CORE_SECOND = 30e6 * 32 * 5.5
+# A tile holds about a second of one core's work if none of its models ends early: a task's
+# overhead stays a small share of it, and a map still has tiles enough for every worker. The
+# notebook's settings give 3,008 models at 10,000 steps.
+TILE_CELL_STEPS = CELL_STEPS_PER_CORE_SECOND
 # Tiles are whole multiples of the widest vector tile of the kernel (kernel.c's LANES).
 TILE_ROUNDING = 16
 EVENT_FIELDS = ("converged_at", "died_at", "diverged_at", "silent_from")
