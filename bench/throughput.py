@@ -1,6 +1,6 @@
 """Training throughput, side by side with the notebook's own loop.
 
-    python -m bench.throughput [--repeats 3]
+    python -m bench.throughput [--repeats 3] [--activations-only]
 
 Prints steps/s of a single run (as the CLI trains it: 500-step chunks) and model-steps/s of a
 K = 4,096 sweep, on the compiled kernel and on the pure-torch path, against a re-implementation
@@ -10,8 +10,11 @@ timings, by the wall clock and per CPU-second of the process (all its threads): 
 machine the wall clock moves with the load (printed), and the kernel's pool threads run at a
 lower priority (engine/kernel/threads.py), so under load the CPU figures say what the code does.
 
+Then the kernel's single-run and sweep rates per activation, beside ReLU's.
+
 Targets (issue 12): single run without history >= 100x the notebook loop, with history >= 50x;
-K = 4,096 sweep >= 20,000,000 model-steps/s; data well under a microsecond per step.
+K = 4,096 sweep >= 20,000,000 model-steps/s; data well under a microsecond per step. Issue 20:
+every activation within 2x of ReLU's rates.
 """
 
 from __future__ import annotations
@@ -22,11 +25,12 @@ import os
 import platform
 import statistics
 import time
+from functools import partial
 
 import torch
 from torch import nn, optim
 
-from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.config import ACTIVATIONS, Init, TrainConfig
 from l1viz.engine.data import BatchStream, notebook_batch
 from l1viz.engine.kernel import build
 from l1viz.engine.kernel.calls import Features
@@ -58,16 +62,19 @@ def notebook_loop_steps_per_second(steps: int) -> float:
     return steps / (time.perf_counter() - start)
 
 
-def engine_steps_per_second(count: int, steps: int, history_rows: int) -> tuple[float, float]:
+def engine_steps_per_second(
+    count: int, steps: int, history_rows: int, activation: str = "relu"
+) -> tuple[float, float]:
     """Optimiser steps per second (wall, CPU) for `count` models trained together (no early
     stop)."""
     generator = torch.Generator().manual_seed(0)
+    settings = dict(steps=10**7, early_stop=False, history_rows=history_rows, activation=activation)
     if count == 1:
         inits = Init(0.83, 0.7645)
-        config = TrainConfig(bias=False, steps=10**7, early_stop=False, history_rows=history_rows)
+        config = TrainConfig(bias=False, **settings)
     else:
         inits = torch.rand(count, 4, generator=generator) * 2 - 1
-        config = TrainConfig(steps=10**7, early_stop=False, history_rows=history_rows)
+        config = TrainConfig(**settings)
     trainer = Trainer(inits, config)
     trainer.step(20)  # warm-up: first data block, kernel load
     chunk = min(CLI_CHUNK, steps)
@@ -115,12 +122,42 @@ def with_torch_path(measure):
     return run
 
 
+def activation_rates(repeats: int) -> None:
+    """The kernel's single run (no history) and K = 4,096 sweep per activation, beside ReLU's."""
+    load_before = os.getloadavg()[0]
+    rates = {}
+    for activation in ACTIVATIONS:
+        single = median_of(repeats, partial(engine_steps_per_second, 1, 200_000, 0, activation))
+        sweep = median_of(
+            repeats, partial(engine_steps_per_second, SWEEP_MODELS, 1000, 0, activation)
+        )
+        rates[activation] = single, sweep
+    print(f"# kernel per activation, load average {load_before:.2f} -> {os.getloadavg()[0]:.2f}")
+    print(
+        f"{'':12} {'single steps/s':>15} {'per CPU-s':>12} {'vs ReLU':>8}"
+        f" {'sweep model-steps/s':>20} {'per CPU-s':>14} {'vs ReLU':>8}  target"
+    )
+    relu_single, relu_sweep = rates["relu"]
+    for activation, (single, sweep) in rates.items():
+        print(
+            f"{activation:12} {single[0]:15,.0f} {single[1]:12,.0f}"
+            f" {single[1] / relu_single[1]:7.2f}x {sweep[0] * SWEEP_MODELS:20,.0f}"
+            f" {sweep[1] * SWEEP_MODELS:14,.0f} {sweep[1] / relu_sweep[1]:7.2f}x  >= 0.5x"
+        )
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--activations-only", action="store_true", help="only the per-activation table"
+    )
     args = parser.parse_args()
     if build.library() is None:
         print("warning: the C kernel is unavailable; 'kernel' rows use the torch path")
+    if args.activations_only:
+        activation_rates(args.repeats)
+        return
     load_before = os.getloadavg()[0]
 
     notebook = median_of(args.repeats, lambda: notebook_rates(400))
@@ -177,6 +214,8 @@ def main():
             f" {cpu * models:15,.0f} {cpu * models / notebook[1]:11,.0f}x  {target or ''}"
         )
     print(f"data (32 x 10 batch and its |x|): {data:,.0f} ns per step   (target well under 1 us)")
+    print()
+    activation_rates(args.repeats)
 
 
 if __name__ == "__main__":

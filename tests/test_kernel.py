@@ -9,7 +9,15 @@ import numpy as np
 import pytest
 import torch
 
-from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS, ConfigError, Init, TrainConfig
+from l1viz.engine.config import (
+    ACTIVATIONS,
+    CRITERIA,
+    OPTIMIZERS,
+    TRANSFORMS,
+    ConfigError,
+    Init,
+    TrainConfig,
+)
 from l1viz.engine.kernel import build, calls, header, square_root
 from l1viz.engine.outcomes import VERDICTS
 from l1viz.engine.trainer import Trainer, stack_inits
@@ -211,7 +219,7 @@ def test_the_header_is_the_one_declaration_both_sides_use():
         assert f"{name}(" in header.HEADER.read_text()
         getattr(library, name)  # cffi resolves each declared function in the built library
     with pytest.raises(TypeError):  # cffi enforces the declared parameter list
-        library.l1viz_evaluate(0, 1, 1, 1, 1, *[header.ffi.NULL] * 10)
+        library.l1viz_evaluate(0, 1, 1, 1, 1, *[header.ffi.NULL] * 11)
 
 
 def test_every_code_python_hands_to_c_is_named_in_the_header():
@@ -220,10 +228,11 @@ def test_every_code_python_hands_to_c_is_named_in_the_header():
     assert set(header.codes("optimizer")) == set(OPTIMIZERS)
     assert set(header.codes("criterion")) == set(CRITERIA)
     assert {name.replace("_", "-") for name in header.codes("transform")} == set(TRANSFORMS)
+    assert set(header.codes("activation")) == set(ACTIVATIONS)
     assert list(header.codes("verdict")) == [verdict.value for verdict in VERDICTS]
     assert list(header.codes("verdict").values()) == list(range(len(VERDICTS)))
     source = header.SOURCE.read_text()
-    for field in ("optimizer", "criterion", "transform", "kind"):
+    for field in ("optimizer", "criterion", "transform", "kind", "act", "activation"):
         assert not re.search(rf"\b{field} == \d", source), field
 
 
@@ -245,11 +254,11 @@ def evaluate_args(count=3, steps=4, batch=5):
 )
 def test_every_tensor_is_checked_before_the_kernel_sees_it(break_it, error):
     features, target, w_hh, w_ih, bias = evaluate_args()
-    loss, _, _ = calls.evaluate(features, target, w_hh, w_ih, bias, None, 3)
+    loss, _, _ = calls.evaluate(features, target, w_hh, w_ih, bias, None, "relu", None, 3)
     assert loss.shape == (3,)
     args = break_it((features, target, w_hh, w_ih, bias))
     with pytest.raises(error):
-        calls.evaluate(*args, None, 3)
+        calls.evaluate(*args, None, "relu", None, 3)
 
 
 def test_the_build_cache_key_names_the_compiler(tmp_path):

@@ -158,11 +158,13 @@ class RunResult:
     died_at: int | None
     diverged_at: int | None
     silent_from: int | None  # dead in practice: the first step of the silence
-    dead_at_init: bool
+    dead_at_init: bool  # the initial values lie in the dead region (no input fires a ReLU cell)
     initial: dict
     params: dict
     loss: float
     active: float  # fraction of positive pre-activations at the last evaluation
+    revived_at: int | None = None  # first firing after a silence of dead_patience evaluations
+    revived_from: int | None = None  # the first step of that silence
 
     @property
     def ending(self) -> Ending:

@@ -26,6 +26,8 @@ class ModelState:
     dead_since: torch.Tensor  # (K,) int32 first step of the current silence in the dead region
     silent_since: torch.Tensor  # (K,) int32 first step of the current silence
     first: torch.Tensor  # (len(VERDICTS), K) int32 first step each rule held, -1
+    revived_at: torch.Tensor  # (K,) int32 first step it fired after a long silence (verdicts.py)
+    revived_from: torch.Tensor  # (K,) int32 first step of that silence, -1
 
     @classmethod
     def start(cls, params: torch.Tensor, learning_rate: torch.Tensor) -> ModelState:
@@ -48,6 +50,8 @@ class ModelState:
             dead_since=ints(0),
             silent_since=ints(0),
             first=ints(-1, len(VERDICTS), count),
+            revived_at=ints(-1),
+            revived_from=ints(-1),
         )
 
     def tensors(self) -> dict[str, torch.Tensor]:

@@ -29,6 +29,7 @@ from l1viz.engine.config import (
     ConfigError,
     Init,
     TrainConfig,
+    checked_slope,
 )
 from l1viz.engine.data import BatchStream
 from l1viz.engine.history import History
@@ -102,20 +103,43 @@ def model_learning_rates(learning_rates, lr: float, count: int) -> torch.Tensor:
     return rates
 
 
+def model_alphas(alphas, config: TrainConfig, count: int) -> torch.Tensor | None:
+    """(K,) float32: each model's alpha for a sloped activation (`config.slope`, or the given
+    per-model values, checked as slope), None for the others."""
+    if config.slope is None:
+        if alphas is not None:
+            raise ConfigError("alphas", f"{config.activation} has no slope")
+        return None
+    if alphas is None:
+        return torch.full((count,), config.slope)
+    values = alphas.tolist() if isinstance(alphas, torch.Tensor) else list(alphas)
+    if len(values) != count:
+        raise ConfigError("alphas", f"need one per model ({count}), got {len(values)}")
+    for value in values:
+        try:
+            checked_slope(config.activation, value)
+        except ConfigError as error:
+            raise ConfigError("alphas", f"each {str(error).removeprefix('slope: ')}") from error
+    return torch.tensor([float(value) for value in values], dtype=torch.float32)
+
+
 class Trainer:
     def __init__(
         self,
         inits: Init | Sequence[Init] | torch.Tensor,
         config: TrainConfig,
         learning_rates: Sequence[float] | torch.Tensor | None = None,
+        alphas: Sequence[float] | torch.Tensor | None = None,
     ):
+        """`learning_rates` and `alphas` (a sloped activation's) may differ per model."""
         self.config = config
-        self.cell = Cell(config.bias, config.transform)
+        self.cell = Cell(config.bias, config.transform, config.activation)
         self.device = torch.device(config.device)
         self.inits = stack_inits(inits, config.bias)
         self.count = len(self.inits)
         rates = model_learning_rates(learning_rates, config.lr, self.count)
-        self.state = ModelState.start(self._parameter_rows().to(self.device), rates)
+        rows = self._parameter_rows(model_alphas(alphas, config, self.count))
+        self.state = ModelState.start(rows.to(self.device), rates)
         self.initial_params = self.state.params.clone()
         self.rules = Rules.of(config)
         chunks = self.device.type == "cpu" and chunks_available()
@@ -140,13 +164,15 @@ class Trainer:
         self._any_running = True
         self._train(0, 0)
 
-    def _parameter_rows(self) -> torch.Tensor:
+    def _parameter_rows(self, alphas: torch.Tensor | None) -> torch.Tensor:
         columns = [0, 1, 2, 3] if self.config.bias else [0, 1]
         rows = self.inits[:, columns].T.contiguous()
         if self.config.transform == "learned":
             weights = learned_layer_init(self.config.seed, self.config.bias)
             layer = torch.tensor(weights).view(-1, 1).expand(-1, self.count)
             rows = torch.cat([rows, layer])
+        if alphas is not None:
+            rows = torch.cat([rows, alphas.view(1, -1)])
         return rows
 
     @property
@@ -230,6 +256,10 @@ class Trainer:
         dead = picked(in_dead_region(self.cell.effective(self.initial_params))).tolist()
         stopped = picked(state.stopped_at).tolist()
         losses, active = picked(state.loss).tolist(), picked(state.active).tolist()
+        revived_at, revived_from = (
+            picked(state.revived_at).tolist(),
+            picked(state.revived_from).tolist(),
+        )
         initial = self._named_columns(picked(self.initial_params))
         final = self._named_columns(picked(self.params))
         return [
@@ -245,6 +275,8 @@ class Trainer:
                 params=final[i],
                 loss=losses[i],
                 active=active[i],
+                revived_at=_step_or_none(revived_at[i]),
+                revived_from=_step_or_none(revived_from[i]),
             )
             for i, k in enumerate(index.tolist())
         ]

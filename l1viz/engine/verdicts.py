@@ -8,7 +8,11 @@ Per model and step s, while the model runs:
 - dead: in the dead region and silent for `dead_patience` steps; its event step is dead_since;
 - dead in practice: outside the region, silent for `dead_patience` steps and `rarely_fires`;
   its event step is silent_since;
-- converged: `has_converged` under the configured criterion.
+- converged: `has_converged` under the configured criterion;
+- revived (an event, not a verdict): the first step the cell fires after a silence of at least
+  `dead_patience` evaluations; revived_from is that silence's first step.
+The two dead rules hold only for ReLU, the one activation whose gradient is exactly 0 wherever the
+cell is silent: any other still learns there (leaky ReLU at a rate proportional to alpha).
 The first step each rule holds is kept; the verdict is the first to hold (VERDICTS order, kernel.h's
 codes, breaks ties at one step); a model stops at its verdict (with early_stop off, only at
 divergence) and is frozen from then on: neither its parameters nor its rules change any more.
@@ -46,6 +50,7 @@ class Rules:
     patience: int
     firing_limit: float  # T*, computed once per run
     early_stop: bool
+    dead_rules: bool  # the activation is ReLU
 
     @classmethod
     def of(cls, config: TrainConfig) -> Rules:
@@ -56,6 +61,7 @@ class Rules:
             patience=config.dead_patience,
             firing_limit=firing_threshold_limit(config),
             early_stop=config.early_stop,
+            dead_rules=config.activation == "relu",
         )
 
 
@@ -64,15 +70,20 @@ def judge(state: ModelState, effective: torch.Tensor, step: int, rules: Rules):
     running = state.running != 0
     region = in_dead_region(effective)
     silent = state.active == 0
+    revived = running & ~silent & (state.silent_since <= step - rules.patience)
+    revived &= state.revived_at < 0
+    state.revived_from.copy_(torch.where(revived, state.silent_since, state.revived_from))
+    state.revived_at.copy_(torch.where(revived, step, state.revived_at))
     state.dead_since.copy_(torch.where(running & ~(region & silent), step + 1, state.dead_since))
     state.silent_since.copy_(torch.where(running & ~silent, step + 1, state.silent_since))
     patient = step + 1 - rules.patience
     holds = {
         DIVERGED: not_finite(state.loss),
-        DEAD: state.dead_since <= patient,
+        DEAD: (state.dead_since <= patient) & rules.dead_rules,
         DEAD_IN_PRACTICE: ~region
         & (state.silent_since <= patient)
-        & rarely_fires(effective, rules.firing_limit),
+        & rarely_fires(effective, rules.firing_limit)
+        & rules.dead_rules,
         CONVERGED: has_converged(effective, state.loss, rules.criterion, rules.tolerance),
     }
     fresh = torch.stack([holds[verdict] for verdict in VERDICTS]) & (state.first < 0) & running

@@ -32,9 +32,9 @@ def pointer(tensor: torch.Tensor | None, name: str, dtype=torch.float32, shape=N
 
 
 # -- one evaluation -----------------------------------------------------------------------------
-def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
+def evaluate(features, target, w_hh, w_ih, bias, slopes, activation: str, alpha, rows: int):
     """loss (K,), active (K,), sums (rows, K). `features` is (|x|,) or (relu(x), relu(-x)), each
-    (T, B); parameters are (K,) rows."""
+    (T, B); parameters are (K,) rows, `alpha` the sloped activation's (else None)."""
     library = build.library()
     count = w_hh.shape[0]
     steps, batch = features[0].shape
@@ -50,6 +50,8 @@ def evaluate(features, target, w_hh, w_ih, bias, slopes, rows: int):
         pointer(bias, "bias", shape=row),
         pointer(slope_pos, "slope_pos", shape=row),
         pointer(slope_neg, "slope_neg", shape=row),
+        code("activation", activation),
+        pointer(alpha, "alpha", shape=row),
         pointer(loss, "loss"),
         pointer(active, "active"),
         pointer(sums, "sums"),

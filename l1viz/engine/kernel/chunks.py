@@ -47,6 +47,7 @@ class KernelTraining:
                 "rows": rows,
                 "bias": int(cell.bias),
                 "learned": int(cell.learned),
+                "activation": code("activation", cell.activation),
                 "batch": batch_size,
                 "max_length": max_length,
             },
@@ -60,6 +61,7 @@ class KernelTraining:
                 "patience": rules.patience,
                 "firing_limit": rules.firing_limit,
                 "early_stop": int(rules.early_stop),
+                "dead_rules": int(rules.dead_rules),
                 "sqrt32": square_roots[0],
                 "sqrt64": square_roots[1],
                 "sqrt_mode": VML_MODE,
@@ -68,6 +70,7 @@ class KernelTraining:
         matrix, row = (rows, self.count), (self.count,)
         types = {"learning_rate": torch.float64}
         ints = ("running", "verdict", "stopped_at", "dead_since", "silent_since", "first")
+        ints += ("revived_at", "revived_from")
         types.update(dict.fromkeys(ints, torch.int32))
         shapes = dict.fromkeys(("params", "exp_avg", "exp_avg_sq", "grads"), matrix)
         shapes["first"] = (state.first.shape[0], self.count)

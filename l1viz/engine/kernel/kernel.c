@@ -30,10 +30,12 @@
 #else
 #define LANES 4
 #endif
-#define MAX_ROWS 12     /* w_hh, w_ih, b_hh, b_ih, in_0..3, out_0..3 */
-#define SUM_ROWS 5      /* gradient sums: w_hh, w_ih, bias, slope+, slope- */
+#define MAX_ROWS 13     /* w_hh, w_ih, b_hh, b_ih, in_0..3, out_0..3, alpha */
+#define SUM_ROWS 6      /* gradient sums: w_hh, w_ih, bias, slope+, slope-, alpha */
 #define WIDTH 4         /* cell.LEARNED_WIDTH */
 #define KINDS (L1VIZ_VERDICT_CONVERGED + 1)  /* the verdicts (kernel.h), rows of `first` */
+
+#define C(x) ((float)(x))  /* a double constant rounded to float, as numpy and torch round it */
 
 /* optim.Adam's constants. */
 #define BETA1 0.9
@@ -162,6 +164,116 @@ static inline vi not_finite_v(vf x)
     return (x - x) != 0.0f;
 }
 
+static inline vf abs_v(vf x)
+{
+    return (vf)((vi)x & splat_i(0x7fffffff));
+}
+
+/* ---------------------------------------------------------------------------------------------
+ * The activations and their derivatives (activations.py, whose constants and steps these repeat:
+ * only +, -, *, / and the exponent's bits, in the same order, so the same bits).
+ */
+#define ACT_RELU L1VIZ_ACTIVATION_RELU
+#define ACT_LEAKY L1VIZ_ACTIVATION_LEAKY_RELU
+#define ACT_ELU L1VIZ_ACTIVATION_ELU
+#define ACT_SOFTPLUS L1VIZ_ACTIVATION_SOFTPLUS
+#define ACT_TANH L1VIZ_ACTIVATION_TANH
+#define ACT_PRELU L1VIZ_ACTIVATION_PRELU
+#define SLOPED(act) ((act) == ACT_LEAKY || (act) == ACT_PRELU)
+
+#define EXP_FLOOR (-87.0f)
+#define ROUNDER 12582912.0f
+#define ROUNDER_BITS 0x4B400000
+#define INV_LN2 ((float)1.4426950408889634)
+#define LN2_HI 0.693145751953125f
+#define LN2_LO ((float)(0.6931471805599453 - 0.693145751953125))
+
+/* max(floor, a) as torch's clamp(min=floor): NaN passes. */
+static inline __attribute__((always_inline)) vf clamp_min_v(vf a, float floor)
+{
+#if defined(__AVX512F__)
+    return (vf)_mm512_max_ps(_mm512_set1_ps(floor), (__m512)a);  /* the second operand on NaN */
+#else
+    return select_v(a < floor, splat(floor), a);
+#endif
+}
+
+/* e^r - 1 and 2^k with a = k ln2 + r (activations._reduced). */
+static inline __attribute__((always_inline)) vf reduced(vf a, vf *scale)
+{
+    a = clamp_min_v(a, EXP_FLOOR);
+    const vf shifted = fma_v(a, splat(INV_LN2), splat(ROUNDER));
+    const vf k = shifted - ROUNDER;
+    const vf r = fma_v(k, splat(-LN2_LO), fma_v(k, splat(-LN2_HI), a));
+    *scale = (vf)(((vi)shifted - (ROUNDER_BITS - 127)) << 23);
+    vf poly = splat(C(1.0 / 5040.0));
+    poly = fma_v(poly, r, splat(C(1.0 / 720.0)));
+    poly = fma_v(poly, r, splat(C(1.0 / 120.0)));
+    poly = fma_v(poly, r, splat(C(1.0 / 24.0)));
+    poly = fma_v(poly, r, splat(C(1.0 / 6.0)));
+    poly = fma_v(poly, r, splat(C(1.0 / 2.0)));
+    return fma_v(r * r, poly, r);
+}
+
+/* log(1 + y) for y in [0, 1]: 2 s (1 + s^2/3 + ... + s^16/17), s = y / (y + 2). */
+static inline __attribute__((always_inline)) vf log1p_unit(vf y)
+{
+    const vf s = y / (y + 2.0f), z = s * s;
+    vf poly = splat(C(1.0 / 17.0));
+    for (int n = 15; n >= 3; n -= 2)
+        poly = fma_v(poly, z, splat(C(1.0 / n)));
+    return (s + s) * fma_v(poly, z, splat(1.0f));
+}
+
+/* h = phi(z), and for elu, softplus and tanh *slope = phi'(z), from one exponential
+ * (activations.phi_and_slope); alpha is the sloped activations'. */
+static inline __attribute__((always_inline)) vf phi_and_slope(const int act, vf z, vf alpha,
+                                                              vf *slope)
+{
+    const vi positive = z > 0.0f;
+    const vf one = splat(1.0f);
+    vf scale, small;
+    switch (act) {
+    case ACT_RELU:
+        return relu_v(z);
+    case ACT_LEAKY:
+    case ACT_PRELU:
+        return select_v(positive, z, z * alpha);
+    case ACT_ELU:
+        small = reduced(zero_where(positive, z), &scale);
+        *slope = select_v(positive, one, fma_v(scale, small, scale));
+        return select_v(positive, z, fma_v(scale, small, scale - 1.0f));
+    case ACT_SOFTPLUS: {
+        small = reduced(-abs_v(z), &scale);
+        const vf e = fma_v(scale, small, scale);
+        *slope = select_v(positive, one, e) / (e + 1.0f);
+        return relu_v(z) + log1p_unit(e);
+    }
+    default: {  /* tanh */
+        small = reduced(abs_v(z) * -2.0f, &scale);
+        const vf u = fma_v(scale, small, scale - 1.0f), e = fma_v(scale, small, scale);
+        const vf magnitude = -u / (u + 2.0f);
+        *slope = (e * 4.0f) / ((e + 1.0f) * (e + 1.0f));
+        return select_v(z < 0.0f, -magnitude, magnitude);
+    }
+    }
+}
+
+/* What the backward pass keeps of z_{t+1} besides h_{t+1} (activations.derivative's inputs):
+ * nothing for ReLU, z for the sloped activations, phi'(z) for the others. */
+#define SAVED(act, z, slope) (SLOPED(act) ? (z) : (slope))
+
+/* dL/dz from g = dL/dh, h = phi(z) and the saved value (activations.derivative). */
+static inline __attribute__((always_inline)) vf derivative(const int act, vf g, vf h, vf saved,
+                                                           vf alpha)
+{
+    if (act == ACT_RELU)
+        return zero_where(h <= 0.0f, g);
+    if (SLOPED(act))
+        return select_v(saved > 0.0f, g, g * alpha);
+    return g * saved;
+}
+
 static vf load(const float *row, long k, long n)
 {
     vf lanes = {0};
@@ -216,6 +328,7 @@ static long padded_size(long n)
  */
 struct scratch {
     vf *h;      /* T * B states: h[t * B + j] = h_{t+1} of batch element j */
+    vf *pre;    /* T * B: what the backward keeps of z_{t+1} (SAVED), like h; not for ReLU */
     vf *acc;    /* (SUM_ROWS + 2) * padded: per-element terms of the pairwise sums */
     vf *grad;   /* B / LANES + 1: one model's output gradients, lanes over the batch */
     long padded;
@@ -225,27 +338,31 @@ static int scratch_open(struct scratch *s, long T, long B)
 {
     s->padded = padded_size(B);
     s->h = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)T * B);
+    s->pre = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)T * B);
     s->acc = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(SUM_ROWS + 2) * s->padded);
     s->grad = aligned_alloc(sizeof(vf), sizeof(vf) * (size_t)(B / LANES + 1));
-    return s->h && s->acc && s->grad ? 0 : -1;
+    return s->h && s->pre && s->acc && s->grad ? 0 : -1;
 }
 
 static void scratch_close(struct scratch *s)
 {
-    free(s->h), free(s->acc), free(s->grad);
+    free(s->h), free(s->pre), free(s->acc), free(s->grad);
 }
 
 struct cell_params {
-    vf w, wi, b, sp, sn;  /* w_hh, w_ih, b_hh + b_ih, slopes s+ and s- */
-    int bias, learned;
+    vf w, wi, b, sp, sn, a;  /* w_hh, w_ih, b_hh + b_ih, slopes s+ and s-, alpha */
+    int bias, learned, act;
 };
+
+/* The rows of the gradient sums: w_hh, w_ih, [bias], [s+, s-], [alpha (prelu)]. */
+#define SUMS(learned, bias, act) (2 + (bias) + 2 * (learned) + ((act) == ACT_PRELU))
 
 struct evaluation {
     vf loss, active, sums[SUM_ROWS];
 };
 
 /* Batch elements walked together through time: independent chains that hide the latency of
- * each step's fma -> relu, with their states and sums in registers. */
+ * each step's fma -> activation, with their states and sums in registers. */
 #define FORWARD_BLOCK 8
 #define BACKWARD_BLOCK 4
 
@@ -254,8 +371,8 @@ struct evaluation {
 
 static inline __attribute__((always_inline)) void
 forward_block(const struct cell_params *p, const float *fa, const float *fb, long T, long B,
-              long j0, const int U, const int learned, const int bias, vf *h, vi *fired,
-              vf *last)
+              long j0, const int U, const int learned, const int bias, const int act, vf *h,
+              vf *pre, vi *fired, vf *last)
 {
     const vf zero = {0};
     vf state[FORWARD_BLOCK];
@@ -270,9 +387,12 @@ forward_block(const struct cell_params *p, const float *fa, const float *fb, lon
             const vf f = FEATURE(i);
             const vf drive = bias ? fma_v(p->wi, f, p->b) : p->wi * f;
             const vf z = fma_v(p->w, state[u], drive);
-            state[u] = relu_v(z);
+            vf slope;
+            state[u] = phi_and_slope(act, z, p->a, &slope);
             count[u] = count_positive(count[u], z);
             h[i] = state[u];
+            if (act != ACT_RELU)
+                pre[i] = SAVED(act, z, slope);
         }
     }
 #pragma GCC unroll 8
@@ -282,15 +402,15 @@ forward_block(const struct cell_params *p, const float *fa, const float *fb, lon
 
 static inline __attribute__((always_inline)) void
 backward_block(const struct cell_params *p, const float *fa, const float *fb, long T, long B,
-               long j0, const int U, const int learned, const int bias, const vf *h,
-               const vf *grad0, vf *acc, long padded)
+               long j0, const int U, const int learned, const int bias, const int act,
+               const vf *h, const vf *pre, const vf *grad0, vf *acc, long padded)
 {
     const vf zero = {0};
     vf g[BACKWARD_BLOCK], hh[BACKWARD_BLOCK], ih[BACKWARD_BLOCK], bb[BACKWARD_BLOCK];
-    vf pos[BACKWARD_BLOCK], neg[BACKWARD_BLOCK], after[BACKWARD_BLOCK];
+    vf pos[BACKWARD_BLOCK], neg[BACKWARD_BLOCK], al[BACKWARD_BLOCK], after[BACKWARD_BLOCK];
 #pragma GCC unroll 4
     for (int u = 0; u < U; u++) {
-        g[u] = grad0[j0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = zero;
+        g[u] = grad0[j0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = al[u] = zero;
         after[u] = h[(T - 1) * B + j0 + u];
     }
     for (long t = T - 1; t >= 0; t--) {
@@ -298,7 +418,10 @@ backward_block(const struct cell_params *p, const float *fa, const float *fb, lo
         for (int u = 0; u < U; u++) {
             const long i = t * B + j0 + u;
             const vf before = t ? h[i - B] : zero;  /* h_t; h_0 = 0 */
-            const vf dz = zero_where(after[u] <= 0.0f, g[u]);
+            const vf saved = act == ACT_RELU ? zero : pre[i];
+            const vf dz = derivative(act, g[u], after[u], saved, p->a);
+            if (act == ACT_PRELU)
+                al[u] = fma_v(g[u], zero_where(saved > 0.0f, saved), al[u]);
             after[u] = before;
             hh[u] = fma_v(dz, before, hh[u]);
             ih[u] = fma_v(dz, FEATURE(i), ih[u]);
@@ -311,7 +434,6 @@ backward_block(const struct cell_params *p, const float *fa, const float *fb, lo
             g[u] = dz * p->w;
         }
     }
-    const int rows = 2 + bias + 2 * learned;
 #pragma GCC unroll 4
     for (int u = 0; u < U; u++) {
         const long j = j0 + u;
@@ -319,45 +441,50 @@ backward_block(const struct cell_params *p, const float *fa, const float *fb, lo
         if (bias)
             acc[2 * padded + j] = bb[u];
         if (learned)
-            acc[(rows - 2) * padded + j] = pos[u], acc[(rows - 1) * padded + j] = neg[u];
+            acc[(2 + bias) * padded + j] = pos[u], acc[(3 + bias) * padded + j] = neg[u];
+        if (act == ACT_PRELU)
+            acc[(SUMS(learned, bias, act) - 1) * padded + j] = al[u];
     }
 }
 
 static inline __attribute__((always_inline)) void
 evaluate_body(const struct cell_params *p, const float *fa, const float *fb, const float *target,
               long T, long B, struct scratch *s, struct evaluation *out, const int learned,
-              const int bias)
+              const int bias, const int act)
 {
-    const int rows = 2 + bias + 2 * learned;
+    const int rows = SUMS(learned, bias, act);
     const long padded = s->padded;
     const vf zero = {0};
-    vf *h = s->h, *acc = s->acc;  /* rows of `padded`: the gradient rows, squares, grad0 */
+    vf *h = s->h, *pre = s->pre, *acc = s->acc;  /* acc: the gradient rows, squares, grad0 */
     vf *squares = acc + rows * padded, *grad0 = squares + padded;
 
-    /* forward: h_{t+1} = relu(fma(w_hh, h_t, w_ih f(x_t) + b)), then the error at h_T */
+    /* forward: h_{t+1} = phi(fma(w_hh, h_t, w_ih f(x_t) + b)), then the error at h_T */
     vi fired = {0};
     const float grad_scale = (float)(2.0 / (double)B);
     long j = 0;
     vf last[FORWARD_BLOCK];
     for (; j + FORWARD_BLOCK <= B; j += FORWARD_BLOCK) {
-        forward_block(p, fa, fb, T, B, j, FORWARD_BLOCK, learned, bias, h, &fired, last);
+        forward_block(p, fa, fb, T, B, j, FORWARD_BLOCK, learned, bias, act, h, pre, &fired,
+                      last);
         for (int u = 0; u < FORWARD_BLOCK; u++) {
             const vf error = last[u] - target[j + u];
             squares[j + u] = error * error, grad0[j + u] = error * grad_scale;
         }
     }
     for (; j < B; j++) {
-        forward_block(p, fa, fb, T, B, j, 1, learned, bias, h, &fired, last);
+        forward_block(p, fa, fb, T, B, j, 1, learned, bias, act, h, pre, &fired, last);
         const vf error = last[0] - target[j];
         squares[j] = error * error, grad0[j] = error * grad_scale;
     }
     out->active = __builtin_convertvector(fired, vf) / (float)(T * B);
 
-    /* backward: dz = [h_{t+1} > 0] g; accumulate dz * (h_t, f, 1, relu(x), relu(-x)) */
+    /* backward: dz = phi'(z_{t+1}) g; accumulate dz * (h_t, f, 1, relu(x), relu(-x)) and, for
+     * prelu, g * min(z_{t+1}, 0) */
     for (j = 0; j + BACKWARD_BLOCK <= B; j += BACKWARD_BLOCK)
-        backward_block(p, fa, fb, T, B, j, BACKWARD_BLOCK, learned, bias, h, grad0, acc, padded);
+        backward_block(p, fa, fb, T, B, j, BACKWARD_BLOCK, learned, bias, act, h, pre, grad0, acc,
+                       padded);
     for (; j < B; j++)
-        backward_block(p, fa, fb, T, B, j, 1, learned, bias, h, grad0, acc, padded);
+        backward_block(p, fa, fb, T, B, j, 1, learned, bias, act, h, pre, grad0, acc, padded);
     for (int r = 0; r <= rows; r++)
         for (j = B; j < padded; j++)
             acc[r * padded + j] = zero;
@@ -367,18 +494,38 @@ evaluate_body(const struct cell_params *p, const float *fa, const float *fb, con
     out->loss = squares[0] / (float)B;
 }
 
+/* BODY(learned, bias, act) with each a compile-time constant: every layout and activation gets
+ * loops of its own. */
+#define FOR_LAYOUT(p, BODY, act)                                                                   \
+    do {                                                                                           \
+        if ((p)->learned && (p)->bias)                                                             \
+            BODY(1, 1, act);                                                                       \
+        else if ((p)->learned)                                                                     \
+            BODY(1, 0, act);                                                                       \
+        else if ((p)->bias)                                                                        \
+            BODY(0, 1, act);                                                                       \
+        else                                                                                       \
+            BODY(0, 0, act);                                                                       \
+    } while (0)
+#define SPECIALISED(p, BODY)                                                                       \
+    do {                                                                                           \
+        switch ((p)->act) {                                                                        \
+        case ACT_RELU: FOR_LAYOUT(p, BODY, ACT_RELU); break;                                       \
+        case ACT_LEAKY: FOR_LAYOUT(p, BODY, ACT_LEAKY); break;                                     \
+        case ACT_ELU: FOR_LAYOUT(p, BODY, ACT_ELU); break;                                         \
+        case ACT_SOFTPLUS: FOR_LAYOUT(p, BODY, ACT_SOFTPLUS); break;                               \
+        case ACT_TANH: FOR_LAYOUT(p, BODY, ACT_TANH); break;                                       \
+        default: FOR_LAYOUT(p, BODY, ACT_PRELU); break;                                            \
+        }                                                                                          \
+    } while (0)
+
 static void evaluate(const struct cell_params *p, const float *fa, const float *fb,
                      const float *target, long T, long B, struct scratch *s,
                      struct evaluation *out)
 {
-    if (p->learned && p->bias)
-        evaluate_body(p, fa, fb, target, T, B, s, out, 1, 1);
-    else if (p->learned)
-        evaluate_body(p, fa, fb, target, T, B, s, out, 1, 0);
-    else if (p->bias)
-        evaluate_body(p, fa, fb, target, T, B, s, out, 0, 1);
-    else
-        evaluate_body(p, fa, fb, target, T, B, s, out, 0, 0);
+#define BODY(learned, bias, act) evaluate_body(p, fa, fb, target, T, B, s, out, learned, bias, act)
+    SPECIALISED(p, BODY);
+#undef BODY
 }
 
 /* ---------------------------------------------------------------------------------------------
@@ -437,7 +584,7 @@ struct model_evaluation {
 };
 
 struct one_model {
-    vf w, wi, b, sp, sn;
+    vf w, wi, b, sp, sn, a;
     const float *fa, *fb, *target;
     long T, B, vectors, tail;
     vi valid;  /* the lanes of the last vector that hold batch elements */
@@ -446,7 +593,8 @@ struct one_model {
 /* Forward through time for batch vectors v0 .. v0 + U - 1 (each n wide): h, fired, error. */
 static inline __attribute__((always_inline)) void
 model_forward(const struct one_model *m, long v0, const int U, long n, const int learned,
-              const int bias, vf *h, vi *fired, float *squares, vf *grad0)
+              const int bias, const int act, vf *h, vf *pre, vi *fired, float *squares,
+              vf *grad0)
 {
     const vf zero = {0};
     const float grad_scale = (float)(2.0 / (double)m->B);
@@ -463,9 +611,12 @@ model_forward(const struct one_model *m, long v0, const int U, long n, const int
             const vf f = learned ? m->sp * a + m->sn * load_part(m->fb + at, n) : a;
             const vf drive = bias ? fma_v(m->wi, f, m->b) : m->wi * f;
             const vf z = fma_v(m->w, state[u], drive);
-            state[u] = relu_v(z);
+            vf slope;
+            state[u] = phi_and_slope(act, z, m->a, &slope);
             count[u] = count_positive(count[u], n == LANES ? z : zero_where(~m->valid, z));
             h[t * m->vectors + v0 + u] = state[u];
+            if (act != ACT_RELU)
+                pre[t * m->vectors + v0 + u] = SAVED(act, z, slope);
         }
     }
 #pragma GCC unroll 2
@@ -482,22 +633,25 @@ model_forward(const struct one_model *m, long v0, const int U, long n, const int
 /* Backward through time for batch vectors v0 .. v0 + U - 1: each row's per-element sums. */
 static inline __attribute__((always_inline)) void
 model_backward(const struct one_model *m, long v0, const int U, long n, const int learned,
-               const int bias, const vf *h, const vf *grad0, float *terms, long width)
+               const int bias, const int act, const vf *h, const vf *pre, const vf *grad0,
+               float *terms, long width)
 {
     const vf zero = {0};
-    const int rows = 2 + bias + 2 * learned;
     vf g[MODEL_BLOCK], hh[MODEL_BLOCK], ih[MODEL_BLOCK], bb[MODEL_BLOCK], pos[MODEL_BLOCK];
-    vf neg[MODEL_BLOCK], after[MODEL_BLOCK];
+    vf neg[MODEL_BLOCK], al[MODEL_BLOCK], after[MODEL_BLOCK];
 #pragma GCC unroll 2
     for (int u = 0; u < U; u++) {
-        g[u] = grad0[v0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = zero;
+        g[u] = grad0[v0 + u], hh[u] = ih[u] = bb[u] = pos[u] = neg[u] = al[u] = zero;
         after[u] = h[(m->T - 1) * m->vectors + v0 + u];
     }
     for (long t = m->T - 1; t >= 0; t--) {
 #pragma GCC unroll 2
         for (int u = 0; u < U; u++) {
             const vf before = t ? h[(t - 1) * m->vectors + v0 + u] : zero;
-            const vf dz = zero_where(after[u] <= 0.0f, g[u]);
+            const vf saved = act == ACT_RELU ? zero : pre[t * m->vectors + v0 + u];
+            const vf dz = derivative(act, g[u], after[u], saved, m->a);
+            if (act == ACT_PRELU)
+                al[u] = fma_v(g[u], zero_where(saved > 0.0f, saved), al[u]);
             after[u] = before;
             const long at = t * m->B + (v0 + u) * LANES;
             const vf a = load_part(m->fa + at, n);
@@ -518,37 +672,42 @@ model_backward(const struct one_model *m, long v0, const int U, long n, const in
         if (bias)
             memcpy(at + 2 * width, &bb[u], sizeof(vf));
         if (learned) {
-            memcpy(at + (rows - 2) * width, &pos[u], sizeof(vf));
-            memcpy(at + (rows - 1) * width, &neg[u], sizeof(vf));
+            memcpy(at + (2 + bias) * width, &pos[u], sizeof(vf));
+            memcpy(at + (3 + bias) * width, &neg[u], sizeof(vf));
         }
+        if (act == ACT_PRELU)
+            memcpy(at + (SUMS(learned, bias, act) - 1) * width, &al[u], sizeof(vf));
     }
 }
 
 static inline __attribute__((always_inline)) void
 evaluate_model_body(const struct cell_params *p, int lane, const float *fa, const float *fb,
                     const float *target, long T, long B, struct scratch *s,
-                    struct model_evaluation *out, const int learned, const int bias)
+                    struct model_evaluation *out, const int learned, const int bias,
+                    const int act)
 {
-    const int rows = 2 + bias + 2 * learned;
+    const int rows = SUMS(learned, bias, act);
     const long vectors = (B + LANES - 1) / LANES, full = B / LANES;
     struct one_model m = {
         splat(p->w[lane]), splat(p->wi[lane]), splat(p->b[lane]), splat(p->sp[lane]),
-        splat(p->sn[lane]), fa, fb, target, T, B, vectors, B - (vectors - 1) * LANES, {0},
+        splat(p->sn[lane]), splat(p->a[lane]), fa, fb, target, T, B, vectors,
+        B - (vectors - 1) * LANES, {0},
     };
     for (long l = 0; l < m.tail; l++)
         m.valid[l] = -1;
     const long width = s->padded > vectors * LANES ? s->padded : vectors * LANES;
-    vf *h = s->h;                      /* h[t * vectors + v] = h_{t+1} */
+    vf *h = s->h, *pre = s->pre;       /* h[t * vectors + v] = h_{t+1}, pre likewise z_{t+1} */
     float *terms = (float *)(s->acc);  /* (rows + 1) rows of `width` <= 2 padded floats */
     float *squares = terms + rows * width;
 
     vi fired = {0};
     long v = 0;
     for (; v + MODEL_BLOCK <= full; v += MODEL_BLOCK)
-        model_forward(&m, v, MODEL_BLOCK, LANES, learned, bias, h, &fired, squares, s->grad);
-    for (; v < vectors; v++)
-        model_forward(&m, v, 1, v < full ? LANES : m.tail, learned, bias, h, &fired, squares,
+        model_forward(&m, v, MODEL_BLOCK, LANES, learned, bias, act, h, pre, &fired, squares,
                       s->grad);
+    for (; v < vectors; v++)
+        model_forward(&m, v, 1, v < full ? LANES : m.tail, learned, bias, act, h, pre, &fired,
+                      squares, s->grad);
     for (long j = B; j < s->padded; j++)
         squares[j] = 0.0f;
     out->loss = pairwise_sum_floats(squares, s->padded) / (float)B;
@@ -558,10 +717,11 @@ evaluate_model_body(const struct cell_params *p, int lane, const float *fa, cons
     out->active = (float)total / (float)(T * B);
 
     for (v = 0; v + MODEL_BLOCK <= full; v += MODEL_BLOCK)
-        model_backward(&m, v, MODEL_BLOCK, LANES, learned, bias, h, s->grad, terms, width);
-    for (; v < vectors; v++)
-        model_backward(&m, v, 1, v < full ? LANES : m.tail, learned, bias, h, s->grad, terms,
+        model_backward(&m, v, MODEL_BLOCK, LANES, learned, bias, act, h, pre, s->grad, terms,
                        width);
+    for (; v < vectors; v++)
+        model_backward(&m, v, 1, v < full ? LANES : m.tail, learned, bias, act, h, pre, s->grad,
+                       terms, width);
     for (int r = 0; r < rows; r++) {
         for (long j = B; j < s->padded; j++)
             terms[r * width + j] = 0.0f;
@@ -573,20 +733,17 @@ static void evaluate_model(const struct cell_params *p, int lane, const float *f
                            const float *fb, const float *target, long T, long B,
                            struct scratch *s, struct model_evaluation *out)
 {
-    if (p->learned && p->bias)
-        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 1, 1);
-    else if (p->learned)
-        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 1, 0);
-    else if (p->bias)
-        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 0, 1);
-    else
-        evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, 0, 0);
+#define BODY(learned, bias, act)                                                                   \
+    evaluate_model_body(p, lane, fa, fb, target, T, B, s, out, learned, bias, act)
+    SPECIALISED(p, BODY);
+#undef BODY
 }
 
 int l1viz_evaluate(long k0, long k1, long K, long T, long B,
                    const float *feature_a, const float *feature_b, const float *target,
                    const float *w_hh, const float *w_ih, const float *bias,
                    const float *slope_pos, const float *slope_neg,
+                   enum l1viz_activation activation, const float *alpha,
                    float *loss, float *active, float *sums)
 {
     struct scratch s;
@@ -594,12 +751,13 @@ int l1viz_evaluate(long k0, long k1, long K, long T, long B,
         scratch_close(&s);
         return -1;
     }
-    const int rows = 2 + (bias != NULL) + 2 * (feature_b != NULL);
+    const int rows = SUMS(feature_b != NULL, bias != NULL, activation);
     for (long k = k0; k < k1; k += LANES) {
         const long n = k1 - k < LANES ? k1 - k : LANES;
         const struct cell_params p = {
             load(w_hh, k, n), load(w_ih, k, n), load(bias, k, n),
-            load(slope_pos, k, n), load(slope_neg, k, n), bias != NULL, feature_b != NULL,
+            load(slope_pos, k, n), load(slope_neg, k, n), load(alpha, k, n),
+            bias != NULL, feature_b != NULL, activation,
         };
         struct evaluation e;
         evaluate(&p, feature_a, feature_b, target, T, B, &s, &e);
@@ -621,6 +779,7 @@ struct tile {
     vd lr;
     vf loss, active;
     vi running, verdict, stopped_at, dead_since, silent_since, first[KINDS];
+    vi revived_at, revived_from;
 };
 
 static void tile_load(struct tile *t, const struct l1viz_layout *lay,
@@ -647,6 +806,8 @@ static void tile_load(struct tile *t, const struct l1viz_layout *lay,
     t->silent_since = load_i(st->silent_since, k, n);
     for (int kind = 0; kind < KINDS; kind++)
         t->first[kind] = load_i(st->first + kind * K, k, n);
+    t->revived_at = load_i(st->revived_at, k, n);
+    t->revived_from = load_i(st->revived_from, k, n);
 }
 
 static void tile_store(const struct tile *t, const struct l1viz_layout *lay,
@@ -670,6 +831,8 @@ static void tile_store(const struct tile *t, const struct l1viz_layout *lay,
     store_i(st->silent_since, k, n, t->silent_since);
     for (int kind = 0; kind < KINDS; kind++)
         store_i(st->first + kind * K, k, n, t->first[kind]);
+    store_i(st->revived_at, k, n, t->revived_at);
+    store_i(st->revived_from, k, n, t->revived_from);
 }
 
 /* Up to this many running models a tile evaluates them one by one, lanes over the batch
@@ -707,26 +870,33 @@ static void slopes(const vf *p, int first_in, vf *sp, vf *sn)
 static struct cell_params cell_of(const vf *p, const struct l1viz_layout *lay)
 {
     const vf zero = {0};
-    struct cell_params c = {p[0], p[1], zero, zero, zero, lay->bias, lay->learned};
+    struct cell_params c = {
+        p[0], p[1], zero, zero, zero, zero, lay->bias, lay->learned, lay->activation,
+    };
     if (lay->bias)
         c.b = p[2] + p[3];
     if (lay->learned)
         slopes(p, lay->bias ? 4 : 2, &c.sp, &c.sn);
+    if (SLOPED(lay->activation))
+        c.a = p[lay->rows - 1];
     return c;
 }
 
 /* Cell._gather_grads: per-parameter gradients from the evaluation's sums. */
 static void gather_grads(const struct l1viz_layout *lay, const vf *p, const vf *sums, vf *g)
 {
-    const int bias = lay->bias, rows = 2 + bias + 2 * lay->learned;
+    const int bias = lay->bias, act = lay->activation;
+    const vf zero = {0};
     g[0] = sums[0], g[1] = sums[1];
     if (bias)
         g[2] = sums[2], g[3] = sums[2];
+    if (SLOPED(act))  /* leaky_relu's alpha is fixed: its gradient is 0 */
+        g[lay->rows - 1] = act == ACT_PRELU ? sums[SUMS(lay->learned, bias, act) - 1] : zero;
     if (!lay->learned)
         return;
     const int first_in = bias ? 4 : 2;
-    const vf grad_pos = p[1] * sums[rows - 2], grad_neg = p[1] * sums[rows - 1];
-    const vf one = splat(1.0f), zero = {0};
+    const vf grad_pos = p[1] * sums[2 + bias], grad_neg = p[1] * sums[3 + bias];
+    const vf one = splat(1.0f);
     for (int j = 0; j < WIDTH; j++) {
         const vf in = p[first_in + j], out = p[first_in + WIDTH + j];
         const vf on_pos = select_v(in > 0.0f, one, zero), on_neg = select_v(in < 0.0f, one, zero);
@@ -779,11 +949,6 @@ static void update(struct tile *t, const struct l1viz_layout *lay, const struct 
     }
 }
 
-static inline vf abs_v(vf x)
-{
-    return (vf)((vi)x & splat_i(0x7fffffff));
-}
-
 /* The trainer's rules at step s, on the evaluation just made: verdicts.judge, operation for
  * operation (outcomes.py states each rule; VERDICTS order: diverged, dead, dead in practice,
  * converged). Freezes finished lanes. */
@@ -797,9 +962,14 @@ static void judge(struct tile *t, const struct l1viz_layout *lay, const struct l
 
     const vi in_region = (wp <= 0.0f) & (wn <= 0.0f) & (b <= 0.0f);
     const vi silent = t->active == 0.0f;
+    const vi revived = running & ~silent & (t->silent_since <= splat_i(s - rules->patience))
+                       & (t->revived_at < 0);
+    t->revived_from = select_i(revived, t->silent_since, t->revived_from);
+    t->revived_at = select_i(revived, splat_i(s), t->revived_at);
     t->dead_since = select_i(running & ~(in_region & silent), splat_i(s + 1), t->dead_since);
     t->silent_since = select_i(running & ~silent, splat_i(s + 1), t->silent_since);
     const vi patient = splat_i(s + 1 - rules->patience);
+    const vi dead_rules = splat_i(rules->dead_rules ? -1 : 0);
 
     const vf limit = splat(rules->firing_limit);
     const vi beyond_reach = (b < 0.0f) & ((wp <= 0.0f) | (-b > limit * wp))
@@ -816,8 +986,9 @@ static void judge(struct tile *t, const struct l1viz_layout *lay, const struct l
 
     const vi holds[KINDS] = {
         [L1VIZ_VERDICT_DIVERGED] = not_finite_v(t->loss),
-        [L1VIZ_VERDICT_DEAD] = t->dead_since <= patient,
-        [L1VIZ_VERDICT_DEAD_IN_PRACTICE] = ~in_region & (t->silent_since <= patient) & beyond_reach,
+        [L1VIZ_VERDICT_DEAD] = (t->dead_since <= patient) & dead_rules,
+        [L1VIZ_VERDICT_DEAD_IN_PRACTICE] =
+            ~in_region & (t->silent_since <= patient) & beyond_reach & dead_rules,
         [L1VIZ_VERDICT_CONVERGED] = converged,
     };
     const vi at[KINDS] = {
@@ -992,7 +1163,6 @@ typedef uint32_t vu32x8 __attribute__((vector_size(8 * sizeof(uint32_t))));
 #define LN2 ((float)0.6931471805599453)
 #define SQRT2 ((float)1.4142135623730951)
 #define HALF_PI ((float)1.5707963267948966)
-#define C(x) ((float)(x))  /* a double constant rounded to float, as numpy rounds it */
 
 static inline vu8 mix64(vu8 z)
 {

@@ -19,6 +19,14 @@ enum l1viz_transform {  /* Cell.prepare */
     L1VIZ_TRANSFORM_RELU_PAIR = 1,
     L1VIZ_TRANSFORM_LEARNED = 2
 };
+enum l1viz_activation {  /* activations.py */
+    L1VIZ_ACTIVATION_RELU = 0,
+    L1VIZ_ACTIVATION_LEAKY_RELU = 1,
+    L1VIZ_ACTIVATION_ELU = 2,
+    L1VIZ_ACTIVATION_SOFTPLUS = 3,
+    L1VIZ_ACTIVATION_TANH = 4,
+    L1VIZ_ACTIVATION_PRELU = 5
+};
 /* The verdicts the rules reach, in priority order when several first hold at one step
  * (outcomes.VERDICTS is read from here): a model's verdict code and the rows of `first`. */
 enum l1viz_verdict {
@@ -31,9 +39,10 @@ enum l1viz_verdict {
 /* What every model of the run shares. */
 struct l1viz_layout {
     long models;      /* K */
-    long rows;        /* parameter rows: w_hh, w_ih [, b_hh, b_ih] [, in_0..3, out_0..3] */
+    long rows;        /* w_hh, w_ih [, b_hh, b_ih] [, in_0..3, out_0..3] [, alpha] */
     int bias;         /* 1: rows 2 and 3 are b_hh and b_ih */
-    int learned;      /* 1: the last 8 rows are the learned input layer (cell.py) */
+    int learned;      /* 1: 8 rows after the weights and biases are the learned input layer */
+    enum l1viz_activation activation;  /* leaky_relu, prelu: the last row is alpha */
     long batch;       /* B */
     long max_length;  /* L: each step's features are an (L, B) time-major block */
 };
@@ -51,6 +60,7 @@ struct l1viz_rules {
     int patience;         /* config.dead_patience */
     float firing_limit;   /* T*, outcomes.firing_threshold_limit */
     int early_stop;       /* 0: only divergence stops a model */
+    int dead_rules;       /* 1: the dead rules apply (ReLU) */
     l1viz_sqrt32 sqrt32;  /* torch's float sqrt; NULL: the CPU's (IEEE) sqrt is torch's */
     l1viz_sqrt64 sqrt64;  /* torch's double sqrt; NULL likewise */
     long long sqrt_mode;
@@ -71,6 +81,8 @@ struct l1viz_state {
     int *dead_since;             /* (K,) first step of the current silent stretch in the dead region */
     int *silent_since;           /* (K,) first step of the current silent stretch */
     int *first;                  /* (4, K) first step each rule held, row = l1viz_verdict, -1 */
+    int *revived_at;             /* (K,) first step it fired after a long silence, -1 */
+    int *revived_from;           /* (K,) first step of that silence, -1 */
 };
 
 /* The batches of steps first_step, first_step + 1, ... (data.py). */
@@ -103,12 +115,14 @@ int l1viz_train(const struct l1viz_layout *layout, const struct l1viz_rules *rul
                 long *reached);
 
 /* One evaluation of models [k0, k1) on one batch (Cell.loss_and_grads): features are (T, B),
- * slope_pos/slope_neg NULL unless learned, bias NULL without bias. Output rows of `sums`: w_hh,
- * w_ih, [bias], [slope+, slope-]. Returns 0, or -1 without scratch memory. */
+ * slope_pos/slope_neg NULL unless learned, bias NULL without bias, alpha NULL unless the
+ * activation has one. Output rows of `sums`: w_hh, w_ih, [bias], [slope+, slope-], [alpha (prelu)].
+ * Returns 0, or -1 without scratch memory. */
 int l1viz_evaluate(long k0, long k1, long K, long T, long B,
                    const float *feature_a, const float *feature_b, const float *target,
                    const float *w_hh, const float *w_ih, const float *bias,
                    const float *slope_pos, const float *slope_neg,
+                   enum l1viz_activation activation, const float *alpha,
                    float *loss, float *active, float *sums);
 
 /* The training data of steps first_step .. first_step + steps - 1 (data.py defines it):
