@@ -139,7 +139,7 @@ def _same_map(one: OutcomeMapView, other: OutcomeMapView) -> bool:
 
 
 def view_controls(view: OutcomeMapView, seeds: int) -> OutcomeMapView:
-    left, right = st.columns([2, 3])
+    left, right = st.columns([3, 2])  # the three colourings on one line at 1500 px
     mode = left.radio(
         "Colour by",
         MODES,

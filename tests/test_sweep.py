@@ -21,7 +21,7 @@ from l1viz.plots.outcome_map import (
     outcome_map_figure,
     selected_cell,
 )
-from l1viz.plots.palette import CASE_TAGS
+from l1viz.plots.palette import CASE_BOX, CASE_TAGS, WHITE
 from l1viz.study.map.boundary import box_counting
 from l1viz.study.map.sweep import SweepSettings, axis_points, case_regions, measure_sweep
 from l1viz.study.map.zoom import zoom_in
@@ -208,6 +208,9 @@ def test_figure_has_the_map_the_boundary_the_cases_and_clickable_cells(tiny):
     tag = next(a for a in figure.layout.annotations if a.name == "no bias 3")
     # disagrees: the case tags' own maroon, not the diverged red
     assert tag.bgcolor == CASE_TAGS["disagrees"].hex and tag.text == "<b>3</b>"
+    unjudged = outcome_map_figure(tiny, agreements={})
+    hollow = next(a for a in unjudged.layout.annotations if a.name == "no bias 3")
+    assert hollow.bgcolor == WHITE and hollow.font.color == CASE_BOX  # no verdict colour yet
     assert "notebook: does not converge" in tag.hovertext and "disagrees" in tag.hovertext
     marker = next(t for t in figure.data if t.name == "live view's init")
     assert (marker.x[0], marker.y[0]) == (0.83, 0.76)

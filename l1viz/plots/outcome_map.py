@@ -245,8 +245,10 @@ def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
         yanchor="top",
         text=f"<b>{case.number}</b>",
         showarrow=False,
-        font={"color": WHITE, "size": 12},
-        bgcolor=CASE_TAGS[agreement].hex if agreement else CASE_BOX,
+        # Before its verdict a tag is hollow, so no verdict colour is read into it.
+        font={"color": WHITE if agreement else CASE_BOX, "size": 12},
+        bgcolor=CASE_TAGS[agreement].hex if agreement else WHITE,
+        bordercolor=CASE_TAGS[agreement].hex if agreement else CASE_BOX,
         borderpad=2,
         hovertext=f"<b>{case.label}</b><br>notebook: {case.documented}{verdict}",
         hoverlabel={"bgcolor": WHITE, "bordercolor": INK, "font": {"color": INK}},
