@@ -28,8 +28,8 @@ from l1viz.live.run import LiveRun, Snapshot
 from l1viz.live.run_log import RunLog
 from l1viz.live.settings import Settings
 from l1viz.plots import plane, time_charts
-from l1viz.study.extrapolation import extrapolation_note
 from l1viz.study.fatal_update import FatalUpdate, fatal_update
+from l1viz.study.long_sequence_note import long_sequence_note
 
 RUN, LOG, LAST_ID, ACTION = "live.run", "live.log", "live.last_id", "live.action"
 CHART_MIN_WIDTH = 440  # px: narrower, the charts go one under the other
@@ -196,7 +196,7 @@ def verdict_notes(run: LiveRun, now: Snapshot, fatal: FatalUpdate | None) -> lis
         if run.config.bias:
             values["b"] = params["b_hh"] + params["b_ih"]
         check = live_after.generalisation_of(run, now).check
-        note = extrapolation_note(values, check)
+        note = long_sequence_note(values, check)
         if note:
             notes.append((f"Converged by the {run.config.criterion} rule, yet: {note}", True))
     if fatal is not None:

@@ -3,11 +3,11 @@ measurement, this run's agreement, and the dead-ReLU marking."""
 
 import pytest
 
-from l1viz.engine.generalise import LongSequenceCheck
+from l1viz.engine.long_sequence import LongSequenceCheck
 from l1viz.live.case_panel import case_panel
 from l1viz.live.run import LiveRun
 from l1viz.live.settings import Settings
-from l1viz.study.extrapolation import extrapolation_note
+from l1viz.study.long_sequence_note import long_sequence_note
 from l1viz.study.table import TableSettings, documented_rows, measure_table
 
 
@@ -77,11 +77,11 @@ def test_before_the_table_is_measured_the_panel_says_so():
 
 def test_a_converged_cell_off_at_length_10000_is_explained():
     tolerance = {"w_hh": 1.0001801252365112, "w_ih": 0.9990010857582092, "b": 0.0}
-    note = extrapolation_note(tolerance, LongSequenceCheck(10_000, 21_942.0, 7_967.4))
+    note = long_sequence_note(tolerance, LongSequenceCheck(10_000, 21_942.0, 7_967.4))
     assert note.startswith("At length 10,000 the output is 175% off: w_hh = 1.00018 weighs")
     assert "the oldest input of 10,000 counts 6.06×" in note
     exact = {"w_hh": 1.0, "w_ih": 1.0, "b": 0.0}
-    assert extrapolation_note(exact, LongSequenceCheck(10_000, 7_967.38, 7_967.381)) == ""
+    assert long_sequence_note(exact, LongSequenceCheck(10_000, 7_967.38, 7_967.381)) == ""
     biased = {"w_hh": 1.0, "w_ih": 1.0, "b": 0.01}
-    note = extrapolation_note(biased, LongSequenceCheck(10_000, 8_067.0, 7_967.0))
+    note = long_sequence_note(biased, LongSequenceCheck(10_000, 8_067.0, 7_967.0))
     assert "b_hh + b_ih = 0.01 adds about 100 over 10,000 inputs" in note

@@ -97,10 +97,9 @@ def test_play_then_pause_at_random_moments_never_breaks_and_the_counter_stays(pa
 
 
 def test_pause_well_before_the_verdict_keeps_the_run_short_of_it(pages, app_url):
-    """Bug 2: on the notebook's init, Pause well before the verdict still ended at "converged":
-    training ran on for up to 1.4 s after the click. At 1,000 steps/s, paused once the page shows
-    step 2,000 or more, the run stops far short of its verdict at step 9,783 (the stop flag is
-    checked every ~20 ms)."""
+    """On the notebook's init at 1,000 steps/s, Pause clicked once the page shows step 2,000 or
+    more stops the run far short of its verdict at step 9,783: the badge stays "training" (the
+    stop flag is checked every ~20 ms, so nothing trains on after the click)."""
     page = pages(app_url + "/")
     page.get_by_text("1,000 steps/s", exact=True).click()  # at max speed it ends in one refresh
     wait_idle(page)
@@ -120,8 +119,8 @@ def test_pause_well_before_the_verdict_keeps_the_run_short_of_it(pages, app_url)
 
 
 def test_a_typed_value_then_play_trains_the_typed_value(pages, app_url):
-    """Bug 4: typing 0.9 into the w_hh box and clicking Play without Enter applied the value but
-    lost the Play: the run stayed "ready"."""
+    """A value typed into the w_hh box, then Play clicked without Enter: the value is applied
+    and the Play is kept, so the badge leaves "ready" and the address and the box hold 0.9."""
     page = pages(app_url + "/")
     wait_idle(page)
     box = page.locator(".st-key-live-w_hh-exact input")
@@ -134,7 +133,8 @@ def test_a_typed_value_then_play_trains_the_typed_value(pages, app_url):
 
 
 def test_notebook_after_random_init_is_the_notebook_run_at_once(pages, app_url):
-    """Bug 5: the seed stayed random and the address bar kept the random values for a while."""
+    """Notebook after Random init is the notebook's run at once: the address bar drops the random
+    values, the seed box reads 42 and Play converges at step 9,783."""
     page = pages(app_url + "/")
     wait_idle(page)
     button(page, "Random init").click()
@@ -161,11 +161,11 @@ window.blank = [];
 
 
 def test_charts_are_never_blank_for_more_than_a_few_frames_while_playing(pages, app_url):
-    """Bug 8: the charts vanished for ~0.5 s after Play. Each update of a plotly chart is a new
-    element in Streamlit 1.67 (its id comes from the figure), drawn hidden until measured; the
-    live charts are drawn visible at once. A frame-by-frame sampler over 6 s of play: no chart
-    blank for more than 3 frames in a row. (Single frames remain, between the new element's mount
-    and plotly's first draw: see docs/streamlit.md.)"""
+    """While playing, no live chart (loss, parameters, landscape) is blank for more than 3 frames
+    in a row, sampled frame by frame over 6 s. Each update of a plotly chart is a new element in
+    Streamlit 1.67 (its id comes from the figure), drawn hidden until measured, so the live charts
+    are drawn visible at once. (Single blank frames remain, between the new element's mount and
+    plotly's first draw: see docs/streamlit.md.)"""
     page = pages(app_url + ENDLESS)
     page.evaluate(SAMPLER)
     button(page, "Play").click()
@@ -198,9 +198,10 @@ def overlaps(one: dict | None, other: dict | None) -> bool:
 
 @pytest.mark.parametrize("width", [1500, 900])
 def test_the_chart_toolbar_covers_no_title_or_legend(pages, app_url, width):
-    """Bug 10: on hover, the toolbar covered the Parameters and Generalisation legends, the
-    landscape's title and the replay's "Loss"; the landscape's legend sat on its w_hh axis title.
-    Every live chart and the after-run charts are hovered and their boxes compared."""
+    """On hover, a chart's toolbar covers none of its titles or legends (the Parameters and
+    Generalisation legends, the landscape's title, the replay's "Loss"), and the landscape's
+    legend stays off its w_hh axis title: every live chart and the after-run charts are hovered
+    and their boxes compared."""
     page = pages(
         app_url + "/?w_hh=0.7907&w_ih=1.2&b_hh=-1.3559&b_ih=-0.8709&bias=true&optimizer=sgd"
         "&lr=0.01&steps=3000",

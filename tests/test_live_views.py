@@ -10,7 +10,7 @@ from test_app import chart, open_app, open_tab, play_until, press, status, trace
 
 from app_pages import studies
 from app_pages.live_parts.seeds import SEEDS
-from l1viz.engine.generalise import LongSequenceCheck, prefix_predictions, sequence
+from l1viz.engine.long_sequence import LongSequenceCheck, prefix_predictions, sequence
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.trainer import Trainer
 from l1viz.live.jobs import DONE
@@ -121,7 +121,7 @@ def test_converged_under_the_default_rule_computes_the_l1_norm_at_length_10000(d
     settings = TableSettings()
     checked = 0
     for row in default_table.cases:
-        typical = row.typical_of(Ending.CONVERGED)
+        typical = next((t for t in row.typical if t.ending == Ending.CONVERGED), None)
         if typical is None:
             continue
         trainer = Trainer(typical.init, settings.train_config(row.case.bias))

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from l1viz.engine.cell import Cell
 from l1viz.engine.config import MAX_SEED, Init, TrainConfig
-from l1viz.engine.generalise import long_sequence_check
+from l1viz.engine.long_sequence import long_sequence_check
 from l1viz.engine.outcomes import TRAINING, Ending
 from l1viz.engine.trainer import Trainer
 

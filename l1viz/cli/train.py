@@ -28,7 +28,7 @@ from l1viz.engine.config import (
     TrainConfig,
     cell_parameters,
 )
-from l1viz.engine.generalise import long_sequence_check
+from l1viz.engine.long_sequence import long_sequence_check
 from l1viz.engine.pytorch_init import default_init
 from l1viz.engine.trainer import Trainer
 from l1viz.study.vocabulary import sentence

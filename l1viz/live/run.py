@@ -19,8 +19,13 @@ from dataclasses import dataclass
 
 import torch
 
-from l1viz.engine.generalise import DEFAULT_LENGTH, LongSequenceCheck, prefix_predictions, sequence
 from l1viz.engine.history import evenly_spaced
+from l1viz.engine.long_sequence import (
+    DEFAULT_LENGTH,
+    LongSequenceCheck,
+    prefix_predictions,
+    sequence,
+)
 from l1viz.engine.outcomes import RunResult
 from l1viz.engine.trainer import Trainer
 from l1viz.live.settings import Settings

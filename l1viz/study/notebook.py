@@ -17,7 +17,7 @@ from torch import nn, optim
 
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.data import notebook_batch
-from l1viz.engine.generalise import LongSequenceCheck
+from l1viz.engine.long_sequence import LongSequenceCheck
 
 SEED = 42
 LEARNING_RATE = 1e-3

@@ -32,7 +32,7 @@ from l1viz.engine.config import MAX_LENGTH, MAX_STEPS, ConfigError, Init, TrainC
 from l1viz.engine.outcomes import CONVERGED, Ending, RunResult
 from l1viz.study.notebook import notebook_config
 from l1viz.study.runner import InProcess, ModelBatch, Runner
-from l1viz.study.table.regions import dead_by_rule, generator
+from l1viz.study.table.regions import generator
 
 SCHEMES = ("pytorch", "identity", "xavier", "kaiming", "rai")
 MAX_SAMPLES = 4096
@@ -285,8 +285,3 @@ def _measured(settings, key, results: Sequence[RunResult], inits, live_range):
         median_steps=statistics.median(steps) if steps else None,
         examples=examples,
     )
-
-
-def dead_at_init_share(inits: torch.Tensor, bias: bool) -> float:
-    """The dead rule over drawn initial values (to check the exact probability)."""
-    return float(dead_by_rule(inits, bias).float().mean())

@@ -119,9 +119,6 @@ class CaseResult:
     typical: tuple[Typical, ...] = ()  # one per ending present, most common first
     final: bool = False  # nothing about this row will change
 
-    def typical_of(self, ending: Ending) -> Typical | None:
-        return next((item for item in self.typical if item.ending == ending), None)
-
     def to_json(self) -> dict:
         case = self.case
         return {

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import math
 
-from l1viz.engine.generalise import LongSequenceCheck
+from l1viz.engine.long_sequence import LongSequenceCheck
 
 # A converged run this far off at the checked length gets the note.
 NOTE_ABOVE = 0.01
 MEAN_ABS_NORMAL = math.sqrt(2 / math.pi)  # E|x| for x ~ N(0, 1)
 
 
-def extrapolation_note(values: dict, check: LongSequenceCheck) -> str:
+def long_sequence_note(values: dict, check: LongSequenceCheck) -> str:
     """'' when the cell is within NOTE_ABOVE at the checked length, else what drives the error.
 
     `values`: w_hh, the input weight(s) (w_ih, or w_ih_pos/w_ih_neg for a learned input) and the
