@@ -30,7 +30,7 @@ from l1viz.plots.palette import (
     UNDECIDED,
     WHITE,
 )
-from l1viz.study.map import SweepResult
+from l1viz.study.map import DeadBoundary, SweepResult, SweepSettings
 
 MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects
@@ -128,68 +128,84 @@ def outcome_map_figure(
 ) -> go.Figure:
     """`agreements`: case id -> agrees / partly / disagrees (the table's); `current`: the live
     view's init in this plane's coordinates, marked with a cross."""
-    settings = sweep.settings
     figure = go.Figure(_surface(sweep, view))
     if view.mode == ENDING_MODE:
-        for shade in ENDINGS.values():  # legend entries for the heatmap's colours
-            figure.add_trace(
-                go.Scatter(
-                    x=[None],
-                    y=[None],
-                    mode="markers",
-                    name=shade.label,
-                    marker={"color": shade.hex, "symbol": "square", "size": 12},
-                )
-            )
+        figure.add_traces(_legend_entries())
     if sweep.boundary is not None:
-        boundary = sweep.boundary
-        figure.add_trace(
-            go.Contour(
-                x=list(boundary.xs),
-                y=list(boundary.ys),
-                z=[list(row) for row in boundary.dead],
-                showscale=False,
-                contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
-                colorscale=[[0, BLACK], [1, BLACK]],  # "lines" takes the scale's colour
-                line={"width": 2, "dash": "dash"},
-                hoverinfo="skip",
-                name="dead rule boundary",
-                showlegend=True,
-            )
-        )
+        figure.add_trace(_boundary_trace(sweep.boundary))
     for region in sweep.cases:
         _add_case_region(figure, region, (agreements or {}).get(region.case.id))
     if current is not None:
-        figure.add_trace(
-            go.Scatter(
-                x=[current[0]],
-                y=[current[1]],
-                mode="markers",
-                name="live view's init",
-                marker={"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": PATH}},
-                hoverinfo="name",
-            )
-        )
-    grid_x = [x for _ in sweep.ys for x in sweep.xs]
-    grid_y = [y for y in sweep.ys for _ in sweep.xs]
-    figure.add_trace(
+        figure.add_trace(_current_marker(current))
+    figure.add_trace(_cell_markers(sweep))
+    _lay_out(figure, sweep.settings)
+    return figure
+
+
+def _legend_entries() -> list[go.Scatter]:
+    """One legend entry per ending, for the heatmap's colours."""
+    return [
         go.Scatter(
-            x=grid_x,
-            y=grid_y,
+            x=[None],
+            y=[None],
             mode="markers",
-            name=CELLS,
-            showlegend=False,
-            marker={"size": 8, "opacity": 0, "symbol": "square"},
-            customdata=_hover_rows(sweep),
-            hovertemplate=(
-                f"{settings.x} = %{{x:.4g}}<br>{settings.y} = %{{y:.4g}}<br>"
-                "<b>%{customdata[0]}</b> %{customdata[1]}<br>final loss: %{customdata[2]}"
-                "<br><i>click to train it in the live view</i><extra></extra>"
-            ),
-            # dark text on white: the trace's own colour would tint the label like a cell
-            hoverlabel={"bgcolor": WHITE, "bordercolor": INK, "font": {"color": INK}},
+            name=shade.label,
+            marker={"color": shade.hex, "symbol": "square", "size": 12},
         )
+        for shade in ENDINGS.values()
+    ]
+
+
+def _boundary_trace(boundary: DeadBoundary) -> go.Contour:
+    """The dead rule's edge, a dashed line where the fine grid's 0/1 field crosses 0.5."""
+    return go.Contour(
+        x=list(boundary.xs),
+        y=list(boundary.ys),
+        z=[list(row) for row in boundary.dead],
+        showscale=False,
+        contours={"start": 0.5, "end": 0.5, "size": 1, "coloring": "lines"},
+        colorscale=[[0, BLACK], [1, BLACK]],  # "lines" takes the scale's colour
+        line={"width": 2, "dash": "dash"},
+        hoverinfo="skip",
+        name="dead rule boundary",
+        showlegend=True,
     )
+
+
+def _current_marker(current: tuple[float, float]) -> go.Scatter:
+    return go.Scatter(
+        x=[current[0]],
+        y=[current[1]],
+        mode="markers",
+        name="live view's init",
+        marker={"symbol": "x-thin", "size": 16, "line": {"width": 3, "color": PATH}},
+        hoverinfo="name",
+    )
+
+
+def _cell_markers(sweep: SweepResult) -> go.Scatter:
+    """The invisible marker on every cell centre: its hover text, and what a click selects."""
+    settings = sweep.settings
+    return go.Scatter(
+        x=[x for _ in sweep.ys for x in sweep.xs],
+        y=[y for y in sweep.ys for _ in sweep.xs],
+        mode="markers",
+        name=CELLS,
+        showlegend=False,
+        marker={"size": 8, "opacity": 0, "symbol": "square"},
+        customdata=_hover_rows(sweep),
+        hovertemplate=(
+            f"{settings.x} = %{{x:.4g}}<br>{settings.y} = %{{y:.4g}}<br>"
+            "<b>%{customdata[0]}</b> %{customdata[1]}<br>final loss: %{customdata[2]}"
+            "<br><i>click to train it in the live view</i><extra></extra>"
+        ),
+        # dark text on white: the trace's own colour would tint the label like a cell
+        hoverlabel={"bgcolor": WHITE, "bordercolor": INK, "font": {"color": INK}},
+    )
+
+
+def _lay_out(figure: go.Figure, settings: SweepSettings) -> None:
+    """Title, axes and legend; a plane of initial values keeps one unit the same on both axes."""
     fixed = ", ".join(f"{name} = {value:g}" for name, value in settings.fixed_values().items())
     seeds = f", {settings.seeds} data seeds" if settings.seeds > 1 else ""
     figure.update_layout(
@@ -209,7 +225,6 @@ def outcome_map_figure(
         )
         figure.update_yaxes(scaleanchor="x", scaleratio=span, constrain="domain")
         figure.update_xaxes(constrain="domain")
-    return figure
 
 
 def _axis(name: str, value_range: tuple[float, float]) -> dict:
