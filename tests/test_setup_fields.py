@@ -8,7 +8,14 @@ from dataclasses import fields
 import pytest
 
 from l1viz import cli, tracking
-from l1viz.engine.config import PARAMETERS, SETUP_FIELDS, Init, TrainConfig, cell_parameters
+from l1viz.engine.config import (
+    LIVE_FIELDS,
+    PARAMETERS,
+    SETUP_FIELDS,
+    Init,
+    TrainConfig,
+    cell_parameters,
+)
 from l1viz.engine.trainer import Trainer
 from l1viz.live.run import LiveRun
 from l1viz.live.run_log import BUDGET, RunLog
@@ -27,16 +34,20 @@ def test_setup_fields_are_train_configs_fields_less_the_engines():
         "transform",
         "criterion",
         "tolerance",
+        "activation",
+        "slope",
     )
+    # The live view does not offer the activation yet (issue 20, part 5).
+    assert LIVE_FIELDS == tuple(n for n in SETUP_FIELDS if n not in ("activation", "slope"))
     assert cell_parameters(True) == PARAMETERS == ("w_hh", "w_ih", "b_hh", "b_ih")
     assert cell_parameters(False) == ("w_hh", "w_ih")
 
 
 def test_live_settings_hold_the_cells_parameters_and_every_setup_field():
-    assert {f.name for f in fields(Settings)} == {*PARAMETERS, *SETUP_FIELDS}
+    assert {f.name for f in fields(Settings)} == {*PARAMETERS, *LIVE_FIELDS}
     settings = Settings(lr=0.01, batch_size=8, steps=77, criterion="loss", tolerance=0.5)
     config = settings.config()
-    for name in SETUP_FIELDS:
+    for name in LIVE_FIELDS:
         assert getattr(config, name) == getattr(settings, name), name
 
 
@@ -46,7 +57,7 @@ def test_the_run_tables_row_carries_every_setup_field():
     log = RunLog()
     log.record(run)
     row = log.records()[0].summary()
-    expected = {BUDGET if name == "steps" else name for name in SETUP_FIELDS}
+    expected = {BUDGET if name == "steps" else name for name in LIVE_FIELDS}
     assert expected <= set(row)
     assert row["lr"] == 0.02 and row["seed"] == 7 and row[BUDGET] == 40
 
@@ -75,7 +86,7 @@ def test_train_options_set_every_setup_field():
     args = cli.build_parser().parse_args(
         ["train", "--lr", "0.02", "--batch-size", "8", "--max-length", "5", "--seed", "3"]
         + ["--steps", "9", "--no-bias", "--transform", "relu-pair", "--criterion", "loss"]
-        + ["--tolerance", "0.25", "--optimizer", "sgd"]
+        + ["--tolerance", "0.25", "--optimizer", "sgd", "--activation", "prelu", "--slope", "0.5"]
     )
     config = cli.config_from(args)
     given = {
@@ -89,5 +100,7 @@ def test_train_options_set_every_setup_field():
         "transform": "relu-pair",
         "criterion": "loss",
         "tolerance": 0.25,
+        "activation": "prelu",
+        "slope": 0.5,
     }
     assert {name: getattr(config, name) for name in SETUP_FIELDS} == given

@@ -19,6 +19,7 @@ from l1viz.cli.arguments import (
     whole_number,
 )
 from l1viz.engine.config import (
+    ACTIVATIONS,
     CRITERIA,
     OPTIMIZERS,
     PARAMETERS,
@@ -77,9 +78,25 @@ def add_config_arguments(parser, steps: int):
         help="largest parameter error (tolerance rule) or batch loss (loss rule)",
     )
     parser.add_argument("--transform", choices=TRANSFORMS, default=defaults.transform)
+    add_activation_arguments(parser)
     parser.add_argument("--no-bias", action="store_true", help="a cell without b_hh, b_ih")
     parser.add_argument("--dead-patience", type=whole_number, default=defaults.dead_patience)
     parser.add_argument("--device", default=defaults.device)
+
+
+def add_activation_arguments(parser):
+    parser.add_argument(
+        "--activation",
+        choices=ACTIVATIONS,
+        default=TrainConfig.activation,
+        help="the cell's activation (relu: the notebook's)",
+    )
+    parser.add_argument(
+        "--slope",
+        type=finite_float,
+        help="alpha in (0, 1): leaky_relu's slope below 0 (default 0.01), prelu's initial one "
+        "(default 0.25)",
+    )
 
 
 def config_from(args, **overrides) -> TrainConfig:
@@ -135,6 +152,8 @@ def _print_results(args, config, result, check, logged: dict | None):
                 "died_at": result.died_at,
                 "diverged_at": result.diverged_at,
                 "silent_from": result.silent_from,
+                "revived_at": result.revived_at,
+                "revived_from": result.revived_from,
                 "dead_at_init": result.dead_at_init,
                 "initial": result.initial,
                 "params": result.params,

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from l1viz.engine.config import SETUP_FIELDS
+from l1viz.engine.config import LIVE_FIELDS
 from l1viz.engine.jsontext import dumps
 from l1viz.live.run import LiveRun, status_of
 from l1viz.live.settings import INIT_NAMES, Settings
@@ -47,7 +47,7 @@ class RunRecord:
             "status": self.status,
         }
         row.update({f"{name}₀": getattr(self.settings, name) for name in INIT_NAMES})
-        for name in SETUP_FIELDS:
+        for name in LIVE_FIELDS:
             value = getattr(self.settings, name)
             row[BUDGET if name == "steps" else name] = value
         return row

@@ -21,6 +21,7 @@ import numpy as np
 from l1viz.engine.config import (
     BIAS_NAMES,
     CRITERIA,
+    LIVE_FIELDS,
     MAX_ABS_INIT,
     MAX_BATCH_SIZE,
     MAX_LENGTH,
@@ -30,7 +31,6 @@ from l1viz.engine.config import (
     MAX_TOLERANCE,
     OPTIMIZERS,
     PARAMETERS,
-    SETUP_FIELDS,
     TRANSFORMS,
     Init,
     TrainConfig,
@@ -86,7 +86,7 @@ class Settings:
 
     # -- to the engine ----------------------------------------------------------------------
     def config(self) -> TrainConfig:
-        return TrainConfig(**{name: getattr(self, name) for name in SETUP_FIELDS})
+        return TrainConfig(**{name: getattr(self, name) for name in LIVE_FIELDS})
 
     def init(self) -> Init:
         return Init(self.w_hh, self.w_ih, self.b_hh, self.b_ih)

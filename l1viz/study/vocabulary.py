@@ -41,6 +41,7 @@ from l1viz.engine.outcomes import (
     firing_threshold,
     firing_threshold_limit,
 )
+from l1viz.engine.solutions import solution_check
 
 
 class Pending(StrEnum):
@@ -205,10 +206,69 @@ def ready_note(result: RunResult, config: TrainConfig) -> str:
 
 
 def sentence(result: RunResult, config: TrainConfig) -> str:
-    """One or two sentences, computed from the run, that say why it ended as it did."""
+    """One to three sentences, computed from the run, that say why it ended as it did."""
     if result.outcome == TRAINING:
         return f"Training: step {result.steps:,} of {config.steps:,}, batch loss {result.loss:.3g}."
-    return f"{_capital(_event(result))}{_reason(result, config)}"
+    return f"{_capital(_event(result))}{_reason(result, config)}{activation_note(result, config)}"
+
+
+# -- the activation -----------------------------------------------------------------------------
+ACTIVATION_NAMES = {
+    "relu": "ReLU",
+    "leaky_relu": "leaky ReLU",
+    "elu": "ELU",
+    "softplus": "softplus",
+    "tanh": "tanh",
+    "prelu": "PReLU",
+}
+# Why a silent cell of each activation but ReLU still learns: its gradient below zero.
+BELOW_ZERO = {
+    "leaky_relu": "below zero leaky ReLU passes α = {alpha:.3g} of the gradient, which ReLU stops",
+    "prelu": "below zero PReLU passes α of the gradient (α learned, {alpha:.3g} at the end)",
+    "elu": "below zero ELU's gradient is e^z: small, never 0",
+    "softplus": "softplus's gradient is sigmoid(z): small below zero, never 0",
+    "tanh": "tanh's gradient is 1 - tanh²(z): small below zero, never 0",
+}
+
+
+def activation_name(activation: str, slope: float | None = None) -> str:
+    """ "leaky ReLU α = 0.01", "PReLU (α from 0.25)", "ELU"."""
+    name = ACTIVATION_NAMES[activation]
+    if activation == "leaky_relu":
+        return f"{name} α = {slope:g}"
+    if activation == "prelu":
+        return f"{name} (α from {slope:g})"
+    return name
+
+
+def activation_note(result: RunResult, config: TrainConfig) -> str:
+    """What the run's activation changed ('' for ReLU): a revival, or why the exact rule cannot
+    hold (computed by `engine.solutions`)."""
+    if config.activation == "relu":
+        return ""
+    note = ""
+    if result.revived_at is not None:
+        alpha = result.params.get("alpha", 0.0)
+        note = (
+            f" It was silent (no positive pre-activation) {since(result.revived_from)} and fired "
+            f"again at step {result.revived_at:,}: "
+            f"{BELOW_ZERO[config.activation].format(alpha=alpha)}."
+        )
+    check = solution_check(config.activation)
+    if result.outcome == STALLED and not check.exact:
+        name = ACTIVATION_NAMES[config.activation]
+        note += (
+            f" w_hh = w_ih = 1, b = 0 is no solution for {name}: its loss there is "
+            f"{check.target_loss:.3g}, not 0"
+        )
+        if check.bounded_floor is not None:
+            note += (
+                f"; tanh cannot output more than 1, so its loss cannot fall below "
+                f"{check.bounded_floor:.3g} on average over batches (the mean of (y - 1)² over "
+                "the targets y > 1; one batch's may)"
+            )
+        note += "."
+    return note
 
 
 def _reason(result: RunResult, config: TrainConfig) -> str:

@@ -1,0 +1,90 @@
+"""The activations beyond the engine: what each one's solution is (computed), how a run under it is
+explained, and the CLI forms of issue 20 with their JSON."""
+
+import pytest
+
+from l1viz.engine.config import ACTIVATIONS, SETUP_FIELDS, Init, TrainConfig
+from l1viz.engine.solutions import solution_check
+from l1viz.engine.trainer import Trainer
+from l1viz.study.vocabulary import activation_name, sentence
+from tests.test_cli import last_json, run_cli
+
+DEAD_FROM_THE_START = Init(0.83, -0.2)  # no bias: dead from the start under ReLU
+
+
+def test_the_notebooks_solution_is_exact_for_every_activation_that_is_the_identity_above_zero():
+    """At w = 1, b = 0 each z is h + |x| >= 0: ReLU, leaky ReLU, PReLU and ELU add the values up
+    exactly as the target does; softplus adds too much and tanh cannot pass 1."""
+    exact = {activation: solution_check(activation).exact for activation in ACTIVATIONS}
+    assert exact == {
+        "relu": True,
+        "leaky_relu": True,
+        "elu": True,
+        "softplus": False,
+        "tanh": False,
+        "prelu": True,
+    }
+    softplus, tanh = solution_check("softplus"), solution_check("tanh")
+    assert 0.5 < softplus.target_loss < 2 and softplus.bounded_floor is None
+    assert tanh.target_loss > tanh.bounded_floor > 10  # most norms lie far above 1
+
+
+def test_a_revived_run_says_when_it_was_silent_and_why_it_still_learned():
+    config = TrainConfig(activation="leaky_relu", bias=False)
+    (result,) = Trainer(DEAD_FROM_THE_START, config).run()
+    text = sentence(result, config)
+    assert text.startswith(f"Converged at step {result.converged_at}:")
+    assert "silent (no positive pre-activation) from the start and fired again at step " in text
+    assert f"{result.revived_at:,}" in text and "α = 0.01 of the gradient" in text
+
+
+def test_a_stalled_tanh_run_says_why_the_exact_rule_cannot_hold():
+    config = TrainConfig(activation="tanh", bias=False, steps=3000)
+    (result,) = Trainer(Init(0.83, 0.7645), config).run()
+    text = sentence(result, config)
+    assert result.outcome == "stalled" and "no solution for tanh" in text
+    assert f"{solution_check('tanh').bounded_floor:.3g}" in text
+    relu = TrainConfig(bias=False, steps=3000)
+    (plain,) = Trainer(Init(0.83, 0.7645), relu).run()
+    assert "solution" not in sentence(plain, relu) and "silent" not in sentence(plain, relu)
+
+
+def test_activation_names_carry_the_slope():
+    assert activation_name("leaky_relu", 0.01) == "leaky ReLU α = 0.01"
+    assert activation_name("prelu", 0.25) == "PReLU (α from 0.25)"
+    assert activation_name("elu") == "ELU" and activation_name("relu") == "ReLU"
+
+
+# -- the command line ---------------------------------------------------------------------------
+def test_train_with_a_leaky_relu_rescues_the_dead_case_and_says_so_in_json():
+    out = last_json(
+        run_cli(
+            "train", "--activation", "leaky_relu", "--slope", "0.01", "--no-bias", "--w-ih", "-0.2",
+            "--json",
+        )
+    )  # fmt: skip
+    assert out["config"]["activation"] == "leaky_relu" and out["config"]["slope"] == 0.01
+    assert out["dead_at_init"] and out["outcome"] == "converged"
+    assert out["revived_from"] == 0 and 0 < out["revived_at"] < out["converged_at"]
+    assert out["params"]["w_hh"] == out["params"]["w_ih"] == 1.0
+    assert out["params"]["alpha"] == pytest.approx(0.01)
+    assert "fired again" in out["explanation"]
+    relu = last_json(run_cli("train", "--no-bias", "--w-ih", "-0.2", "--json"))
+    assert relu["outcome"] == "dead" and relu["revived_at"] is None
+    assert relu["config"]["activation"] == "relu" and relu["config"]["slope"] is None
+    assert {"activation", "slope"} <= set(SETUP_FIELDS)
+
+
+@pytest.mark.parametrize(
+    "args,message",
+    [
+        (["--slope", "0.1"], "argument --slope: only leaky_relu and prelu have a slope, not relu"),
+        (["--activation", "prelu", "--slope", "1"], "argument --slope: must be in (0, 1)"),
+        (["--activation", "gelu"], "argument --activation: invalid choice"),
+    ],
+)
+def test_a_bad_activation_or_slope_is_one_line_naming_the_flag(args, message):
+    process = run_cli("train", "--steps", "5", *args, check=False)
+    assert process.returncode == 2
+    (line,) = process.stderr.strip().splitlines()
+    assert line.startswith(f"l1viz: error: {message}")
