@@ -6,13 +6,15 @@
    this process (the kernel's own threads, one per core) and on a running LocalCluster of 1 and
    of 2 single-threaded workers (one kernel thread each). The cluster's start-up and the workers'
    first tile (importing torch, loading the kernel) are timed apart. Printed: model-steps/s
-   (the steps the runs really took) and the efficiency per core against in-process (target
-   >= 80 %).
+   (the steps the runs really took) by the clock and per CPU-second (this process's threads,
+   or the workers' processes), and the efficiency per core against in-process (target >= 80 %).
+   The kernel's threads in this process run at nice 10 and a worker's at 0, so under load the
+   per-CPU-second figures compare like with like.
 2. The overhead per tile: many tiles of 16 models x 1 step on one worker, against the same tiles
    trained in this process.
 3. The boundary study of issue 22 (6 levels of a 256 x 256 map, 16 seeds, 50,000 steps) on 1, 8
-   and 64 machines of this kind (2 workers each), from the measured cost per cell evaluation and
-   per tile: an upper bound, every run taking its whole budget.
+   and 64 machines of this kind (2 workers each), from the 2-worker speed per CPU-second and the
+   overhead per tile: an upper bound, every run taking its whole budget.
 4. GPU workers: the map on a cuda worker where CUDA is present; "no CUDA here" otherwise.
 
 The machine is shared: the load average is printed; run it when the machine is quiet.
@@ -21,6 +23,7 @@ The machine is shared: the load average is printed; run it when the machine is q
 from __future__ import annotations
 
 import argparse
+import logging
 import math
 import os
 import time
@@ -58,6 +61,7 @@ def local_cluster(workers: int, device: str = "cpu") -> Cluster:
         dashboard_address=None,
         env={"L1VIZ_THREADS": "1"},
         resources={"GPU": 1} if device == "cuda" else None,
+        silence_logs=logging.ERROR,
     )
     cluster = Cluster(Place(workers=workers, device=device), Client(local), local)
     _check_workers(cluster)
@@ -68,10 +72,19 @@ def model_steps(result) -> int:
     return sum(value for row in result.steps for value in row)
 
 
-def timed_map(settings: SweepSettings, runner) -> tuple[float, int]:
+def timed_map(settings: SweepSettings, runner, cluster: Cluster | None = None):
+    """Wall seconds, CPU seconds (this process, or the workers' processes) and model-steps."""
+    cpu = _cpu_seconds(cluster)
     start = time.perf_counter()
     result = measure_sweep(settings, runner=runner)
-    return time.perf_counter() - start, model_steps(result)
+    wall = time.perf_counter() - start
+    return wall, _cpu_seconds(cluster) - cpu, model_steps(result)
+
+
+def _cpu_seconds(cluster: Cluster | None) -> float:
+    if cluster is None:
+        return time.process_time()
+    return sum(cluster.client.run(time.process_time).values())
 
 
 def warm(cluster: Cluster) -> float:
@@ -84,42 +97,31 @@ def warm(cluster: Cluster) -> float:
 
 def strong_scaling(settings: SweepSettings) -> dict:
     cores = threads.WORKERS
-    seconds, steps = timed_map(settings, InProcess())
+    budget = settings.grid**2 * settings.steps
+    wall, cpu, steps = timed_map(settings, InProcess())
     print(
-        f"in-process, {cores} kernel threads: {seconds:.1f} s, {steps / seconds / 1e6:.1f} M "
-        f"model-steps/s ({steps:.3g} model-steps of the {settings.grid**2 * settings.steps:.3g} "
-        "budgeted)"
+        f"in-process, {cores} kernel threads: {wall:.1f} s, {steps / wall / 1e6:.1f} M "
+        f"model-steps/s, {steps / cpu / 1e6:.1f} M per CPU-second ({steps:.3g} model-steps of "
+        f"the {budget:.3g} budgeted)"
     )
-    per_core = steps / seconds / cores
-    figures = {
-        "in_process": steps / seconds,
-        "used_share": steps / (settings.grid**2 * settings.steps),
-    }
+    per_core, per_cpu = steps / wall / cores, steps / cpu
+    figures = {}
     for workers in (1, 2):
         start = time.perf_counter()
         cluster = local_cluster(workers)
         started = time.perf_counter() - start
         warmed = warm(cluster)
-        seconds, steps = timed_map(settings, DaskRunner(cluster))
-        speed = steps / seconds
-        tiles = len(
-            cut_tiles(
-                [
-                    ModelBatch(
-                        torch.zeros(settings.grid**2, 4),
-                        settings.train_config(settings.corners()[0]),
-                    )
-                ]
-            )
-        )
+        wall, cpu, steps = timed_map(settings, DaskRunner(cluster), cluster)
+        config = settings.train_config(settings.corners()[0])
+        tiles = math.ceil(settings.grid**2 / tile_models(config))
         named = f"{workers} single-threaded worker" + "s" * (workers > 1)
         print(
-            f"LocalCluster of {named}: start-up {started:.1f} s, "
-            f"first tile on every worker {warmed:.1f} s; map {seconds:.1f} s in {tiles} tiles, "
-            f"{speed / 1e6:.1f} M model-steps/s, {speed / workers / per_core:.0%} of in-process "
-            "per core"
+            f"LocalCluster of {named}: start-up {started:.1f} s, first tile on every worker "
+            f"{warmed:.1f} s; map {wall:.1f} s in {tiles} tiles: {steps / wall / 1e6:.1f} M "
+            f"model-steps/s ({steps / wall / workers / per_core:.0%} of in-process per core), "
+            f"{steps / cpu / 1e6:.1f} M per CPU-second ({steps / cpu / per_cpu:.0%})"
         )
-        figures[workers] = speed
+        figures[workers] = steps / cpu
         cluster.close()
     return figures
 
@@ -148,7 +150,8 @@ def tile_overhead(count: int = 200) -> float:
 
 
 def projection(per_worker: float, overhead: float) -> None:
-    """`per_worker`: model-steps/s of one worker at the notebook's settings."""
+    """`per_worker`: model-steps per CPU-second of a worker at the notebook's settings: what a
+    worker with a core to itself trains per second."""
     study = BoundarySettings(SweepSettings(grid=256, seeds=16, steps=50_000), levels=6)
     budget = study.budget()
     config = study.start.train_config(study.start.corners()[0])
@@ -169,8 +172,8 @@ def gpu(settings: SweepSettings) -> None:
         print("GPU workers: no CUDA here")
         return
     cluster = local_cluster(1, device="cuda")
-    seconds, steps = timed_map(settings, DaskRunner(cluster))
-    print(f"GPU worker: {seconds:.1f} s, {steps / seconds / 1e6:.1f} M model-steps/s")
+    wall, _, steps = timed_map(settings, DaskRunner(cluster))
+    print(f"GPU worker: {wall:.1f} s, {steps / wall / 1e6:.1f} M model-steps/s")
     cluster.close()
 
 
@@ -184,7 +187,7 @@ def main() -> None:
     measure_sweep(SweepSettings(grid=4, steps=10))  # the kernel's load, not timed
     figures = strong_scaling(settings)
     overhead = tile_overhead()
-    projection(figures[2] / 2, overhead)
+    projection(figures[2], overhead)
     gpu(settings)
     print(f"load average after: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
 

@@ -13,6 +13,13 @@ from pathlib import Path
 import numpy as np
 import torch
 
+try:
+    import distributed  # noqa: F401
+except ImportError as missing:  # say how, rather than a bare collection error
+    raise ImportError(
+        "the cluster tests need Dask: pip install -e '.[cluster]' (tests/run.sh installs it)"
+    ) from missing
+
 from l1viz.engine.config import TrainConfig
 from l1viz.study.cluster.tiles import TileOutcome
 from l1viz.study.runner import ModelBatch

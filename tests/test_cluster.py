@@ -7,6 +7,7 @@ import os
 import signal
 import socket
 import threading
+import urllib.request
 
 import pytest
 
@@ -48,6 +49,11 @@ def test_a_local_cluster_gives_the_in_process_bits(local_cluster, in_process_bit
     local_cluster.client.wait_for_workers(2, timeout=60)
     runner = DaskRunner(local_cluster, tile_size=tile_size)
     assert bits(reported(runner, study_batches())) == in_process_bits
+
+
+def test_a_local_cluster_links_dask_s_dashboard(local_cluster):
+    with urllib.request.urlopen(local_cluster.dashboard, timeout=30) as page:
+        assert page.status == 200 and local_cluster.dashboard.endswith("/status")
 
 
 def test_local_workers_share_the_cores_between_their_kernels(local_cluster):
@@ -133,6 +139,7 @@ def test_a_dask_scheduler_and_worker_give_the_in_process_bits(tmp_path, in_proce
         with dask_worker(address, tmp_path / "worker.log"):
             with open_cluster(Place(scheduler=address)) as cluster:
                 assert cluster.workers() == 1
+                assert cluster.dashboard is None  # the scheduler was started --no-dashboard
                 runner = DaskRunner(cluster, tile_size=64)
                 assert runner.where == f"on the Dask cluster at {address}"
                 assert bits(reported(runner, study_batches())) == in_process_bits

@@ -14,8 +14,10 @@ import gc
 import logging
 import os
 import socket
+import urllib.request
 import warnings
 from dataclasses import dataclass
+from functools import cached_property
 
 from distributed import Client, LocalCluster
 
@@ -35,12 +37,18 @@ class Cluster:
     client: Client
     local: LocalCluster | None = None
 
-    @property
+    @cached_property
     def dashboard(self) -> str | None:
-        """Dask's own dashboard (a scheduler started here serves one only if bokeh is here)."""
+        """Dask's own dashboard, if it answers: the scheduler names one even when it serves none
+        (no bokeh, `--no-dashboard`)."""
         if self.local is not None and not _has_bokeh():
             return None
-        return self.client.dashboard_link or None
+        link = self.client.dashboard_link
+        try:
+            with urllib.request.urlopen(link, timeout=CONNECT_SECONDS):
+                return link
+        except (OSError, ValueError):
+            return None
 
     def workers(self) -> int:
         return len(self.client.scheduler_info(n_workers=-1)["workers"])
