@@ -15,6 +15,7 @@ with exponential backoff and wait 120 s per request (minutes for a closed port),
 from __future__ import annotations
 
 import importlib.util
+import ipaddress
 import math
 import os
 import time
@@ -24,6 +25,8 @@ from l1viz.engine.outcomes import RunResult
 
 EXPERIMENT = "RNN L1 Norm Calculation"
 DEFAULT_URI = "sqlite:///mlflow.db"
+# The environment variable (and the dashboard's secrets.toml key) naming the tracking store.
+URI_VARIABLE = "MLFLOW_TRACKING_URI"
 ENABLE_HINT = (
     "MLflow is not installed; enable tracking with: pip install -r requirements-mlflow.txt"
 )
@@ -43,7 +46,21 @@ def available() -> bool:
 
 
 def tracking_uri(setting: str | None = None) -> str:
-    return setting or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_URI
+    return setting or os.environ.get(URI_VARIABLE) or DEFAULT_URI
+
+
+def listens_beyond_loopback(address: str | None) -> bool:
+    """Whether a server bound to `address` (Streamlit's server.address) can be reached from other
+    machines: unset means every interface; a host name other than localhost may be any."""
+    if not address or not address.strip():
+        return True
+    host = address.strip().strip("[]")
+    if host.lower() == "localhost":
+        return False
+    try:
+        return not ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return True
 
 
 def run_params(config: TrainConfig, result: RunResult) -> dict[str, str]:

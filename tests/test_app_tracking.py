@@ -7,10 +7,13 @@ import time
 
 import mlflow  # installed for the tests by tests/run.sh (requirements-mlflow.txt)
 import pytest
+from streamlit import config as streamlit_config
+from streamlit.testing.v1 import AppTest
 
 from app_pages.common import plain_markdown
+from app_pages.live_parts.tracking import SERVER_STORE, URI
 from l1viz import tracking
-from tests.test_app import open_app, play_until, press
+from tests.test_app import APP, open_app, play_until, press
 
 
 @pytest.fixture
@@ -18,6 +21,15 @@ def store(tmp_path, monkeypatch):
     uri = f"sqlite:///{tmp_path / 'app.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     return uri
+
+
+@pytest.fixture
+def shared_server():
+    """The app as served to others: listening on every interface (set in this test process)."""
+    before = streamlit_config.get_option("server.address")
+    streamlit_config.set_option("server.address", "0.0.0.0")
+    yield
+    streamlit_config.set_option("server.address", before)
 
 
 def runs_in(uri: str) -> list:
@@ -99,3 +111,35 @@ def test_without_mlflow_the_switch_is_off_and_says_how_to_enable_it(monkeypatch)
     at = open_app()
     assert at.toggle(key="live.mlflow").disabled and at.toggle(key="live.mlflow").value is False
     assert [i.value for i in at.info] == [plain_markdown(tracking.ENABLE_HINT)]
+
+
+def test_the_repository_serves_on_loopback_only_with_the_box():
+    assert streamlit_config.get_option("server.address") == "localhost"
+    at = open_app()
+    at.toggle(key="live.mlflow").set_value(True).run()
+    assert [box.key for box in at.text_input] == [URI]
+
+
+def test_a_shared_server_logs_to_its_own_store_and_never_names_it(store, shared_server):
+    at = open_app(w_hh="0.7", w_ih="-0.2")
+    at.session_state[URI] = "sqlite:////tmp/typed-by-a-visitor.db"  # as if a box had been there
+    at.toggle(key="live.mlflow").set_value(True).run()
+    assert [box.key for box in at.text_input] == []
+    assert f"Runs go to {SERVER_STORE}, set by whoever runs it." in captions(at)
+    play_until(at, "dead")
+    shown = outcome(at)
+    (run,) = runs_in(store)
+    assert shown == plain_markdown(f"Logged to MLflow: run {run.info.run_id} at {SERVER_STORE}.")
+    assert not [c for c in captions(at) if "sqlite" in c]
+
+
+def test_a_shared_server_takes_the_uri_from_its_secrets(tmp_path, store, shared_server):
+    secret = f"sqlite:///{tmp_path / 'secret.db'}"
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.secrets[tracking.URI_VARIABLE] = secret
+    at.query_params.update(w_hh="0.7", w_ih="-0.2")
+    at.run()
+    at.toggle(key="live.mlflow").set_value(True).run()
+    play_until(at, "dead")
+    assert outcome(at).startswith(plain_markdown("Logged to MLflow: run "))
+    assert len(runs_in(secret)) == 1 and runs_in(store) == []

@@ -46,6 +46,27 @@ def test_tracking_uri_prefers_setting_then_environment(monkeypatch):
     assert tracking.tracking_uri("sqlite:///chosen.db") == "sqlite:///chosen.db"
 
 
+@pytest.mark.parametrize(
+    ("address", "beyond"),
+    [
+        (None, True),  # unset: Streamlit listens on every interface
+        ("", True),
+        ("0.0.0.0", True),
+        ("::", True),
+        ("192.168.1.5", True),
+        ("example.org", True),
+        ("localhost", False),
+        ("LOCALHOST", False),
+        ("127.0.0.1", False),
+        ("127.3.2.1", False),
+        ("::1", False),
+        ("[::1]", False),
+    ],
+)
+def test_a_server_listens_beyond_loopback_unless_bound_to_it(address, beyond):
+    assert tracking.listens_beyond_loopback(address) is beyond
+
+
 def test_without_mlflow_the_hint_says_how_to_enable_it(monkeypatch):
     monkeypatch.setattr(tracking.importlib.util, "find_spec", lambda name: None)
     assert not tracking.available()

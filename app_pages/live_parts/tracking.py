@@ -3,6 +3,12 @@
 Off by default. Each finished run is logged once (`l1viz.tracking`: params, loss curve, outcome),
 in a background thread: a slow or unreachable tracking server must never hold up the page. Under
 the run's status the page says "logging…", then the MLflow run id or why logging failed.
+
+Where runs go: on a server that listens only on the loopback address, the sidebar's box may name
+any tracking URI (its user is the server's owner). A server others can reach takes the URI only
+from its own configuration (secrets.toml's MLFLOW_TRACKING_URI, then the environment, then
+sqlite:///mlflow.db), shows no box and never names the URI, which may hold credentials: a
+visitor's URI would make the server write files or open connections wherever it points.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from l1viz.live.run import LiveRun
 
 TOGGLE, URI, LOGGED = "live.mlflow", "live.mlflow.uri", "live.mlflow.logged"
 LABEL = "Log finished runs to MLflow"
+SERVER_STORE = "the server's tracking store"
 POLL_SECONDS = 0.5  # how often the page looks for the outcome of a pending log
 # One pool for the whole server: a few sessions logging at once queue up rather than each
 # starting threads (each log takes at most a few seconds, see `tracking.HTTP_LIMITS`).
@@ -30,12 +37,33 @@ class Logging:
 
     uri: str
     outcome: Future
+    shown_uri: str  # the URI, or SERVER_STORE on a shared server
 
     @property
     def message(self) -> str:
         if not self.outcome.done():
-            return f"Logging to MLflow at {self.uri}…"
-        return self.outcome.result()
+            return f"Logging to MLflow at {self.shown_uri}…"
+        return self.outcome.result().replace(self.uri, self.shown_uri)
+
+
+def shared() -> bool:
+    """Whether others can reach this server (then the URI is the server's own)."""
+    return tracking.listens_beyond_loopback(st.get_option("server.address"))
+
+
+def _secret_uri() -> str | None:
+    """secrets.toml's tracking URI, if the server has that file and the key."""
+    if not st.secrets.load_if_toml_exists():
+        return None
+    value = st.secrets.get(tracking.URI_VARIABLE)
+    text = "" if value is None else str(value).strip()
+    return text or None
+
+
+def chosen_uri() -> str:
+    """Where a run logged now goes: the box's URI on a loopback server, else the server's."""
+    typed = "" if shared() else st.session_state.get(URI, "").strip()
+    return tracking.tracking_uri(typed or _secret_uri())
 
 
 def sidebar() -> None:
@@ -51,13 +79,15 @@ def sidebar() -> None:
         help=f"Each run that ends (converged, dead, diverged, stalled) goes to the "
         f"experiment '{tracking.EXPERIMENT}'.",
     )
-    if on:
+    if on and shared():
+        bar.caption(f"Runs go to {SERVER_STORE}, set by whoever runs it.")
+    elif on:
         bar.text_input(
             "tracking URI",
             key=URI,
-            placeholder=tracking.tracking_uri(),
-            help="Empty: $MLFLOW_TRACKING_URI if set, else sqlite:///mlflow.db in "
-            "the directory the app was started from.",
+            placeholder=tracking.tracking_uri(_secret_uri()),
+            help="Empty: MLFLOW_TRACKING_URI from .streamlit/secrets.toml or the environment "
+            "if set, else sqlite:///mlflow.db in the directory the app was started from.",
         )
 
 
@@ -69,11 +99,11 @@ def log_if_finished(run: LiveRun) -> None:
     logged = state.setdefault(LOGGED, {})
     if run.run_id in logged:
         return
-    uri = tracking.tracking_uri(state.get(URI, "").strip() or None)
+    uri = chosen_uri()
     result, table = run.trajectory()
     name = f"l1viz live run {run.run_id}"
     outcome = _POOL.submit(_log, run.config, result, table["step"], table["loss"], uri, name)
-    logged[run.run_id] = Logging(uri, outcome)
+    logged[run.run_id] = Logging(uri, outcome, SERVER_STORE if shared() else uri)
 
 
 def _log(config, result, steps, losses, uri: str, run_name: str) -> str:
