@@ -17,6 +17,7 @@ from app_pages.common import LOAD_KEY, LOAD_ORIGIN_KEY, plain_markdown
 from app_pages.live_parts import after as live_after
 from app_pages.live_parts import case as live_case
 from app_pages.live_parts import controls, firing, seeds
+from app_pages.live_parts import export as live_export
 from app_pages.live_parts import history as live_history
 from app_pages.live_parts import tracking as live_tracking
 from app_pages.live_parts.surface import surface_for
@@ -353,6 +354,7 @@ def main() -> None:
     control_row(run)
     live_view(run)
     live_tracking.note(run)
+    live_export.section(run.settings)
 
 
 main()

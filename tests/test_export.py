@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import torch
 
+from app_pages.common import plain_markdown
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.pytorch_init import default_init
 from l1viz.engine.trainer import Trainer
@@ -168,9 +169,11 @@ def test_exported_script_is_lint_clean(tmp_path):
 def test_an_unknown_setting_is_refused_unless_it_has_its_default(monkeypatch):
     """A setting the file cannot express yet (here: pretend history_rows were one) is named."""
     monkeypatch.setattr(export_script, "RULE_FIELDS", ("history_rows",))
-    assert "HISTORY_ROWS" not in script_text(NOTEBOOK, NOTEBOOK_INIT)
-    with pytest.raises(ExportError, match="history_rows = 5 cannot be exported"):
-        export_script.setup_constants(replace(NOTEBOOK, history_rows=5), NOTEBOOK_INIT)
+    assert "HISTORY_ROWS" not in export_script.fill(
+        export_script.template(), NOTEBOOK, NOTEBOOK_INIT
+    )
+    with pytest.raises(ExportError, match="history_rows = 5 is not written out"):
+        script_text(replace(NOTEBOOK, history_rows=5), NOTEBOOK_INIT)
 
 
 def test_the_stream_written_out_is_the_engines():
@@ -241,3 +244,33 @@ def test_exported_notebook_runs_under_nbconvert(tmp_path):
     assert parse_result(printed[0]) == engine_result(config, init)
     outcome, _, params = parse_result(printed[1])
     assert outcome == "dead" and all(math.isfinite(value) for value in params.values())
+
+
+def test_the_live_page_offers_the_script_and_the_notebook():
+    from tests.test_app import open_app
+
+    at = open_app(w_ih="-0.2", lr="0.01")
+    buttons = {button.key: button.label for button in at.download_button}
+    assert buttons == {
+        "live.export.py": "Download as PyTorch script",
+        "live.export.ipynb": "Download as notebook",
+    }
+    shown = " ".join(caption.value for caption in at.caption)
+    assert plain_markdown(NOTEBOOK_GAP.sentence) in shown
+    assert "9,089 instead of 9,783" in NOTEBOOK_GAP.sentence
+
+
+def test_the_live_page_says_when_a_setup_cannot_be_exported(monkeypatch):
+    from tests.test_app import open_app
+
+    def refuse(config):
+        raise ExportError("activation = 'tanh' is not written out by the exporter yet")
+
+    monkeypatch.setattr("app_pages.live_parts.export.check_exportable", refuse)
+    at = open_app()
+    assert [button.key for button in at.download_button] == []
+    refused = plain_markdown(
+        "No download as code for this setup: activation = 'tanh' is not written out by the "
+        "exporter yet."
+    )
+    assert refused in [caption.value for caption in at.caption]

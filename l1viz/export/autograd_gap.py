@@ -27,12 +27,12 @@ class AutogradGap:
 
     @property
     def sentence(self) -> str:
-        """What the live view and the exported file say beside a step count."""
+        """What the live view says where it shows a step count."""
         return (
-            f"Trained the usual PyTorch way (nn.RNNCell, loss.backward(), torch.optim.Adam) the "
-            f"same run rounds differently: from the notebook's init it reaches w = 1 exactly at "
-            f"step {self.autograd_converged_at:,}, the engine at {self.exact_converged_at:,}; the "
-            f"exported script reproduces the engine's steps exactly."
+            f"Step counts are the engine's: trained the usual PyTorch way (nn.RNNCell, "
+            f"loss.backward(), torch.optim.Adam), the notebook's init reaches w = 1 exactly at "
+            f"step {self.autograd_converged_at:,} instead of {self.exact_converged_at:,}, as "
+            f"float32 roundings differ; the exported script reproduces the engine's steps exactly."
         )
 
     @property

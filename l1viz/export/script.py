@@ -77,17 +77,28 @@ def _assignment(name: str, value) -> str:
     return f"{name} = {{\n" + "".join(f"    {entry},\n" for entry in entries) + "}\n"
 
 
-def setup_constants(config: TrainConfig, init: Init) -> dict[str, object]:
-    """The constants of the setup block, in the template's order."""
+@lru_cache(maxsize=1)
+def constant_names() -> tuple[str, ...]:
+    """The names of the setup block's constants, in the template's order."""
     text = template()
     start, end = _setup_span(text)
-    names = CONSTANT.findall(text[start:end])
-    known = {name.lower() for name in names}
+    return tuple(CONSTANT.findall(text[start:end]))
+
+
+def check_exportable(config: TrainConfig) -> None:
+    """Raise ExportError for a setting the file cannot express (known settings all can)."""
+    known = {name.lower() for name in constant_names()}
     default = TrainConfig()
     for name in (*SETUP_FIELDS, *RULE_FIELDS):
         if name not in known and getattr(config, name) != getattr(default, name):
             value = getattr(config, name)
-            raise ExportError(f"{name} = {value!r} cannot be exported as code yet")
+            raise ExportError(f"{name} = {value!r} is not written out by the exporter yet")
+
+
+def setup_constants(config: TrainConfig, init: Init) -> dict[str, object]:
+    """The constants of the setup block, in the template's order."""
+    check_exportable(config)
+    names = constant_names()
     values = {f.name: getattr(config, f.name) for f in fields(config)}
     values["initial"] = initial_parameters(config, init)
     return {name: values[name.lower()] for name in names}
