@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import json
 import math
 import re
 import subprocess
@@ -274,3 +275,55 @@ def test_the_live_page_says_when_a_setup_cannot_be_exported(monkeypatch):
         "exporter yet."
     )
     assert refused in [caption.value for caption in at.caption]
+
+
+# -- python -m l1viz export ---------------------------------------------------------------------
+TRAIN_FLAGS = ["--lr", "0.3", "--seed", "42", "--steps", "2000"]  # PyTorch's init with bias
+
+
+def test_the_cli_export_ends_as_the_cli_train(tmp_path, capsys):
+    """`export` takes `train`'s flags; the file it writes ends as `train` does."""
+    from l1viz.cli import main
+
+    assert main(["train", *TRAIN_FLAGS, "--json"]) == 0
+    trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    path = tmp_path / "run.py"
+    assert main(["export", *TRAIN_FLAGS, "-o", str(path)]) == 0
+    assert capsys.readouterr().out.startswith(f"wrote {path}; `python {path}` trains the run")
+    outcome, step, params = parse_result(run_file(path))
+    assert (outcome, step) == (trained["outcome"], trained["steps"]) == ("dead", 118)
+    assert params == {name: trained["params"][name] for name in params}
+    assert list(params) == ["w_hh", "w_ih", "b_hh", "b_ih"]
+
+
+def test_the_cli_export_writes_a_notebook_by_extension_or_format(tmp_path, capsys):
+    from l1viz.cli import main
+
+    for name, extra in (("run.ipynb", []), ("run.txt", ["--format", "ipynb"])):
+        assert main(["export", "--no-bias", *extra, "-o", str(tmp_path / name)]) == 0
+        notebook = nbformat.read(tmp_path / name, as_version=4)
+        nbformat.validate(notebook)
+        assert "BIAS = False" in "".join(cell.source for cell in notebook.cells)
+    assert main(["export", "--no-bias", "-o", "-"]) == 0
+    assert capsys.readouterr().out.endswith(script_text(NOTEBOOK, default_init(42, False)))
+
+
+@pytest.mark.parametrize(
+    ("flags", "message"),
+    [
+        (["-o", "/no/such/dir/run.py"], "argument -o/--output: cannot write '/no/such/dir/run.py'"),
+        (["--lr", "0", "-o", "x.py"], "argument --lr: must be a finite number > 0, got 0.0"),
+        (["--format", "txt", "-o", "x.py"], "argument --format: invalid choice: 'txt'"),
+        ([], "the following arguments are required: -o/--output"),
+    ],
+)
+def test_the_cli_export_names_a_bad_argument_in_one_line(
+    tmp_path, monkeypatch, capsys, flags, message
+):
+    from l1viz.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    assert main(["export", *flags]) == 2
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"l1viz: error: {message}")
+    assert not (tmp_path / "x.py").exists()

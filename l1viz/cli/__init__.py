@@ -1,7 +1,8 @@
 """`python -m l1viz`: headless runs with readable or JSON output.
 
 `main` parses the command line and turns bad input into one line (`main.py`); each subcommand is a
-module owning its flags and its handler (`train`, `notebook`, `table`, `sweep`, `schemes`); the
+module owning its flags and its handler (`train`, `notebook`, `table`, `sweep`, `schemes`,
+`export`); the
 argument types and the flag of each setting are in `arguments.py`, the progress bar in
 `progress.py`.
 """

@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 
 from l1viz import tracking
-from l1viz.cli import boundary, notebook, schemes, sweep, table, train
+from l1viz.cli import boundary, export, notebook, schemes, sweep, table, train
 from l1viz.cli.arguments import CliError, Parser
 from l1viz.engine.config import ConfigError
 from l1viz.study.cluster.place import ClusterError
@@ -20,7 +20,7 @@ USAGE_ERROR = 2
 TRACKING_FAILED = 1
 CLUSTER_FAILED = 1  # the cluster asked for cannot run the study (unreachable, refused)
 # Each module owns one subcommand: add_parser(commands) defines its flags and handler.
-SUBCOMMANDS = (train, notebook, table, sweep, schemes, boundary)
+SUBCOMMANDS = (train, notebook, table, sweep, schemes, boundary, export)
 
 
 def build_parser() -> Parser:
