@@ -31,9 +31,9 @@ def section(settings: Settings) -> None:
     except ExportError as error:
         st.caption(plain_markdown(f"No download as code for this setup: {error}."))
         return
-    columns = st.columns(len(BUTTONS))
-    for column, (extension, (label, mime, icon)) in zip(columns, BUTTONS.items()):
-        column.download_button(
+    row = st.container(horizontal=True, key="live-export")
+    for extension, (label, mime, icon) in BUTTONS.items():
+        row.download_button(
             label,
             data=lambda write=FORMATS[extension]: write(config, init),
             file_name=file_name(extension),
