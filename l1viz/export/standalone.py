@@ -290,7 +290,8 @@ class SGD:
 # - converged, by CRITERION: "exact", w_hh and the input weights exactly 1.0 (the cell then computes
 #   the L1 norm); "tolerance", every effective parameter within TOLERANCE of (1, 1, 1, 0); "loss",
 #   the batch loss at most TOLERANCE.
-# The first rule to hold ends the run (when several hold at one step, the first in that list).
+# The first rule to hold is the outcome (when several hold at one step, the first in that list)
+# and ends the run; with EARLY_STOP off only divergence ends it before STEPS.
 
 
 # %%
