@@ -11,9 +11,6 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import nbformat
-from nbformat import v4
-
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.export.script import docstring, script_text
 
@@ -39,6 +36,8 @@ def _markdown(section: str) -> str:
 
 def cells_of(script: str) -> list:
     """The notebook's cells, in the order of the file."""
+    from nbformat import v4
+
     docstring_end = script.index('"""', 3)
     cells = [v4.new_markdown_cell("# " + docstring(NOTEBOOK_USAGE))]
     parts = SECTION.split(script[docstring_end + 3 :])
@@ -59,6 +58,9 @@ def cells_of(script: str) -> list:
 @lru_cache(maxsize=64)
 def notebook_text(config: TrainConfig, init: Init) -> str:
     """The run as an .ipynb file (nbformat 4), without outputs."""
+    import nbformat  # slow to import: only when a notebook is asked for (not at CLI start)
+    from nbformat import v4
+
     cells = cells_of(script_text(config, init))
     for number, cell in enumerate(cells):  # fixed ids: the same setup gives the same file
         cell["id"] = f"cell-{number}"
