@@ -2,9 +2,8 @@
 
 `main` parses the command line and turns bad input into one line (`main.py`); each subcommand is a
 module owning its flags and its handler (`train`, `notebook`, `table`, `sweep`, `schemes`,
-`export`); the
-argument types and the flag of each setting are in `arguments.py`, the progress bar in
-`progress.py`.
+`boundary`, `export`); the argument types and the flag of each setting are in `arguments.py`, the
+progress bar in `progress.py`.
 """
 
 from l1viz.cli.main import build_parser, main
