@@ -58,7 +58,7 @@ def local_cluster(workers: int, device: str = "cpu") -> Cluster:
         n_workers=workers,
         threads_per_worker=1,
         processes=True,
-        dashboard_address=None,
+        dashboard_address=":0",  # any free port: another cluster may hold 8787
         env={"L1VIZ_THREADS": "1"},
         resources={"GPU": 1} if device == "cuda" else None,
         silence_logs=logging.ERROR,
@@ -149,9 +149,20 @@ def tile_overhead(count: int = 200) -> float:
     return overhead
 
 
-def projection(per_worker: float, overhead: float) -> None:
+def client_cost() -> float:
+    """Seconds per model of the study's own bookkeeping (its batches, each model's result, the
+    map's grids): a 256 x 256 map of one step, where training is nothing."""
+    settings = SweepSettings(grid=256, steps=1)
+    start = time.perf_counter()
+    measure_sweep(settings)
+    cost = (time.perf_counter() - start) / 256**2
+    print(f"the study's own work per model (a 256 x 256 map of 1 step): {cost * 1e6:.0f} us")
+    return cost
+
+
+def projection(per_worker: float, overhead: float, per_model: float) -> None:
     """`per_worker`: model-steps per CPU-second of a worker at the notebook's settings: what a
-    worker with a core to itself trains per second."""
+    worker with a core to itself trains per second. `per_model`: the client's own work, serial."""
     study = BoundarySettings(SweepSettings(grid=256, seeds=16, steps=50_000), levels=6)
     budget = study.budget()
     config = study.start.train_config(study.start.corners()[0])
@@ -161,9 +172,11 @@ def projection(per_worker: float, overhead: float) -> None:
         f"{tile_models(config):,} models ({cell_steps_per_model(config):.3g} cell evaluations "
         "each)"
     )
+    client = study.levels * 256 * 256 * 16 * per_model
+    print(f"  the client's own work, whatever the machines: {client / 60:.1f} min")
     for machines in MACHINES:
         workers = machines * WORKERS_PER_MACHINE
-        seconds = budget / (per_worker * workers) + tiles * overhead / workers
+        seconds = budget / (per_worker * workers) + tiles * overhead / workers + client
         print(f"  on {machines:>2} machine(s), {workers:>3} workers: up to {seconds / 3600:.2f} h")
 
 
@@ -187,7 +200,7 @@ def main() -> None:
     measure_sweep(SweepSettings(grid=4, steps=10))  # the kernel's load, not timed
     figures = strong_scaling(settings)
     overhead = tile_overhead()
-    projection(figures[2], overhead)
+    projection(figures[2], overhead, client_cost())
     gpu(settings)
     print(f"load average after: {', '.join(f'{v:.2f}' for v in os.getloadavg())}")
 
