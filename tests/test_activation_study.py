@@ -4,8 +4,10 @@ explained, and the CLI forms of issue 20 with their JSON."""
 import pytest
 
 from l1viz.engine.config import ACTIVATIONS, SETUP_FIELDS, Init, TrainConfig
+from l1viz.engine.outcomes import Ending
 from l1viz.engine.solutions import solution_check
 from l1viz.engine.trainer import Trainer
+from l1viz.study.table import TableSettings, comparison, measure_table
 from l1viz.study.vocabulary import activation_name, sentence
 from tests.test_cli import last_json, run_cli
 
@@ -88,3 +90,46 @@ def test_a_bad_activation_or_slope_is_one_line_naming_the_flag(args, message):
     assert process.returncode == 2
     (line,) = process.stderr.strip().splitlines()
     assert line.startswith(f"l1viz: error: {message}")
+
+
+# -- the table's remedy -------------------------------------------------------------------------
+def test_the_table_trains_the_same_samples_under_the_remedy_beside_an_unchanged_relu_measurement():
+    relu = measure_table(TableSettings(samples=8, steps=12_000, recheck=False))
+    leaky = measure_table(
+        TableSettings(samples=8, steps=12_000, recheck=False, activation="leaky_relu")
+    )
+    assert leaky.complete and leaky.settings.slope == 0.01
+    for plain, row in zip(relu.cases, leaky.cases):
+        assert plain.measured == row.measured and plain.agreement == row.agreement
+        assert plain.remedy is None and row.remedy.activation == "leaky_relu"
+        assert row.remedy.shares[Ending.DEAD_AT_INIT] == row.remedy.shares[Ending.DIED] == 0
+        assert sum(row.remedy.shares.values()) == pytest.approx(1)
+    # Dead from the start under ReLU: most such cases are silent at first under leaky ReLU, then
+    # revived (with w_hh < 0 a negative state times w_hh can fire the cell at once instead).
+    dead = [row for row in leaky.cases if row.measured.shares[Ending.DEAD_AT_INIT] == 1]
+    revived = [row for row in dead if row.remedy.revived > 0.9]
+    assert len(revived) >= 2 and len(dead) > len(revived)
+    assert all(row.remedy.median_revived_at >= 100 for row in revived)  # dead_patience
+    rescued = [row for row in leaky.cases if row.measured.converged == 0 and row.remedy.converged]
+    assert len(rescued) >= 3
+    text = comparison(rescued[0].measured, rescued[0].remedy)
+    assert text.startswith("ReLU: 100% dead from the start · leaky ReLU α = 0.01: ")
+    assert "converge, median" in text and "revived (median step" in text
+    row = leaky.to_json()["cases"][0]
+    assert row["remedy"]["activation"] == "leaky_relu" and "revived" in row["remedy"]
+    assert leaky.to_json()["settings"]["activation"] == "leaky_relu"
+
+
+def test_table_activation_on_the_command_line():
+    out = last_json(
+        run_cli(
+            "table", "--activation", "elu", "--samples", "4", "--steps", "2000", "--no-recheck",
+            "--json",
+        )
+    )  # fmt: skip
+    assert out["settings"]["activation"] == "elu" and out["settings"]["slope"] is None
+    assert all(row["remedy"]["activation"] == "elu" for row in out["cases"])
+    plain = run_cli("table", "--samples", "4", "--steps", "2000", "--no-recheck")
+    assert "ReLU:" not in plain.stdout
+    remedy = run_cli("table", "--activation", "prelu", "--samples", "4", "--steps", "2000")
+    assert remedy.stdout.count("· PReLU (α from 0.25): ") == 17

@@ -4,8 +4,15 @@ from __future__ import annotations
 
 from l1viz.cli.arguments import finish, finite_float, print_json, sets, whole_number
 from l1viz.cli.place import add_place_arguments, study_place
+from l1viz.cli.train import add_activation_arguments
 from l1viz.engine.config import CRITERIA
-from l1viz.study.table import Magnitudes, TableSettings, measure_table, measured_summary
+from l1viz.study.table import (
+    Magnitudes,
+    TableSettings,
+    comparison,
+    measure_table,
+    measured_summary,
+)
 
 
 def add_parser(commands):
@@ -39,6 +46,9 @@ def add_parser(commands):
         action="store_true",
         help="skip re-training disputed samples under the notebook's stop rule",
     )
+    add_activation_arguments(
+        table, help="also train every sample under this activation, beside ReLU (the remedy)"
+    )
     add_place_arguments(table)
     table.add_argument("--json", action="store_true", help="one JSON object on the last line")
     return finish(table, run)
@@ -53,6 +63,8 @@ def run(args):
         magnitudes=magnitudes,
         criterion=args.criterion,
         recheck=not args.no_recheck,
+        activation=args.activation,
+        slope=args.slope,
     )
     with study_place(args) as study:
         table = measure_table(
@@ -68,3 +80,5 @@ def run(args):
             f"{measured_summary(row.measured)}"
         )
         print(f"{'':<10} {row.explanation}")
+        if row.remedy:
+            print(f"{'':<10} {comparison(row.measured, row.remedy)}")

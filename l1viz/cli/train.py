@@ -84,12 +84,9 @@ def add_config_arguments(parser, steps: int):
     parser.add_argument("--device", default=defaults.device)
 
 
-def add_activation_arguments(parser):
+def add_activation_arguments(parser, help: str = "the cell's activation (relu: the notebook's)"):
     parser.add_argument(
-        "--activation",
-        choices=ACTIVATIONS,
-        default=TrainConfig.activation,
-        help="the cell's activation (relu: the notebook's)",
+        "--activation", choices=ACTIVATIONS, default=TrainConfig.activation, help=help
     )
     parser.add_argument(
         "--slope",

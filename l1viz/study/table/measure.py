@@ -17,6 +17,10 @@ notebook's, up to 64 of them are trained again under the notebook's own stop rul
 exactly 1.0, within its 50,000-step cap), so the explanation can say whether that rule accounts for
 the difference. It informs the explanation, never the agreement.
 
+Remedy: with another `activation` (issue 20) the same samples are also trained under it, in the
+same runs, and each row gains how they ended there (`remedy.py`), beside ReLU's measurement, which
+stays the one the agreement is judged on.
+
 Everything is derived from `seed`: the same settings give the same table.
 """
 
@@ -29,7 +33,15 @@ from dataclasses import dataclass, field, replace
 
 import torch
 
-from l1viz.engine.config import MAX_STEPS, Init, TrainConfig, check_int
+from l1viz.engine.config import (
+    ACTIVATIONS,
+    MAX_STEPS,
+    Init,
+    TrainConfig,
+    check_choice,
+    check_int,
+    checked_slope,
+)
 from l1viz.engine.outcomes import (
     CONVERGED,
     DEAD_IN_PRACTICE,
@@ -50,7 +62,9 @@ from l1viz.study.table.observations import (
     Observation,
 )
 from l1viz.study.table.regions import Magnitudes, bounds, dead_share, generator, sample
+from l1viz.study.table.remedy import RemedyMeasurement, measure_remedy
 from l1viz.study.table.words import explain_case
+from l1viz.study.vocabulary import activation_name
 
 MAX_SAMPLES = 4096
 # Samples per case re-trained under the notebook's rule: up to 50,000 steps cost far more per model
@@ -67,14 +81,25 @@ class TableSettings:
     magnitudes: Magnitudes = field(default_factory=Magnitudes)
     criterion: str = TrainConfig.criterion
     recheck: bool = True
+    activation: str = TrainConfig.activation  # the remedy's, trained beside ReLU ("relu": none)
+    slope: float | None = None
 
     def __post_init__(self):
         check_int("samples", self.samples, 1, MAX_SAMPLES)
         check_int("steps", self.steps, 1, MAX_STEPS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        object.__setattr__(self, "slope", checked_slope(self.activation, self.slope))
         self.train_config(bias=False)  # validates seed and criterion
 
     def train_config(self, bias: bool, criterion: str | None = None, steps: int | None = None):
         return notebook_config(self.seed, steps or self.steps, bias, criterion or self.criterion)
+
+    @property
+    def remedy(self) -> bool:
+        return self.activation != "relu"
+
+    def remedy_config(self, bias: bool) -> TrainConfig:
+        return replace(self.train_config(bias), activation=self.activation, slope=self.slope)
 
     @property
     def recheck_budget(self) -> int:
@@ -93,6 +118,8 @@ class TableSettings:
             "magnitudes": self.magnitudes.to_json(),
             "criterion": self.criterion,
             "recheck": self.recheck,
+            "activation": self.activation,
+            "slope": self.slope,
         }
 
 
@@ -118,6 +145,7 @@ class CaseResult:
     explanation: str = ""
     typical: tuple[Typical, ...] = ()  # one per ending present, most common first
     final: bool = False  # nothing about this row will change
+    remedy: RemedyMeasurement | None = None  # the same samples under the settings' activation
 
     def to_json(self) -> dict:
         case = self.case
@@ -130,6 +158,7 @@ class CaseResult:
             "documented": case.documented,
             "remark": case.remark,
             "measured": self.measured.to_json() if self.measured else None,
+            "remedy": self.remedy.to_json() if self.remedy else None,
             "verdict": self.agreement,
             "explanation": self.explanation,
             "typical": [
@@ -206,6 +235,8 @@ class _Table:
         self.inits = {case.id: case_samples(case, settings) for case in cases}
         self.rows = {case.id: CaseResult(case) for case in cases}
         self.results: dict[str, list[RunResult]] = {}
+        self.remedies: dict[str, RemedyMeasurement] = {}
+        self.relu_final: set[str] = set()  # rows whose ReLU measurement will not change
         self.snapshot = documented_rows(settings, cases)
 
     def publish(self, progress: float, phase: str) -> TableResult:
@@ -218,13 +249,21 @@ class _Table:
     def train(self, runner: Runner) -> None:
         phase = f"Training {len(self.cases)} cases × {self.settings.samples:,} initialisations"
         groups = _groups(self.cases, self.inits, self.settings.train_config)
+        if self.settings.remedy:
+            remedy = activation_name(self.settings.activation, self.settings.slope)
+            phase += f", under ReLU and {remedy}"
+            groups += _groups(self.cases, self.inits, self.settings.remedy_config)
         found = _unfilled(groups)
+        relu_groups = len(groups) // (1 + self.settings.remedy)
         share = 0.9 if self.settings.needs_recheck else 1.0
 
         def on_ended(index: int, models, results: list[RunResult]) -> None:
             for k, result in zip(models, results):
                 found[index][k] = result
-            self._collect(groups[index][0], found[index])
+            if index < relu_groups:
+                self._collect(groups[index][0], found[index])
+            else:
+                self._collect_remedy(groups[index][0], found[index])
 
         self.publish(progress=0.0, phase=phase)
         runner.run(
@@ -232,6 +271,21 @@ class _Table:
             on_ended,
             lambda done: self.publish(progress=share * done, phase=phase),
         )
+
+    def _collect_remedy(self, members: list[Observation], found: list[RunResult | None]) -> None:
+        """Measure the remedy of the cases of this batch whose samples have all ended."""
+        start = 0
+        for case in members:
+            span = found[start : start + len(self.inits[case.id])]
+            start += len(span)
+            if case.id in self.remedies or None in span:
+                continue
+            settings = self.settings
+            self.remedies[case.id] = measure_remedy(settings.activation, settings.slope, span)
+            final = case.id in self.relu_final
+            self.rows[case.id] = replace(
+                self.rows[case.id], remedy=self.remedies[case.id], final=final
+            )
 
     def _collect(self, members: list[Observation], found: list[RunResult | None]) -> None:
         """Measure the cases of this batch whose samples have all ended; once the whole batch has
@@ -276,6 +330,10 @@ class _Table:
             if speed_known
             else None
         )
+        relu_final = final and not self._awaits_recheck(case, agreement)
+        if relu_final:
+            self.relu_final.add(case.id)
+        remedy = self.remedies.get(case.id)
         return CaseResult(
             case=case,
             measured=measured,
@@ -284,7 +342,8 @@ class _Table:
             typical=typical_samples(
                 case, self.results[case.id], self.inits[case.id], self.settings
             ),
-            final=final and not self._awaits_recheck(case, agreement),
+            final=relu_final and (remedy is not None or not self.settings.remedy),
+            remedy=remedy,
         )
 
     def _awaits_recheck(self, case: Observation, agreement: Agreement | None) -> bool:
