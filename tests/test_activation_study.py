@@ -3,10 +3,11 @@ explained, and the CLI forms of issue 20 with their JSON."""
 
 import pytest
 
-from l1viz.engine.config import ACTIVATIONS, SETUP_FIELDS, Init, TrainConfig
+from l1viz.engine.config import ACTIVATIONS, SETUP_FIELDS, ConfigError, Init, TrainConfig
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.solutions import solution_check
 from l1viz.engine.trainer import Trainer
+from l1viz.study.map import SweepSettings, measure_sweep, sweep_csv
 from l1viz.study.table import TableSettings, comparison, measure_table
 from l1viz.study.vocabulary import activation_name, sentence
 from tests.test_cli import last_json, run_cli
@@ -133,3 +134,43 @@ def test_table_activation_on_the_command_line():
     assert "ReLU:" not in plain.stdout
     remedy = run_cli("table", "--activation", "prelu", "--samples", "4", "--steps", "2000")
     assert remedy.stdout.count("· PReLU (α from 0.25): ") == 17
+
+
+# -- the map and the schemes --------------------------------------------------------------------
+def test_a_slope_axis_trains_leaky_relu_each_cell_at_its_own_alpha_as_a_lone_run_would():
+    settings = SweepSettings(x="slope", y="w_ih", x_range=(1e-4, 0.5), grid=4, steps=600)
+    assert settings.activation == "leaky_relu"
+    assert settings.axis_values("x") == (0.0001, 0.00171, 0.02924, 0.5)  # log-spaced
+    sweep = measure_sweep(settings)
+    assert sweep.complete and sweep.to_json()["settings"]["slope"] is None
+    assert not {Ending.DEAD_AT_INIT, Ending.DIED} & {e for row in sweep.ending for e in row}
+    row, column = 0, 2  # w_ih < 0: dead from the start under ReLU
+    point = sweep.cell_point(row, column)
+    config = settings.train_config(point)
+    (alone,) = Trainer(settings.init_at(point), config).run()
+    assert config.slope == point["slope"] == 0.02924 and alone.dead_at_init
+    assert alone.steps == sweep.steps[row][column] and alone.loss == sweep.loss[row][column]
+    assert "slope" in sweep_csv(sweep).splitlines()[0].split(",")
+    with pytest.raises(ConfigError, match="elu has no slope"):
+        SweepSettings(x="slope", activation="elu")
+
+
+def test_sweep_and_schemes_take_the_activation_on_the_command_line():
+    out = last_json(
+        run_cli(
+            "sweep", "--x", "slope", "--x-range", "1e-4", "0.5", "--y", "w_ih", "--grid", "3",
+            "--steps", "300", "--json",
+        )
+    )  # fmt: skip
+    assert out["settings"]["activation"] == "leaky_relu" and out["settings"]["x"] == "slope"
+    assert out["xs"][0] == 1e-4 and out["xs"][-1] == 0.5
+    refused = run_cli("sweep", "--x", "slope", "--activation", "tanh", "--grid", "2", check=False)
+    assert refused.returncode == 2 and "argument --activation: tanh has no slope" in refused.stderr
+    schemes = last_json(
+        run_cli(
+            "schemes", "--activation", "leaky_relu", "--slope", "0.05", "--samples", "16",
+            "--steps", "300", "--json",
+        )
+    )  # fmt: skip
+    assert schemes["settings"]["activation"] == "leaky_relu"
+    assert schemes["settings"]["slope"] == 0.05

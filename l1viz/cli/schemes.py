@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from l1viz.cli.arguments import finish, print_json, sets, whole_number
 from l1viz.cli.place import add_place_arguments, study_place
+from l1viz.cli.train import add_activation_arguments
 from l1viz.engine.outcomes import Ending
 from l1viz.study.schemes import SCHEMES, SchemeSettings, measure_schemes
 
@@ -52,6 +53,7 @@ def add_parser(commands):
         default="both",
         help="cells with biases, without, or both (default)",
     )
+    add_activation_arguments(schemes, help="the activation the draws train under (default relu)")
     add_place_arguments(schemes)
     schemes.add_argument("--json", action="store_true", help="one JSON object on the last line")
     return finish(schemes, run)
@@ -65,6 +67,8 @@ def run(args):
         steps=args.steps,
         seed=args.seed,
         biases=BIASES[args.bias],
+        activation=args.activation,
+        slope=args.slope,
     )
     label = f"Training {len(settings.schemes)} schemes × {settings.samples:,} draws"
     with study_place(args) as study:

@@ -6,8 +6,9 @@ import argparse
 
 from l1viz.cli.arguments import CliError, finish, finite_float, print_json, whole_number
 from l1viz.cli.place import add_place_arguments, study_place
+from l1viz.cli.train import add_activation_arguments
 from l1viz.study.map import (
-    AXES,
+    ALL_AXES,
     DEFAULT_RANGES,
     MAX_SEEDS,
     SweepSettings,
@@ -37,7 +38,7 @@ def fixed_value(text: str) -> tuple[str, float]:
 
 def add_parser(commands):
     sweep = commands.add_parser(
-        "sweep", help="the outcome map over two settings (initial values, lr, max_length)"
+        "sweep", help="the outcome map over two settings (initial values, lr, max_length, slope)"
     )
     add_map_arguments(sweep)
     sweep.add_argument("--csv", metavar="FILE", help="also write one row per cell to FILE")
@@ -49,8 +50,8 @@ def add_parser(commands):
 def add_map_arguments(sweep) -> None:
     """The map's own flags (the boundary study's first level takes them too)."""
     defaults = SweepSettings()
-    sweep.add_argument("--x", choices=AXES, default=defaults.x)
-    sweep.add_argument("--y", choices=AXES, default=defaults.y)
+    sweep.add_argument("--x", choices=ALL_AXES, default=defaults.x)
+    sweep.add_argument("--y", choices=ALL_AXES, default=defaults.y)
     for axis in ("x", "y"):
         sweep.add_argument(
             f"--{axis}-range",
@@ -58,7 +59,7 @@ def add_map_arguments(sweep) -> None:
             nargs=2,
             metavar=("LOW", "HIGH"),
             help="default: -1.5 1.5 for an initial value, 1e-4 1 for lr (log-spaced), 1 1000 "
-            "for max_length (log-spaced whole numbers)",
+            "for max_length (log-spaced whole numbers), 1e-4 0.5 for slope (log-spaced)",
         )
     sweep.add_argument("--grid", type=whole_number, default=defaults.grid, help="cells per side")
     sweep.add_argument("--steps", type=whole_number, default=defaults.steps, help="step budget")
@@ -77,6 +78,9 @@ def add_map_arguments(sweep) -> None:
         help=f"train each cell from this many data seeds (seed, seed + 1, ...; at most "
         f"{MAX_SEEDS}); the JSON gains the share of each ending",
     )
+    add_activation_arguments(
+        sweep, help="the activation every cell trains under (a slope axis: leaky_relu or prelu)"
+    )
 
 
 def map_settings(args) -> SweepSettings:
@@ -90,6 +94,8 @@ def map_settings(args) -> SweepSettings:
         fixed=tuple(args.fixed or ()),
         seed=args.seed,
         seeds=args.seeds,
+        activation=args.activation,
+        slope=args.slope,
     )
 
 

@@ -29,11 +29,12 @@ Ended = Callable[[int, Sequence[int], list[RunResult]], None]
 @dataclass(frozen=True, eq=False)
 class ModelBatch:
     """Models trained on one data stream: `inits` (K, 4) as Trainer takes them, and per-model
-    learning rates (None: config.lr for all)."""
+    learning rates and slopes alpha (None: config.lr, config.slope for all)."""
 
     inits: torch.Tensor
     config: TrainConfig
     learning_rates: torch.Tensor | None = None
+    alphas: torch.Tensor | None = None
 
     @property
     def count(self) -> int:
@@ -43,7 +44,8 @@ class ModelBatch:
         """A trainer for models start..stop of the batch (all by default), on `device`."""
         config = self.config if device is None else replace(self.config, device=device)
         rates = None if self.learning_rates is None else self.learning_rates[start:stop]
-        return Trainer(self.inits[start:stop], config, learning_rates=rates)
+        alphas = None if self.alphas is None else self.alphas[start:stop]
+        return Trainer(self.inits[start:stop], config, learning_rates=rates, alphas=alphas)
 
 
 class Runner(Protocol):

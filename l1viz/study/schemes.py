@@ -15,7 +15,9 @@ Born dead means the engine's dead rule holds at step 0: w_ih <= 0 and b_hh + b_i
 w_ih <= 0). Its probability is exact for each scheme (one Gaussian integral for rai); the
 measurement trains `samples` draws with the notebook's settings and reports the share of every
 ending with a 95 % (Wilson) interval and the median steps to converge. Longer sequences are where
-schemes part ways: a w_hh above 1 compounds over the sequence until the output overflows.
+schemes part ways: a w_hh above 1 compounds over the sequence until the output overflows. With
+another `activation` the draws train under it (born dead still names ReLU's dead rule at step 0:
+under any other activation such a cell is never dead, and may revive).
 """
 
 from __future__ import annotations
@@ -28,7 +30,17 @@ from dataclasses import dataclass
 
 import torch
 
-from l1viz.engine.config import MAX_LENGTH, MAX_STEPS, ConfigError, Init, TrainConfig, check_int
+from l1viz.engine.config import (
+    ACTIVATIONS,
+    MAX_LENGTH,
+    MAX_STEPS,
+    ConfigError,
+    Init,
+    TrainConfig,
+    check_choice,
+    check_int,
+    checked_slope,
+)
 from l1viz.engine.outcomes import CONVERGED, Ending, RunResult
 from l1viz.study.notebook import notebook_config
 from l1viz.study.runner import InProcess, ModelBatch, Runner
@@ -115,6 +127,8 @@ class SchemeSettings:
     steps: int = TrainConfig.steps
     seed: int = 42
     biases: tuple[bool, ...] = (False, True)
+    activation: str = TrainConfig.activation
+    slope: float | None = None
 
     def __post_init__(self):
         for scheme in self.schemes:
@@ -125,11 +139,14 @@ class SchemeSettings:
             check_int("max_length", length, 1, MAX_LENGTH)
         check_int("samples", self.samples, 1, MAX_SAMPLES)
         check_int("steps", self.steps, 1, MAX_STEPS)
+        check_choice("activation", self.activation, ACTIVATIONS)
+        object.__setattr__(self, "slope", checked_slope(self.activation, self.slope))
         self.train_config(True, self.max_lengths[0])  # validates the seed
 
     def train_config(self, bias: bool, max_length: int) -> TrainConfig:
         config = notebook_config(self.seed, self.steps, bias)
-        return TrainConfig(**{**config.as_dict(), "max_length": max_length})
+        changes = {"max_length": max_length, "activation": self.activation, "slope": self.slope}
+        return TrainConfig(**{**config.as_dict(), **changes})
 
     def to_json(self) -> dict:
         return {
@@ -139,6 +156,8 @@ class SchemeSettings:
             "steps": self.steps,
             "seed": self.seed,
             "biases": list(self.biases),
+            "activation": self.activation,
+            "slope": self.slope,
         }
 
 

@@ -77,25 +77,28 @@ class TileWork:
     inits: np.ndarray  # (K, 4) float32
     config: TrainConfig
     learning_rates: np.ndarray | None  # (K,) float64
+    alphas: np.ndarray | None  # (K,) float32
     device: str
     versions: Versions  # the client's: a worker with others refuses the tile
 
     @classmethod
     def of(cls, tile: Tile, batch: ModelBatch, device: str, versions: Versions) -> TileWork:
         span = slice(tile.start, tile.stop)
-        rates = batch.learning_rates
+        rates, alphas = batch.learning_rates, batch.alphas
         return cls(
             tile,
             batch.inits[span].numpy().copy(),
             batch.config,
             None if rates is None else rates[span].numpy().copy(),
+            None if alphas is None else alphas[span].numpy().copy(),
             device,
             versions,
         )
 
     def batch(self) -> ModelBatch:
         rates = None if self.learning_rates is None else torch.from_numpy(self.learning_rates)
-        return ModelBatch(torch.from_numpy(self.inits), self.config, rates)
+        alphas = None if self.alphas is None else torch.from_numpy(self.alphas)
+        return ModelBatch(torch.from_numpy(self.inits), self.config, rates, alphas)
 
 
 def train_tile(work: TileWork) -> TileOutcome:

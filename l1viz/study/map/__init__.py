@@ -5,6 +5,7 @@ are what the pages, the live view and the CLI use."""
 from l1viz.study.map.boundary import BoxCounting, box_counting
 from l1viz.study.map.export import sweep_csv
 from l1viz.study.map.sweep import (
+    ALL_AXES,
     AXES,
     DEFAULT_RANGES,
     MAX_SEEDS,
@@ -18,6 +19,7 @@ from l1viz.study.map.sweep import (
 from l1viz.study.map.zoom import zoom_in
 
 __all__ = [
+    "ALL_AXES",
     "AXES",
     "DEFAULT_RANGES",
     "MAX_SEEDS",

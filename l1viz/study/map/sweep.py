@@ -2,12 +2,15 @@
 
 An axis is one of the four initial values (w_hh, w_ih, b_hh, b_ih: cell centres, linearly spaced;
 cell edges fall on the range's ends, so with an even grid over a symmetric range no centre sits
-on 0), the learning rate (log-spaced) or the maximum sequence length (log-spaced whole numbers,
-repeated ones dropped). The other settings are fixed: initial values default to 0, the
-hyperparameters to the notebook's. The cell has biases iff a bias is on an axis or fixed.
+on 0), the learning rate (log-spaced), the maximum sequence length (log-spaced whole numbers,
+repeated ones dropped) or the slope alpha of leaky ReLU or PReLU (log-spaced; a slope axis trains
+leaky ReLU unless the activation is prelu). The other settings are fixed: initial values default
+to 0, the hyperparameters to the notebook's, the activation to ReLU. The cell has biases iff a
+bias is on an axis or fixed.
 
 Every grid cell is one model of a batched run; cells that need their own data stream (another
-maximum length, another data seed) form their own batch; learning rates are per model. With `seeds`
+maximum length, another data seed) form their own batch; learning rates and slopes are per
+model. With `seeds`
 N > 1 each cell is trained from N data seeds (seed, seed + 1, ...), and the map can show the share
 of each ending over them.
 
@@ -25,19 +28,22 @@ from dataclasses import dataclass, field
 import torch
 
 from l1viz.engine.config import (
+    ACTIVATIONS,
     BIAS_NAMES,
     MAX_ABS_INIT,
     MAX_LENGTH,
     MAX_STEPS,
     PARAMETERS,
+    SLOPE_DEFAULTS,
     ConfigError,
     Init,
     TrainConfig,
     check_choice,
     check_int,
+    checked_slope,
 )
 from l1viz.engine.outcomes import Ending, RunResult
-from l1viz.engine.trainer import model_learning_rates, stack_inits
+from l1viz.engine.trainer import model_alphas, model_learning_rates, stack_inits
 from l1viz.study.notebook import LEARNING_RATE, notebook_config
 from l1viz.study.notebook import MAX_LENGTH as NOTEBOOK_MAX_LENGTH
 from l1viz.study.runner import InProcess, ModelBatch, Runner
@@ -46,6 +52,9 @@ from l1viz.study.table.regions import Magnitudes, bounds, dead_by_rule
 
 HYPERPARAMETER_AXES = ("lr", "max_length")
 AXES = PARAMETERS + HYPERPARAMETER_AXES
+# The slope of leaky ReLU or PReLU: an axis of its own (off the axes it is the `slope` setting).
+ALL_AXES = AXES + ("slope",)
+LOG_AXES = ("lr", "slope")  # log-spaced, rounded to 4 significant digits
 MAX_GRID = 256
 MAX_SEEDS = 64
 BOUNDARY_GRID = 241  # points per axis for the dead rule's boundary (odd: 0 is on it)
@@ -54,6 +63,7 @@ DEFAULT_RANGES = {
     **{name: (-1.5, 1.5) for name in PARAMETERS},
     "lr": (1e-4, 1.0),
     "max_length": (1.0, 1000.0),
+    "slope": (1e-4, 0.5),
 }
 NOTEBOOK_FIXED = {"lr": LEARNING_RATE, "max_length": NOTEBOOK_MAX_LENGTH}
 
@@ -69,12 +79,15 @@ class SweepSettings:
     fixed: tuple[tuple[str, float], ...] = ()
     seed: int = 42
     seeds: int = 1
+    activation: str = TrainConfig.activation
+    slope: float | None = None  # off the axes: the activation's (default when None)
 
     def __post_init__(self):
-        check_choice("x", self.x, AXES)
-        check_choice("y", self.y, AXES)
+        check_choice("x", self.x, ALL_AXES)
+        check_choice("y", self.y, ALL_AXES)
         if self.x == self.y:
             raise ConfigError("y", "must differ from x")
+        self._check_activation()
         for axis, name in ((self.x, "x_range"), (self.y, "y_range")):
             object.__setattr__(self, name, _checked_range(name, axis, getattr(self, name)))
         check_int("grid", self.grid, 2, MAX_GRID)
@@ -91,6 +104,20 @@ class SweepSettings:
         for point in self.corners():
             self.train_config(point)  # validates the seed and every hyperparameter on the grid
 
+    def _check_activation(self) -> None:
+        check_choice("activation", self.activation, ACTIVATIONS)
+        if "slope" in (self.x, self.y) and self.activation == "relu":
+            object.__setattr__(self, "activation", "leaky_relu")
+        if "slope" in (self.x, self.y) and self.activation not in SLOPE_DEFAULTS:
+            raise ConfigError("activation", f"{self.activation} has no slope to put on an axis")
+        object.__setattr__(self, "slope", checked_slope(self.activation, self.slope))
+        if "slope" in dict(self.fixed):
+            raise ConfigError("fixed", "the slope off the axes is the slope setting")
+
+    @property
+    def sloped(self) -> bool:
+        return self.activation in SLOPE_DEFAULTS
+
     @property
     def bias(self) -> bool:
         named = {self.x, self.y, *dict(self.fixed)}
@@ -106,8 +133,12 @@ class SweepSettings:
         if the cell has them) and the notebook's value for a hyperparameter."""
         given = dict(self.fixed)
         values = {}
-        for name in AXES:
+        for name in ALL_AXES:
             if name in (self.x, self.y) or (name in BIAS_NAMES and not self.bias):
+                continue
+            if name == "slope":
+                if self.sloped:
+                    values[name] = self.slope
                 continue
             values[name] = given.get(name, NOTEBOOK_FIXED.get(name, 0.0))
         return values
@@ -130,6 +161,7 @@ class SweepSettings:
     def train_config(self, point: dict[str, float], seed: int | None = None) -> TrainConfig:
         config = notebook_config(self.seed if seed is None else seed, self.steps, self.bias)
         hyper = {"lr": point["lr"], "max_length": int(point["max_length"])}
+        hyper.update(activation=self.activation, slope=point.get("slope"))
         return TrainConfig(**{**config.as_dict(), **hyper})
 
     def to_json(self) -> dict:
@@ -144,6 +176,8 @@ class SweepSettings:
             "bias": self.bias,
             "seed": self.seed,
             "seeds": self.seeds,
+            "activation": self.activation,
+            "slope": None if "slope" in (self.x, self.y) else self.slope,
         }
 
 
@@ -170,6 +204,8 @@ def _checked_value(name: str, value, axis: str | None = None) -> float:
         )
     if axis == "max_length" and not 1 <= value <= MAX_LENGTH:
         raise ConfigError(name, f"a maximum length must be within 1..{MAX_LENGTH:,}")
+    if axis == "slope" and not 0 < value < 1:
+        raise ConfigError(name, "a slope must be within (0, 1)")
     if axis in PARAMETERS and not abs(value) <= MAX_ABS_INIT:
         raise ConfigError(name, f"an initial value must be within ±{MAX_ABS_INIT:g}")
     return float(value)
@@ -183,7 +219,7 @@ def axis_points(axis: str, value_range: tuple[float, float], count: int) -> tupl
         return tuple(low + (i + 0.5) * width for i in range(count))
     ratio = (high / low) ** (1 / (count - 1))
     values = [low * ratio**i for i in range(count)]
-    if axis == "lr":
+    if axis in LOG_AXES:
         return tuple(float(f"{value:.4g}") for value in values)
     return tuple(sorted({float(round(value)) for value in values}))
 
@@ -340,7 +376,10 @@ def _batches(settings: SweepSettings, points: list[dict]) -> list[_Batch]:
             config = settings.train_config(first, seed=settings.seed + seed_index)
             inits = stack_inits([settings.init_at(points[i]) for i in indices], config.bias)
             rates = model_learning_rates([points[i]["lr"] for i in indices], config.lr, len(inits))
-            batches.append(_Batch(seed_index, indices, ModelBatch(inits, config, rates)))
+            alphas = [points[i]["slope"] for i in indices] if settings.sloped else None
+            alphas = model_alphas(alphas, config, len(inits))
+            models = ModelBatch(inits, config, rates, alphas)
+            batches.append(_Batch(seed_index, indices, models))
     return batches
 
 
