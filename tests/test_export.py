@@ -76,6 +76,42 @@ SETUPS = [
         211,
     ),
     ("no early stop", replace(NOTEBOOK, early_stop=False, steps=400), Init(0.5, -0.3), "dead", 400),
+    # Activations: the dead rules are ReLU's only, so the dead case trains on under leaky ReLU.
+    (
+        "leaky_relu",
+        replace(NOTEBOOK, activation="leaky_relu", steps=400),
+        Init(0.5, -0.3),
+        "stalled",
+        400,
+    ),
+    (
+        "prelu",
+        TrainConfig(activation="prelu", slope=0.1, lr=0.01),
+        default_init(42, True),
+        "converged",
+        672,
+    ),
+    (
+        "elu",
+        TrainConfig(activation="elu", transform="relu-pair", lr=0.1, steps=300),
+        Init(0.5, -0.3, -0.2, 0.1),
+        "stalled",
+        300,
+    ),
+    (
+        "softplus",
+        TrainConfig(activation="softplus", steps=300),
+        default_init(42, True),
+        "stalled",
+        300,
+    ),
+    (
+        "tanh",
+        TrainConfig(activation="tanh", transform="learned", optimizer="sgd", lr=0.05, steps=300),
+        default_init(3, True),
+        "stalled",
+        300,
+    ),
 ]
 
 
@@ -125,6 +161,27 @@ def test_autograd_form_runs_from_the_file(tmp_path):
     assert max(abs(params[name] - exact[2][name]) for name in params) < 1e-3
 
 
+def exported_module(config: TrainConfig, init: Init) -> dict:
+    """The exported file's names, run as a module (not as __main__)."""
+    namespace = {"__name__": "exported"}
+    exec(compile(script_text(config, init), "run.py", "exec"), namespace)
+    return namespace
+
+
+@pytest.mark.parametrize("activation", ["leaky_relu", "prelu", "elu", "softplus", "tanh"])
+def test_the_autograd_form_of_each_activation_lands_near_the_exact_one(activation):
+    """nn.RNNCell for tanh, its weights with torch.nn.functional's activation for the others."""
+    config, init = TrainConfig(activation=activation, steps=100), default_init(5, True)
+    exported = exported_module(config, init)
+    exact, autograd = exported["train"](), exported["train_with_autograd"]()
+    assert exact == engine_result(config, init)
+    assert autograd[:2] == exact[:2] == ("stalled", 100)
+    assert autograd[2].keys() == exact[2].keys()
+    assert max(abs(autograd[2][name] - exact[2][name]) for name in exact[2]) < 1e-4
+    if activation == "prelu":  # alpha is learned by both forms
+        assert exact[2]["alpha"] != 0.25 and autograd[2]["alpha"] != 0.25
+
+
 def test_autograd_difference_is_as_stated():
     """The figures the file and the live view state, measured again on the notebook's run."""
     gap = measure()
@@ -169,7 +226,7 @@ def test_exported_script_is_lint_clean(tmp_path):
 
 def test_an_unknown_setting_is_refused_unless_it_has_its_default(monkeypatch):
     """A setting the file cannot express yet (here: pretend history_rows were one) is named."""
-    monkeypatch.setattr(export_script, "RULE_FIELDS", ("history_rows",))
+    monkeypatch.setattr(export_script, "NOT_IN_THE_FILE", ("device",))
     assert "HISTORY_ROWS" not in export_script.fill(
         export_script.template(), NOTEBOOK, NOTEBOOK_INIT
     )

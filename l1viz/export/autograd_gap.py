@@ -68,12 +68,12 @@ def measure(steps: int = standalone.STEPS) -> AutogradGap:
     weights are exactly 1 or the budget ends (-1 then)."""
     params = torch.tensor(list(standalone.INITIAL.values()))
     exact_optimizer = standalone.Adam(params)
-    cell, layers, named = standalone.autograd_model()
-    optimizer = torch.optim.Adam(cell.parameters(), lr=standalone.LR)
+    model = standalone.AutogradCell()
+    optimizer = torch.optim.Adam(model.parameters(), lr=standalone.LR)
     first_different, largest, gradient_difference = -1, 0.0, 0.0
     converged = {"exact": -1, "autograd": -1}
     for step in range(steps + 1):
-        theirs = torch.stack([w.detach().reshape(()) for w in named.values()])
+        theirs = torch.stack([w.detach().reshape(()) for w in model.named.values()])
         for form, values in (("exact", params), ("autograd", theirs)):
             if converged[form] < 0 and bool((values == 1.0).all()):
                 converged[form] = step
@@ -87,9 +87,9 @@ def measure(steps: int = standalone.STEPS) -> AutogradGap:
         params = exact_optimizer.step(params, grads)
         if converged["autograd"] < 0:
             optimizer.zero_grad()
-            standalone.autograd_loss(cell, layers, x, target)[0].backward()
+            model.loss(x, target)[0].backward()
             if step == 0:
-                autograd = torch.stack([w.grad.reshape(()) for w in named.values()])
+                autograd = torch.stack([w.grad.reshape(()) for w in model.named.values()])
                 gradient_difference = float(((autograd - grads) / grads).abs().max())
             optimizer.step()
     return AutogradGap(

@@ -18,15 +18,16 @@ from pathlib import Path
 
 import numpy as np
 
-from l1viz.engine.config import SETUP_FIELDS, Init, TrainConfig
+from l1viz.engine.config import Init, TrainConfig
 from l1viz.export.autograd_gap import NOTEBOOK_GAP
 
 TEMPLATE = Path(__file__).with_name("standalone.py")
 SETUP_START, SETUP_END = "# %%\n", "# end of the setup\n"
 CONSTANT = re.compile(r"^([A-Z_0-9]+) = .*$", re.MULTILINE)
-# Fields of how the engine runs that change how a run ends (the others, e.g. the device or the
-# history kept, do not).
-RULE_FIELDS = ("dead_patience", "early_stop")
+# How the engine runs without changing how a run ends: not in the file.
+NOT_IN_THE_FILE = ("history_rows", "device")
+# Held by INITIAL: a sloped activation's alpha row starts at the slope.
+IN_INITIAL = ("slope",)
 LINE_LENGTH = 100  # the project's (ruff's) line length, which the exported file keeps
 
 
@@ -86,13 +87,13 @@ def constant_names() -> tuple[str, ...]:
 
 
 def check_exportable(config: TrainConfig) -> None:
-    """Raise ExportError for a setting the file cannot express (known settings all can)."""
-    known = {name.lower() for name in constant_names()}
-    default = TrainConfig()
-    for name in (*SETUP_FIELDS, *RULE_FIELDS):
-        if name not in known and getattr(config, name) != getattr(default, name):
-            value = getattr(config, name)
-            raise ExportError(f"{name} = {value!r} is not written out by the exporter yet")
+    """Raise ExportError for a setting the file cannot express: every field of the config is a
+    constant of the file, part of INITIAL, irrelevant to how the run ends, or at its default."""
+    known = {name.lower() for name in constant_names()} | {*IN_INITIAL, *NOT_IN_THE_FILE}
+    for field in fields(config):
+        value = getattr(config, field.name)
+        if field.name not in known and value != field.default:
+            raise ExportError(f"{field.name} = {value!r} is not written out by the exporter yet")
 
 
 def setup_constants(config: TrainConfig, init: Init) -> dict[str, object]:

@@ -18,6 +18,7 @@ SEED = 42
 STEPS = 50_000
 BIAS = False
 TRANSFORM = "where"
+ACTIVATION = "relu"
 CRITERION = "exact"
 TOLERANCE = 0.001
 DEAD_PATIENCE = 100
@@ -134,8 +135,91 @@ def batch(step: int) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 # %% [markdown]
+# ## The activation
+# h = phi(z) with ACTIVATION: relu (the notebook's, max(z, 0)), leaky_relu or prelu (z above 0,
+# else alpha z; alpha is INITIAL["alpha"], fixed for leaky_relu, learned for prelu), elu (e^z - 1
+# below 0), softplus (log(1 + e^z)) or tanh. torch's own exp, log1p and tanh are not used: on CPU
+# a value's result can depend on its place in the tensor (vector routines for most of it, the C
+# library's for the tail). The exponentials are written with +, -, *, /, fused multiply-adds
+# (`torch.addcmul`) and the exponent's bits instead: e^a = 2^k e^r with r = a - k ln 2 and a
+# Taylor series for e^r - 1, log(1 + y) = 2 atanh(y / (2 + y)) by its series. Each derivative is
+# taken from the same exponential as the value.
+
+
+# %%
+EXP_FLOOR = -87.0  # below it e^a is taken as e^EXP_FLOOR: 2^k stays a normal float
+ROUNDER, ROUNDER_BITS = 12582912.0, 0x4B400000  # 1.5 * 2**23 rounds to an integer, and its bits
+INV_LN2, LN2_HI = float(f32(1 / math.log(2))), 0.693145751953125  # ln 2 to 15 bits
+LN2_LO = float(f32(math.log(2) - LN2_HI))
+EXPM1_TERMS = [float(f32(1 / math.factorial(n))) for n in range(7, 1, -1)]  # 1/7!, ..., 1/2!
+LOG1P_TERMS = [float(f32(1 / n)) for n in range(17, 2, -2)]  # 1/17, 1/15, ..., 1/3
+
+
+def fma(a: torch.Tensor, b, c) -> torch.Tensor:
+    """a * b + c, rounded once."""
+    b = b if isinstance(b, torch.Tensor) else a.new_tensor(b)
+    c = c if isinstance(c, torch.Tensor) else a.new_tensor(c)
+    return torch.addcmul(c, a, b)
+
+
+def horner(x: torch.Tensor, terms: list) -> torch.Tensor:
+    series = torch.full_like(x, terms[0])
+    for term in terms[1:]:
+        series = fma(series, x, term)
+    return series
+
+
+def reduced(a: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(e^r - 1, 2^k) with a = k ln 2 + r, for a <= 0."""
+    a = a.clamp(min=EXP_FLOOR)
+    shifted = fma(a, INV_LN2, ROUNDER)
+    k = shifted - ROUNDER
+    r = fma(k, -LN2_LO, fma(k, -LN2_HI, a))
+    scale = ((shifted.view(torch.int32) - (ROUNDER_BITS - 127)) << 23).view(torch.float32)
+    return fma(r * r, horner(r, EXPM1_TERMS), r), scale
+
+
+def log1p_unit(y: torch.Tensor) -> torch.Tensor:
+    """log(1 + y) for y in [0, 1]."""
+    s = y / (y + 2.0)
+    z = s * s
+    return (s + s) * fma(horner(z, LOG1P_TERMS), z, 1.0)
+
+
+def phi_and_slope(z: torch.Tensor, alpha) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """(h, phi'(z)) for elu, softplus and tanh; (h, None) for the others."""
+    if ACTIVATION == "relu":
+        return z.clamp(min=0), None
+    if ACTIVATION in ("leaky_relu", "prelu"):
+        return torch.where(z > 0, z, z * alpha), None
+    if ACTIVATION == "elu":  # phi' = e^z below 0
+        small, scale = reduced(torch.where(z > 0, 0.0, z))
+        h = torch.where(z > 0, z, fma(scale, small, scale - 1.0))
+        return h, torch.where(z > 0, 1.0, fma(scale, small, scale))
+    if ACTIVATION == "softplus":  # z+ + log(1 + e), e = e^-|z|; phi' = sigmoid(z)
+        small, scale = reduced(z.abs().neg())
+        e = fma(scale, small, scale)
+        return z.clamp(min=0) + log1p_unit(e), torch.where(z > 0, 1.0, e) / (e + 1.0)
+    # tanh |z| = -u / (u + 2) with u = e - 1, e = e^(-2|z|); phi' = 4e / (1 + e)^2
+    small, scale = reduced(z.abs() * -2.0)
+    u, e = fma(scale, small, scale - 1.0), fma(scale, small, scale)
+    magnitude = u.neg() / (u + 2.0)
+    h = torch.where(z < 0, magnitude.neg(), magnitude)
+    return h, (e * 4.0) / ((e + 1.0) * (e + 1.0))
+
+
+def derivative(grad, z, h, slope, alpha) -> torch.Tensor:
+    """dL/dz from dL/dh."""
+    if ACTIVATION == "relu":
+        return torch.where(h <= 0, 0.0, grad)
+    if ACTIVATION in ("leaky_relu", "prelu"):
+        return torch.where(z > 0, grad, grad * alpha)
+    return grad * slope
+
+
+# %% [markdown]
 # ## The cell
-# h_(t+1) = relu(w_hh h_t + w_ih f(x_t) + b), h_0 = 0, with b = b_hh + b_ih (with BIAS) and
+# h_(t+1) = phi(w_hh h_t + w_ih f(x_t) + b), h_0 = 0, with b = b_hh + b_ih (with BIAS) and
 # f(x) = |x|: by the notebook's sign flip (`where`), as relu(x) + relu(-x) (`relu-pair`), or by
 # a dense layer of ReLU units and a read-out learned with the cell (`learned`), which is
 # s+ relu(x) + s- relu(-x) with the slopes s+ = sum_j out_j relu(in_j) and
@@ -190,36 +274,41 @@ def bias(p: dict) -> torch.Tensor:
     return p["b_hh"] + p["b_ih"]
 
 
-def unroll(p: dict, f: torch.Tensor) -> torch.Tensor:
-    """Every state h_0 .. h_T, shape (T + 1, BATCH_SIZE)."""
+def unroll(p: dict, f: torch.Tensor):
+    """Every state h_0 .. h_T (T + 1, BATCH_SIZE), each pre-activation z_1 .. z_T and, for elu,
+    softplus and tanh, each phi'(z_t) (T, BATCH_SIZE)."""
     states = torch.zeros(len(f) + 1, f.shape[1])
+    pre, slopes = torch.zeros(len(f), f.shape[1]), [None] * len(f)
     for t in range(len(f)):
         if BIAS:
-            pre = torch.addcmul(bias(p), p["w_ih"], f[t])
+            z = torch.addcmul(bias(p), p["w_ih"], f[t])
         else:
-            pre = p["w_ih"] * f[t]
-        states[t + 1] = pre.addcmul_(p["w_hh"], states[t]).clamp_(min=0)
-    return states
+            z = p["w_ih"] * f[t]
+        pre[t] = z.addcmul_(p["w_hh"], states[t])
+        states[t + 1], slopes[t] = phi_and_slope(z, p.get("alpha"))
+    return states, pre, slopes
 
 
 def loss_and_gradients(p: dict, x: torch.Tensor, target: torch.Tensor):
     """The batch loss, the share of positive pre-activations and the gradient of every parameter."""
     f, parts = features(p, x)
-    states = unroll(p, f)
+    states, pre, slopes = unroll(p, f)
     steps = len(x)
     error = states[steps] - target
     loss = pairwise_sum(error * error) / BATCH_SIZE
-    active = (states[1:] > 0).sum().to(torch.float32) / (steps * BATCH_SIZE)
-    sums = torch.zeros(5 if parts else 3, BATCH_SIZE)  # w_hh, w_ih, b, s+, s-
+    active = (pre > 0).sum().to(torch.float32) / (steps * BATCH_SIZE)
+    sums = torch.zeros(6, BATCH_SIZE)  # w_hh, w_ih, b, s+, s-, alpha
     grad = error * (2.0 / BATCH_SIZE)  # dL/dh_T
     for t in range(steps - 1, -1, -1):
-        grad_pre = torch.where(states[t + 1] <= 0, 0.0, grad)  # relu's derivative
+        grad_pre = derivative(grad, pre[t], states[t + 1], slopes[t], p.get("alpha"))  # dL/dz
         sums[0].addcmul_(grad_pre, states[t])
         sums[1].addcmul_(grad_pre, f[t])
         sums[2].add_(grad_pre)
         if parts:
             sums[3].addcmul_(grad_pre, parts[0][t])
             sums[4].addcmul_(grad_pre, parts[1][t])
+        if ACTIVATION == "prelu":  # d phi / d alpha = min(z, 0)
+            sums[5].addcmul_(grad, torch.where(pre[t] > 0, 0.0, pre[t]))
         grad = grad_pre * p["w_hh"]
     sums = pairwise_sum(sums)
     grads = {"w_hh": sums[0], "w_ih": sums[1]}
@@ -227,6 +316,8 @@ def loss_and_gradients(p: dict, x: torch.Tensor, target: torch.Tensor):
         grads.update(b_hh=sums[2], b_ih=sums[2])
     if parts:
         grads.update(learned_layer_gradients(p, p["w_ih"] * sums[3], p["w_ih"] * sums[4]))
+    if "alpha" in p:  # leaky_relu's alpha is fixed: a zero gradient leaves it where it is
+        grads["alpha"] = sums[5] if ACTIVATION == "prelu" else torch.zeros(())
     return loss, active, grads
 
 
@@ -283,10 +374,11 @@ class SGD:
 # Each is checked after every evaluation, on the effective parameters: w_hh, the input weight for
 # x > 0 and for x < 0 (w_ih, or w_ih s+ and w_ih s- when the input layer is learned) and b.
 # - diverged: the loss is not finite;
-# - dead: no input can make the cell fire (both input weights and b <= 0) and it has not fired for
-#   DEAD_PATIENCE steps: every gradient is exactly 0 from then on;
-# - dead in practice: b < 0 and the input needed to fire it, |x| > -b / w, is so rare that it is
-#   expected less than once in the whole budget, and the cell has not fired for DEAD_PATIENCE steps;
+# - dead (ReLU only): no input can make the cell fire (both input weights and b <= 0) and it has
+#   not fired for DEAD_PATIENCE steps: every gradient is exactly 0 from then on;
+# - dead in practice (ReLU only): b < 0 and the input needed to fire it, |x| > -b / w, is so rare
+#   that it is expected less than once in the whole budget, and it has not fired for DEAD_PATIENCE
+#   steps (any other activation still passes a gradient where it is silent);
 # - converged, by CRITERION: "exact", w_hh and the input weights exactly 1.0 (the cell then computes
 #   the L1 norm); "tolerance", every effective parameter within TOLERANCE of (1, 1, 1, 0); "loss",
 #   the batch loss at most TOLERANCE.
@@ -342,10 +434,11 @@ class Rules:
         patient = step + 1 - DEAD_PATIENCE
         b = w[3]
         rare = bool(b < 0) and all(bool((w_in <= 0) | (-b > self.limit * w_in)) for w_in in w[1:3])
+        relu = ACTIVATION == "relu"  # only ReLU's gradient is exactly 0 wherever it is silent
         holding = [
             ("diverged", bool(loss - loss != 0)),  # x - x is 0 for every finite x
-            ("dead", self.dead_since <= patient),
-            ("dead_in_practice", not region and self.silent_since <= patient and rare),
+            ("dead", relu and self.dead_since <= patient),
+            ("dead_in_practice", relu and not region and self.silent_since <= patient and rare),
             ("converged", converged(w, loss)),
         ]
         for outcome, holds in holding:
@@ -384,68 +477,98 @@ def train():
 
 # %% [markdown]
 # ## The same run the usual PyTorch way
-# `nn.RNNCell` with the ReLU nonlinearity, `loss.backward()` and `torch.optim`, on the same batches
-# with the same rules.
+# `nn.RNNCell`, `loss.backward()` and `torch.optim`, on the same batches with the same rules.
+# nn.RNNCell has only the relu and tanh nonlinearities: for leaky_relu, prelu, elu and softplus
+# this form keeps RNNCell's weights, writes its step z = W_ih x + b_ih + W_hh h + b_hh out and
+# applies torch.nn.functional's activation (F.prelu with alpha learned for prelu); autograd
+# differentiates it all the same.
 #
 # AUTOGRAD_NOTE
 
 
 # %%
-def autograd_model():
-    """The cell (and the learned input layer) as torch modules holding INITIAL."""
-    cell = torch.nn.RNNCell(1, 1, bias=BIAS, nonlinearity="relu")
-    width = sum(name.startswith("in_") for name in INITIAL)
-    layer_in = torch.nn.Linear(1, width, bias=False) if width else None
-    layer_out = torch.nn.Linear(width, 1, bias=False) if width else None
-    named = {"w_hh": cell.weight_hh, "w_ih": cell.weight_ih}
-    if BIAS:
-        named.update(b_hh=cell.bias_hh, b_ih=cell.bias_ih)
-    for j in range(width):
-        named.update({f"in_{j}": layer_in.weight[j], f"out_{j}": layer_out.weight[:, j]})
-    with torch.no_grad():
-        for name, value in INITIAL.items():
-            named[name].fill_(value)
-    return cell, (layer_in, layer_out) if width else None, named
+class AutogradCell(torch.nn.Module):
+    """The cell as PyTorch modules holding INITIAL: nn.RNNCell, the learned input layer when
+    TRANSFORM is learned, and alpha for leaky_relu (fixed) and prelu (learned)."""
+
+    def __init__(self):
+        super().__init__()
+        tanh = ACTIVATION == "tanh"
+        self.cell = torch.nn.RNNCell(1, 1, bias=BIAS, nonlinearity="tanh" if tanh else "relu")
+        width = sum(name.startswith("in_") for name in INITIAL)
+        self.layer_in = torch.nn.Linear(1, width, bias=False) if width else None
+        self.layer_out = torch.nn.Linear(width, 1, bias=False) if width else None
+        learned = ACTIVATION == "prelu"
+        sloped = "alpha" in INITIAL
+        self.alpha = torch.nn.Parameter(torch.zeros(1), requires_grad=learned) if sloped else None
+        self.named = {"w_hh": self.cell.weight_hh, "w_ih": self.cell.weight_ih}
+        if BIAS:
+            self.named.update(b_hh=self.cell.bias_hh, b_ih=self.cell.bias_ih)
+        for j in range(width):
+            self.named[f"in_{j}"] = self.layer_in.weight[j]
+            self.named[f"out_{j}"] = self.layer_out.weight[:, j]
+        if sloped:
+            self.named["alpha"] = self.alpha
+        with torch.no_grad():
+            for name, value in INITIAL.items():
+                self.named[name].fill_(value)
+
+    def inputs(self, x: torch.Tensor) -> torch.Tensor:
+        """f(x) as (T, BATCH_SIZE, 1)."""
+        x = x.unsqueeze(-1)
+        if self.layer_in is not None:
+            return self.layer_out(torch.relu(self.layer_in(x)))
+        if TRANSFORM == "where":
+            return torch.where(x < 0, -x, x)
+        return torch.relu(x) + torch.relu(-x)
+
+    def step(self, x_t: torch.Tensor, h: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The next state, and where its pre-activation is positive. nn.RNNCell's own step for
+        relu and tanh, its only nonlinearities; for the others its weights, the step
+        z = W_ih x + b_ih + W_hh h + b_hh written out, and torch.nn.functional's activation."""
+        if ACTIVATION in ("relu", "tanh"):
+            h = self.cell(x_t, h)
+            return h, h > 0
+        cell, functional = self.cell, torch.nn.functional
+        z = functional.linear(x_t, cell.weight_ih, cell.bias_ih)
+        z = z + functional.linear(h, cell.weight_hh, cell.bias_hh)
+        if ACTIVATION == "leaky_relu":
+            return functional.leaky_relu(z, float(self.alpha)), z > 0
+        if ACTIVATION == "prelu":
+            return functional.prelu(z, self.alpha), z > 0
+        return getattr(functional, ACTIVATION)(z), z > 0  # elu, softplus
+
+    def loss(self, x: torch.Tensor, target: torch.Tensor) -> tuple[torch.Tensor, int]:
+        """The batch loss as autograd sees it, and how many pre-activations were positive."""
+        h, fired = torch.zeros(BATCH_SIZE, 1), 0
+        for x_t in self.inputs(x):
+            h, positive = self.step(x_t, h)
+            fired += int(positive.sum())
+        return torch.nn.functional.mse_loss(h[:, 0], target), fired
 
 
-def autograd_loss(cell, layers, x: torch.Tensor, target: torch.Tensor):
-    """The batch loss as autograd sees it, and how many states were positive."""
-    inputs = x.unsqueeze(-1)  # (T, BATCH_SIZE, 1)
-    if layers:
-        inputs = layers[1](torch.relu(layers[0](inputs)))
-    elif TRANSFORM == "where":
-        inputs = torch.where(inputs < 0, -inputs, inputs)
-    else:
-        inputs = torch.relu(inputs) + torch.relu(-inputs)
-    h, fired = torch.zeros(BATCH_SIZE, 1), 0
-    for x_t in inputs:
-        h = cell(x_t, h)
-        fired += int((h > 0).sum())
-    return torch.nn.functional.mse_loss(h[:, 0], target), fired
-
-
-def autograd_effective(named: dict) -> torch.Tensor:
-    p = {name: w.detach().reshape(()) for name, w in named.items()}
+def autograd_effective(model: AutogradCell) -> torch.Tensor:
+    p = {name: w.detach().reshape(()) for name, w in model.named.items()}
     return effective(p if BIAS else {**p, "b_hh": f32(0.0), "b_ih": f32(0.0)})
 
 
 def train_with_autograd():
     """`train` with autograd's gradients: (outcome, step, final parameters)."""
-    cell, layers, named = autograd_model()
-    parameters = [w for module in (cell, *(layers or ())) for w in module.parameters()]
+    model = AutogradCell()
+    parameters = [w for w in model.parameters() if w.requires_grad]
     optimizer = {"adam": torch.optim.Adam, "sgd": torch.optim.SGD}[OPTIMIZER](parameters, lr=LR)
     rules = Rules()
     for step in range(STEPS + 1):
         x, target = batch(step)
-        loss, fired = autograd_loss(cell, layers, x, target)
+        loss, fired = model.loss(x, target)
         active = f32(fired / (len(x) * BATCH_SIZE))
-        if rules.check(step, autograd_effective(named), loss.detach(), active) or step == STEPS:
+        if rules.check(step, autograd_effective(model), loss.detach(), active) or step == STEPS:
             break
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
     outcome = rules.verdict[0] if rules.verdict else "stalled"
-    return outcome, step, {name: float(w.detach()) for name, w in named.items()}
+    return outcome, step, {name: float(w.detach()) for name, w in model.named.items()}
 
 
 # %%
