@@ -1,10 +1,11 @@
 """Memory over a long browser session: one page playing a run that does not end, for minutes.
 
-    python -m bench.long_session [--minutes 10] [--every 30]
+    python -m bench.long_session [--minutes 10] [--every 30] [--speed 10000]
 
 Starts `streamlit run app.py`, opens the live view in Debian's chromium with a setup that keeps
-training (SGD at lr 1e-4 from the notebook's init, a 1e-8 tolerance it is nowhere near, a
-10,000,000-step budget), presses Play, and every --every seconds samples:
+training (the notebook's init on sequences up to 1,000 long, a 10,000,000-step budget), plays it
+at --speed steps/s (the server trains ahead, the history thins past 200,000 rows and the
+player's copy with it), and every --every seconds samples:
   * server RSS: VmRSS of the streamlit process and its children (/proc/PID/status);
   * chromium PSS: all of chromium's processes (/proc/PID/smaps_rollup; PSS, as they share pages);
   * JS heap: the tab's performance.memory.usedJSHeapSize, as it is and right after a forced GC;
@@ -25,13 +26,18 @@ from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
 
-from bench.browser import LONG_RUN as ENDLESS_RUN
-from bench.browser import machine, step_count
+from bench.browser import ENDLESS as ENDLESS_RUN
+from bench.browser import machine
 from tests.browser_support import (
     CHROMIUM_ARGS,
-    STATUS_BADGE,
+    PLAYER,
+    PLAYER_BADGE,
+    PLAYER_CHART,
     chromium_path,
+    control,
     serving_app,
+    set_speed,
+    shown_step,
 )
 
 TIMEOUT_MS = 120_000
@@ -47,10 +53,11 @@ LOSS_POINTS = (
     "() => { "
     + POINTS
     + """
-    const div = document.querySelector('.st-key-live-chart-loss .js-plotly-plot');
+    const div = document.querySelector('.l1-chart[data-chart=loss] .js-plotly-plot');
     return div && div.data ? points(div.data[0]) : 0;
 }"""
 )
+ROWS_HELD = "() => Number(document.querySelector('.l1-player input[type=range]').max) + 1"
 MOST_POINTS = (
     "() => { "
     + POINTS
@@ -120,7 +127,8 @@ def sample(page, cdp, server_pid: int, start: float) -> dict:
     cdp.send("HeapProfiler.collectGarbage")
     return {
         "t": time.perf_counter() - start,
-        "steps": step_count(page),
+        "steps": shown_step(page),
+        "rows": int(page.evaluate(ROWS_HELD)),
         "rss": server_rss_mb(server_pid),
         "chromium": chromium_pss_mb(server_pid),
         "heap": heap,
@@ -128,14 +136,14 @@ def sample(page, cdp, server_pid: int, start: float) -> dict:
         "nodes": page.evaluate(DOM_NODES),
         "loss_points": int(page.evaluate(LOSS_POINTS)),
         "most_points": int(page.evaluate(MOST_POINTS)),
-        "badge": page.locator(f".st-key-live-status {STATUS_BADGE}").first.inner_text(),
+        "badge": page.locator(PLAYER_BADGE).inner_text(),
     }
 
 
 HEADER = (
     f"{'t (s)':>6} {'steps':>10} {'steps/s':>8} {'server RSS':>11} {'chromium PSS':>13} "
-    f"{'JS heap':>8} {'after GC':>9} {'DOM nodes':>10} {'loss pts':>9} {'max pts':>8}"
-    "  status"
+    f"{'JS heap':>8} {'after GC':>9} {'DOM nodes':>10} {'rows held':>10} {'loss pts':>9} "
+    f"{'max pts':>8}  status"
 )
 
 
@@ -149,7 +157,8 @@ def row(current: dict, previous: dict | None) -> str:
     )
     return (
         f"{current['t']:6.0f} {current['steps']:10,} {rate:>8} {memory} {current['nodes']:10,} "
-        f"{current['loss_points']:9,} {current['most_points']:8,}  {current['badge']}"
+        f"{current['rows']:10,} {current['loss_points']:9,} {current['most_points']:8,}  "
+        f"{current['badge']}"
     )
 
 
@@ -164,6 +173,7 @@ def summary(samples: list[dict]) -> str:
     return (
         f"summary (first/last/max): server RSS {span('rss')}, chromium PSS {span('chromium')}, "
         f"JS heap {span('heap')}, after GC {span('heap_gc')}; "
+        f"rows held by the browser at most {max(s['rows'] for s in samples):,}, "
         f"max points per trace {max(s['most_points'] for s in samples):,} "
         f"(loss trace {max(s['loss_points'] for s in samples):,}); "
         f"steps reached {steps:,} in {samples[-1]['t']:.0f} s ({rate:.0f} steps/s); "
@@ -175,9 +185,13 @@ def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds between samples")
+    parser.add_argument("--speed", default="10000", help="the player's speed: 100 ... max")
     args = parser.parse_args(argv)
     print(f"{datetime.date.today()}  {machine()}")
-    print(f"setup: {ENDLESS_RUN}, {args.minutes:g} min, a sample every {args.every:g} s")
+    print(
+        f"setup: {ENDLESS_RUN} at {args.speed} steps/s, {args.minutes:g} min, "
+        f"a sample every {args.every:g} s"
+    )
     with (
         tempfile.TemporaryDirectory() as scratch,
         sync_playwright() as playwright,
@@ -197,12 +211,11 @@ def main(argv=None) -> None:
             )
             cdp = page.context.new_cdp_session(page)
             page.goto(url + ENDLESS_RUN)
-            expect(page.locator(STATUS_BADGE).filter(has_text="ready")).to_be_visible(
-                timeout=TIMEOUT_MS
-            )
-            page.get_by_role("button", name="Play").click()
-            expect(page.locator(STATUS_BADGE).filter(has_text="training")).to_be_visible(
-                timeout=TIMEOUT_MS
+            expect(page.locator(PLAYER_CHART).first).to_be_visible(timeout=TIMEOUT_MS)
+            set_speed(page, args.speed)
+            control(page, "play").click()
+            expect(page.locator(PLAYER)).to_have_attribute(
+                "data-state", "playing", timeout=TIMEOUT_MS
             )
             start = time.perf_counter()
             print(HEADER)
@@ -222,7 +235,7 @@ def main(argv=None) -> None:
                 f"exceptions on the page: {exceptions}; browser errors: {len(errors)}"
                 + (f" (first: {errors[0]})" if errors else "")
             )
-            page.get_by_role("button", name="Pause").click()
+            control(page, "play").click()
         finally:
             browser.close()
 

@@ -25,6 +25,13 @@ CHROMIUM_ARGS = [
 ]
 STATUS_BADGE = ".stMarkdownBadge"
 CHART = ".js-plotly-plot"
+# The live player (app_pages/live_parts/player.js): its root holds the step shown and its state
+# (paused, playing, ended) as data attributes; its badge, numbers and timeline by test id.
+PLAYER = ".l1-player"
+PLAYER_BADGE = f"{PLAYER} [data-testid=l1-badge]"
+PLAYER_SENTENCE = f"{PLAYER} [data-testid=l1-sentence]"
+PLAYER_CHART = f"{PLAYER} .l1-chart .js-plotly-plot"
+TIMELINE = f"{PLAYER} [data-testid=l1-timeline]"
 
 
 def free_port() -> int:
@@ -128,3 +135,41 @@ def cpu_share(pid: int, seconds: float = 2.0) -> float:
     start, began = cpu_seconds(pid), time.monotonic()
     time.sleep(seconds)
     return (cpu_seconds(pid) - start) / (time.monotonic() - began)
+
+
+# -- the live player ----------------------------------------------------------------------------
+def control(page, name: str):
+    """A player button: play (Play / Pause), reset, back100, back1, fwd1, fwd100."""
+    return page.locator(f"{PLAYER} button[data-control={name}]")
+
+
+def shown_step(page) -> int:
+    return int(page.locator(PLAYER).get_attribute("data-step"))
+
+
+def player_state(page) -> str:
+    return page.locator(PLAYER).get_attribute("data-state")
+
+
+def metric_exact(page, name: str) -> str:
+    """The exact value behind a number of the player's status row (step, loss, w_hh, ...)."""
+    return page.locator(f"{PLAYER} .l1-metric[data-name={name}] .l1-metric-value").get_attribute(
+        "data-exact"
+    )
+
+
+def set_speed(page, key: str) -> None:
+    """One of the player's speeds by its key: auto, 10, 100, 1000, 10000, max."""
+    page.locator(f"{PLAYER} select").select_option(key)
+
+
+def scrub_to(page, row: int) -> None:
+    """Drag the timeline to row `row` of the trained history, as a mouse drag would end."""
+    page.locator(TIMELINE).evaluate(
+        """(input, row) => {
+            input.value = String(row);
+            input.dispatchEvent(new Event('input', {bubbles: true}));
+            input.dispatchEvent(new Event('change', {bubbles: true}));
+        }""",
+        row,
+    )

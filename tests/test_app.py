@@ -1,10 +1,12 @@
-"""The live page through Streamlit's AppTest: URL in, widgets, Play/Step/Reset, what it shows.
+"""The live page through Streamlit's AppTest: the URL in, the widgets, the run the page builds and
+what it sends the browser's player (the player itself, Play and the playhead, are browser tests).
 
-`run_every` never fires in AppTest: each `at.run()` stands for one refresh while playing.
+`run_every` never fires in AppTest: each `at.run()` stands for one poll of the page.
 """
 
 import base64
 import json
+import time
 from pathlib import Path
 
 import numpy as np
@@ -14,19 +16,10 @@ from streamlit.testing.v1 import AppTest
 from app_pages.common import LOAD_KEY, plain_markdown
 from l1viz.engine.config import PARAMETERS
 from l1viz.engine.pytorch_init import default_init
+from l1viz.engine.trainer import Trainer
 from l1viz.live.settings import NOTEBOOK_INIT, Settings, format_value
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
-MAX_TICKS = 200
-# The notebook's init under SGD at lr 1e-4 and a 1e-8 tolerance: still training after many
-# refreshes (a default run finishes within one).
-LONG_RUN = {
-    "lr": "0.0001",
-    "optimizer": "sgd",
-    "criterion": "tolerance",
-    "tolerance": "1e-08",
-    "steps": "10000000",
-}
 
 
 def open_app(**query) -> AppTest:
@@ -38,12 +31,71 @@ def open_app(**query) -> AppTest:
     return at
 
 
-def status(at: AppTest) -> str:
-    """The badge's words (rendered as :color-badge[words])."""
-    badges = [m.value for m in at.markdown if "-badge[" in m.value]
-    assert badges, "no status badge"
-    # The first: the case panel's come after it; the verdict's sentence may follow the badge.
-    return badges[0].split("[", 1)[1].split("]", 1)[0].replace("\\", "")
+def player(at: AppTest) -> dict:
+    """The data the page sent the browser's player in its last run."""
+    (element,) = [
+        e
+        for e in at.main
+        if getattr(e, "proto", None) is not None
+        and e.proto.DESCRIPTOR.name == "BidiComponent"
+        and json.loads(e.proto.json).get("role") == "player"
+    ]
+    return json.loads(element.proto.json)
+
+
+def decoded(rows: dict) -> tuple[np.ndarray, dict]:
+    steps = np.frombuffer(base64.b64decode(rows["steps"]), "<i4")
+    columns = {
+        name: np.frombuffer(base64.b64decode(text), "<f4") for name, text in rows["columns"].items()
+    }
+    return steps, columns
+
+
+def settled(at: AppTest, seconds: float = 60.0) -> dict:
+    """The player's last data once the server has trained the whole run and the browser holds
+    it all (each payload acknowledged as the browser's player would), with every row it got on
+    the way joined under "all" as (steps, columns)."""
+    deadline = time.monotonic() + seconds
+    pieces = []
+    while True:
+        data = player(at)
+        if data["rows"]["start"] == 0:
+            pieces = []  # a new epoch (or the first rows): the browser starts again
+        pieces.append(decoded(data["rows"]))
+        held = sum(len(piece[0]) for piece in pieces)
+        if data["complete"] and data["rows"]["count"] == 0 and data["rows"]["start"] == held:
+            break
+        assert time.monotonic() < deadline, "the run was not sent in time"
+        time.sleep(0.05)
+        last = int(pieces[-1][0][-1]) if len(pieces[-1][0]) else -1
+        send(at, "ack", 0, have=held, epoch=data["rows"]["epoch"], last=last)
+    steps = np.concatenate([piece[0] for piece in pieces])
+    columns = {name: np.concatenate([p[1][name] for p in pieces]) for name in pieces[0][1]}
+    data["all"] = steps, columns
+    return data
+
+
+_EVENTS = iter(range(1, 10**9))
+
+
+def send(at: AppTest, kind: str, step: int, speed: str = "auto", **held) -> AppTest:
+    """The browser's player reports an event of the page's current run (as its trigger would);
+    `held`: the rows it holds (have, epoch, last), else what the server believes it holds."""
+    run = at.session_state["live.view"].run
+    cursor = at.session_state["live.cursor"]
+    held = {"have": cursor.count, "epoch": cursor.epoch, "last": cursor.last_step, **held}
+    event = {"kind": kind, "run": run, "step": step, "speed": speed, **held}
+    at.session_state["live.player"] = {kind: {**event, "number": next(_EVENTS)}}
+    at.run()
+    assert not at.exception
+    return at
+
+
+def watched_to_end(at: AppTest) -> dict:
+    """The run trained and sent, and its playhead at the end: the player's last data."""
+    data = settled(at)
+    send(at, "end", data["ending"]["step"])
+    return data
 
 
 def press(at: AppTest, key: str) -> AppTest:
@@ -52,30 +104,8 @@ def press(at: AppTest, key: str) -> AppTest:
     return at
 
 
-def play_until(at: AppTest, words: str) -> None:
-    press(at, "play")
-    for _ in range(MAX_TICKS):
-        if words in status(at):
-            return
-        at.run()
-        assert not at.exception
-    pytest.fail(f"{words!r} not shown after {MAX_TICKS} refreshes; status {status(at)!r}")
-
-
-def decode(data):
-    if isinstance(data, dict) and "bdata" in data:
-        array = np.frombuffer(base64.b64decode(data["bdata"]), dtype=data["dtype"])
-        return array.reshape(data["shape"]) if "shape" in data else array
-    return np.asarray(data, dtype=float)
-
-
-def chart(at: AppTest, key: str) -> dict:
-    (element,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-live.chart.{key}")]
-    return json.loads(element.proto.spec)
-
-
-def trace(spec: dict, name: str) -> dict:
-    return next(t for t in spec["data"] if t.get("name") == name)
+def first_key(run, at: AppTest) -> str:
+    return f"{at.session_state['live.token']}:{run.run_id}"
 
 
 def open_tab(at: AppTest, name: str) -> AppTest:
@@ -86,82 +116,61 @@ def open_tab(at: AppTest, name: str) -> AppTest:
     return at
 
 
-def runs_table(at: AppTest):
-    return open_tab(at, "Runs").dataframe[0].value
-
-
 def metrics(at: AppTest) -> dict:
     return {m.label: m.value for m in at.metric}
 
 
+def engine(settings: Settings):
+    trainer = Trainer(settings.init(), settings.config())
+    return trainer.run()[0], trainer.history.table()
+
+
 def test_default_page_is_the_notebook_setup_ready_to_play():
     at = open_app()
-    assert status(at) == "ready"
     assert at.slider(key="live.w_hh").value == NOTEBOOK_INIT.w_hh
     assert at.text_input(key="live.w_ih.exact").value == format_value("w_ih", NOTEBOOK_INIT.w_ih)
     assert at.toggle(key="live.bias").value is False
     assert [s.key for s in at.slider] == ["live.w_hh", "live.w_ih"]  # no bias sliders
     assert dict(at.query_params) == {}
-    assert metrics(at)["step (of 50,000)"] == "0"
-    assert {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")} == {
-        "live.chart.loss",
-        "live.chart.params",
-        "live.chart.landscape",
-    }
-    open_tab(at, "Firing")
-    assert "live.chart.active" in {c.proto.id.rsplit("-", 1)[-1] for c in at.get("plotly_chart")}
+    data = player(at)
+    assert data["view"] == {"step": 0, "playing": False, "speed": "auto"}
+    assert data["autoplay"] is False and data["budget"] == 50_000
+    assert data["ready"] == "Press Play to watch it train, or step through it by hand."
+    assert data["plotly"].startswith("/app/static/plotly-") and data["plotly"].endswith(".min.js")
+    names = [type(e).__name__ for e in at.main]
+    assert "Tab" in names and not at.get("plotly_chart")  # the live charts are the player's
 
 
-def test_a_converging_init_steps_then_plays_to_converged_and_the_charts_carry_the_run():
+def test_the_player_gets_the_engines_run_row_for_row_and_its_ending():
+    settings = Settings(w_hh=0.83, w_ih=0.7645)
     at = open_app(w_hh="0.83", w_ih="0.7645", bias="false", lr="0.001")
-    press(at, "step1")
-    assert status(at) == "training" and metrics(at)["step (of 50,000)"] == "1"
-    press(at, "step100")
-    assert metrics(at)["step (of 50,000)"] == "101"
-    play_until(at, "converged")
-    run = at.session_state["live.run"]
-    result = run.result()
-    assert status(at) == f"converged at step {result.converged_at}"
-    assert any("] Converged at step" in m.value for m in at.markdown)
-    assert at.session_state["live.run"].playing is False
-
-    series = run.series()
-    loss = trace(chart(at, "loss"), "batch loss")
-    assert decode(loss["x"]).tolist() == series["step"]
-    assert decode(loss["x"])[-1] == result.converged_at
-    positive = np.array(series["loss"])  # a loss of exactly 0 is a gap on the log axis
-    positive[positive <= 0] = np.nan
-    np.testing.assert_array_equal(decode(loss["y"]), positive)
-    params = chart(at, "params")
-    np.testing.assert_array_equal(decode(trace(params, "w_hh")["y"]), np.array(series["w_hh"]))
-    now = trace(chart(at, "landscape"), "now")
-    assert decode(now["x"])[0] == result.params["w_hh"]
-    assert decode(now["y"])[0] == result.params["w_ih"]
-    open_tab(at, "Replay")
-    last = chart(at, "replay")["frames"][-1]["name"]
-    assert last == f"{result.converged_at:,} · surface at no bias"
+    data = settled(at)
+    result, history = engine(settings)
+    steps, columns = data["all"]
+    assert steps.tolist() == history["step"]
+    assert columns["loss"].tobytes() == np.asarray(history["loss"], np.float32).tobytes()
+    assert columns["w_hh"].tobytes() == np.asarray(history["w_hh"], np.float32).tobytes()
+    ending = data["ending"]
+    assert ending["step"] == result.converged_at
+    assert ending["label"] == f"converged at step {result.converged_at}"
+    assert ending["sentence"].startswith(f"Converged at step {result.converged_at}: w_hh and")
+    assert ending["agreement"]["label"] == "This run agrees with the notebook"
     open_tab(at, "Long sequences")
     assert metrics(at)["sequence length"] == "10,000"
-    assert runs_table(at)["status"].tolist() == [status(at)]
 
 
 def test_a_dead_init_from_the_url_is_announced_then_marked_dead():
     at = open_app(w_hh="0.7", w_ih="-0.2", bias="false")
     assert at.slider(key="live.w_ih").value == Settings(w_ih=-0.2).w_ih
-    assert status(at) == "ready"
-    assert any("in the dead region" in m.value for m in at.markdown)
-    play_until(at, "dead")
-    assert status(at) == "dead from the start"
-    words = [m.value for m in at.markdown if "] Dead from the start" in m.value]
-    assert words and "w\\_ih \\= \\-0\\.2 ≤ 0 and no bias" in words[0]
-    loss = chart(at, "loss")
-    assert [s["type"] for s in loss["layout"]["shapes"]] == ["rect"]
-    assert loss["layout"]["annotations"][0]["text"] == "dead from step 0"
-    open_tab(at, "Firing")
-    assert set(decode(chart(at, "active")["data"][0]["y"]).tolist()) == {0.0}
+    data = settled(at)
+    assert data["ready"].startswith("This initialisation is in the dead region: w_ih = -0.2")
+    assert data["ending"]["label"] == "dead from the start" and data["ending"]["step"] == 99
+    assert data["ending"]["spans"][0]["words"] == "dead from step 0"
+    _, columns = data["all"]
+    assert set(columns["active"].tolist()) == {0.0}
 
 
-def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly():
+def test_a_diverging_run_is_dated_and_its_non_finite_values_sent_as_they_are():
     at = open_app(  # seed 46: the first SGD update overshoots to an overflowing loss
         w_hh="0.9",
         w_ih="0.5",
@@ -172,15 +181,12 @@ def test_a_diverging_run_is_dated_shaded_and_its_non_finite_values_shown_plainly
         optimizer="sgd",
         seed="46",
     )
-    play_until(at, "diverged")
-    result = at.session_state["live.run"].result()
-    assert status(at) == f"diverged at step {result.diverged_at}"
-    assert chart(at, "params")["layout"]["annotations"][-1]["text"] == (
-        f"diverged from step {result.diverged_at}"
-    )
-    assert metrics(at)["batch loss"] in ("nan", "inf")
-    shown = metrics(open_tab(at, "Long sequences"))
-    assert shown["cell's output"] == "not finite" and shown["relative error"] == "—"
+    data = settled(at)
+    result = at.session_state["live.run"].final()
+    assert data["ending"]["label"] == f"diverged at step {result.diverged_at}"
+    assert data["ending"]["spans"][0]["words"] == f"diverged from step {result.diverged_at}"
+    _, columns = data["all"]
+    assert not np.isfinite(columns["loss"][-1])
 
 
 def test_garbage_in_the_url_warns_and_falls_back_to_the_defaults():
@@ -190,7 +196,7 @@ def test_garbage_in_the_url_warns_and_falls_back_to_the_defaults():
     assert any(w.startswith("w\\_hh \\= \\'abc\\'\\: must be a number") for w in warnings)
     assert any("\\<img src\\=x" in w for w in warnings)  # shown as text, never as HTML
     assert any("Unknown URL parameter \\'foo\\'" in w for w in warnings)
-    assert status(at) == "ready"
+    assert player(at)["view"]["step"] == 0
     assert at.session_state["live.run"].settings == Settings()
     assert dict(at.query_params) == {}  # rewritten to the (default) setup
 
@@ -205,7 +211,6 @@ def test_every_parameter_empty_or_repeated_in_the_url_is_named_and_defaulted(kin
     for name in names:
         shown = name.replace("_", "\\_")
         assert sum(w.startswith(shown + " ") for w in warnings) == 1, name
-    assert status(at) == "ready"
     assert at.session_state["live.run"].settings == Settings()
     assert dict(at.query_params) == {}
 
@@ -254,15 +259,14 @@ def test_every_setup_widget_defaults_to_the_value_it_shows():
             assert exact == format_value(name, value), name
 
 
-def test_moving_a_slider_resets_the_run_and_rewrites_the_url():
+def test_moving_a_slider_starts_a_new_run_and_rewrites_the_url():
     at = open_app()
-    press(at, "step100")
     first = at.session_state["live.run"]
     at.slider(key="live.w_hh").set_value(0.5).run()
     assert at.text_input(key="live.w_hh.exact").value == "0.5"
-    assert status(at) == "ready" and at.session_state["live.run"] is not first
+    assert at.session_state["live.run"] is not first
+    assert player(at)["run"] != first_key(first, at)
     assert dict(at.query_params) == {"w_hh": "0.5"}
-    assert runs_table(at)["status"].tolist() == ["training"]  # the paused run kept its row
     at.text_input(key="live.w_ih.exact").input("-0.25").run()
     assert at.slider(key="live.w_ih").value == -0.25
     assert dict(at.query_params) == {"w_hh": "0.5", "w_ih": "-0.25"}
@@ -323,29 +327,6 @@ def test_hyperparameter_controls_reach_the_run():
     assert "live.tolerance" in [n.key for n in at.text_input]
 
 
-def test_reset_replays_the_same_run():
-    at = open_app(w_hh="0.5", w_ih="0.5", bias="true", b_hh="0.2", b_ih="-0.1")
-    press(at, "step100")
-    first = at.session_state["live.run"].series()
-    press(at, "reset")
-    assert status(at) == "ready"
-    press(at, "step100")
-    assert at.session_state["live.run"].series() == first
-    press(at, "reset")
-    table = runs_table(at)
-    assert table["run"].tolist() == [1, 2]
-    assert table["final_loss"][0] == table["final_loss"][1]
-
-
-def test_pause_stops_playing_and_records_the_run():
-    at = open_app(**LONG_RUN)
-    press(at, "play")
-    assert at.session_state["live.run"].playing is True and status(at) == "training"
-    press(at, "pause")
-    assert at.session_state["live.run"].playing is False
-    assert runs_table(at)["outcome"].tolist() == ["paused"]
-
-
 def test_another_page_can_load_a_setup_and_start_it_playing():
     """The live side of `request_live_run`: the request in session state, then this page."""
     at = AppTest.from_file(APP, default_timeout=120)
@@ -359,41 +340,63 @@ def test_another_page_can_load_a_setup_and_start_it_playing():
     }
     at.run()
     assert not at.exception
-    assert at.session_state["live.run"].steps_done > 0  # it played (5,000 steps fit one refresh)
     assert at.session_state["live.run"].settings == Settings(
         w_hh=0.83, w_ih=0.7645, steps=5000, criterion="tolerance"
     )
+    assert player(at)["autoplay"] is True  # the browser plays it as soon as it has it
     assert dict(at.query_params) == {
         "w_hh": "0.83",
         "w_ih": "0.7645",
         "steps": "5000",
         "criterion": "tolerance",
     }
-    link = [w.value for w in at.warning if not w.value.startswith("Converged by")]
+    link = [w.value for w in at.warning]
     assert [w.split("\\:")[0] for w in link] == ["lr \\= \\'oops\\'"]
-    for _ in range(MAX_TICKS):
-        if status(at) != "training":
-            break
-        at.run()
-    assert status(at) == "converged at step 4091"
+    assert settled(at)["ending"]["label"] == "converged at step 4091"
+    at.slider(key="live.w_hh").set_value(0.5).run()
+    assert player(at)["autoplay"] is False  # a setup of one's own waits for Play
+
+
+def test_where_the_playhead_stops_is_recorded_and_in_the_address():
+    at = open_app(w_hh="0.5")
+    settled(at)
+    send(at, "play", 0)
+    assert dict(at.query_params) == {"w_hh": "0.5"}  # playing: no step in the address
+    send(at, "pause", 4_815)
+    assert dict(at.query_params) == {"w_hh": "0.5", "at": "4815"}
+    table = open_tab(at, "Runs").dataframe[0].value
+    assert table["outcome"].tolist() == ["paused"] and table["steps_done"].tolist() == [4_815]
+    expected = Trainer(Settings(w_hh=0.5).init(), Settings(w_hh=0.5).config())
+    expected.step(4_815)
+    assert table["final_loss"][0] == expected.results()[0].loss
+    send(at, "seek", 120)
+    table = open_tab(at, "Runs").dataframe[0].value
+    assert table["steps_done"].tolist() == [120] and dict(at.query_params)["at"] == "120"
+    assert send(at, "pause", 7, speed="100").session_state["live.view"].speed == "100"
+    other = {"kind": "pause", "run": "someone-else:1", "step": 3, "speed": "auto", "have": 0}
+    at.session_state["live.player"] = {"pause": {**other, "number": next(_EVENTS)}}
+    at.run()
+    assert dict(at.query_params)["at"] == "7"  # another run's event changes nothing
+    at.slider(key="live.w_hh").set_value(0.6).run()
+    assert dict(at.query_params) == {"w_hh": "0.6"}  # a new run starts at step 0
+
+
+def test_a_link_opens_the_run_paused_at_its_step_and_keeps_it_in_the_address():
+    at = open_app(w_hh="0.5", at="4815")
+    data = player(at)
+    assert data["view"] == {"step": 4815, "playing": False, "speed": "auto"}
+    assert dict(at.query_params) == {"w_hh": "0.5", "at": "4815"}
+    assert at.session_state["live.run"].frontier >= 4815 or at.session_state["live.run"].training
+    bad = open_app(at="soon")
+    assert player(bad)["view"]["step"] == 0 and dict(bad.query_params) == {}
+    assert [w.value for w in bad.warning] == [
+        plain_markdown(
+            "at = 'soon': must be a whole number of steps, 0 or more. Opening at step 0."
+        )
+    ]
 
 
 # -- issue 10: what the page does whatever the user does, and when ------------------------------
-def test_a_typed_value_committed_by_the_play_click_trains_the_new_value():
-    """The browser commits a typed value when the click on Play blurs the box: both reach the
-    same script run, the value's callback first. Play must start the run of the new value."""
-    at = open_app(**LONG_RUN)
-    at.text_input(key="live.w_hh.exact").input("0.9")
-    at.button(key="live.play").click().run()
-    assert not at.exception
-    assert status(at) == "training"  # it trains (it stayed "ready")
-    run = at.session_state["live.run"]
-    assert run.settings.w_hh == Settings(w_hh=0.9).w_hh and run.playing
-    press(at, "pause")
-    at.text_input(key="live.w_ih.exact").input("0.5")
-    at.button(key="live.step100").click().run()
-    run = at.session_state["live.run"]
-    assert run.settings.w_ih == 0.5 and run.steps_done == 100
 
 
 def test_the_notebook_preset_restores_the_notebooks_whole_run():
@@ -417,46 +420,40 @@ def test_warnings_about_a_bad_link_go_once_the_setup_is_changed():
     assert [w.value for w in at.warning] == []  # the link's setup again, but typed by hand
 
 
-def test_an_overflow_at_step_0_is_explained_drawn_and_listed():
+def test_an_overflow_at_step_0_is_explained_and_listed():
     at = open_app(w_hh="2", w_ih="1", max_length="100")
-    assert status(at) == "diverged at step 0"
-    words = [m.value for m in at.markdown if "] Diverged at step 0" in m.value]
-    assert words and "before any update" in words[0] and "overflowed float32" in words[0]
-    assert "overshot" not in words[0]
-    params = chart(at, "params")
-    w_hh = trace(params, "w_hh")
-    assert decode(w_hh["x"]).tolist() == [0] and decode(w_hh["y"]).tolist() == [2.0]
-    assert w_hh["mode"] == "markers"  # one point: a line would draw nothing
-    for name in ("loss", "params", "active"):
-        if name == "active":
-            open_tab(at, "Firing")
-        for shape in chart(at, name)["layout"]["shapes"]:
-            assert shape["x0"] >= 0 and shape["x1"] > shape["x0"], name  # no axis below step 0
-    assert chart(at, "loss")["layout"]["annotations"][0]["text"] == "diverged from step 0"
-    table = runs_table(at)
+    data = settled(at)
+    ending = data["ending"]
+    assert (ending["label"], ending["step"]) == ("diverged at step 0", 0)
+    assert "before any update" in ending["sentence"]
+    assert "overflowed float32" in ending["sentence"] and "overshot" not in ending["sentence"]
+    steps, columns = data["all"]
+    assert steps.tolist() == [0] and columns["w_hh"].tolist() == [2.0]
+    assert ending["spans"][0]["words"] == "diverged from step 0"
+    table = open_tab(at, "Runs").dataframe[0].value
     assert table["status"].tolist() == ["diverged at step 0"] and table["run"].tolist() == [1]
 
     at.query_params.clear()
     at.query_params["w_hh"], at.query_params["w_ih"] = "1", "1"
     at.run()
-    assert status(at) == "converged at step 0"
-    table = runs_table(at)
+    assert settled(at)["ending"]["label"] == "converged at step 0"
+    table = open_tab(at, "Runs").dataframe[0].value
     assert table["status"].tolist() == ["diverged at step 0", "converged at step 0"]
 
 
 def test_the_history_numbers_runs_consecutively_and_shows_the_outcome_first():
     at = open_app()
-    press(at, "step1")
+    send(at, "pause", 1)
     at.slider(key="live.w_hh").set_value(0.5).run()  # a new run, never played: no row, no number
     at.slider(key="live.w_hh").set_value(0.6).run()
-    press(at, "step100")
-    press(at, "reset")
-    table = runs_table(at)
+    settled(at)
+    send(at, "pause", 100)
+    table = open_tab(at, "Runs").dataframe[0].value
     assert table["run"].tolist() == [1, 2]
     assert list(table.columns[:5]) == ["run", "outcome", "steps_done", "final_loss", "status"]
     assert table["steps_done"].tolist() == [1, 100] and table["budget"].tolist() == [50_000] * 2
     assert table["bias"].tolist() == ["no", "no"]  # text, not a checkbox like the row selector
-    assert at.selectbox(key="live.history.pick").options == ["run 1: training", "run 2: training"]
+    assert at.selectbox(key="live.history.pick").options == ["run 1: paused", "run 2: paused"]
 
 
 def test_the_dead_presets_help_matches_the_cell():

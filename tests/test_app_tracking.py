@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from app_pages.common import plain_markdown
 from app_pages.live_parts.tracking import SERVER_STORE, URI
 from l1viz import tracking
-from tests.test_app import APP, open_app, play_until, press
+from tests.test_app import APP, open_app, send, settled, watched_to_end
 
 
 @pytest.fixture
@@ -62,15 +62,16 @@ def outcome(at, within: float = 60.0) -> str:
 def test_a_finished_run_is_logged_once_and_the_page_says_where(store):
     at = open_app(w_hh="0.7", w_ih="-0.2", lr="0.01", seed="3")
     at.toggle(key="live.mlflow").set_value(True).run()
-    press(at, "step1")
-    assert runs_in(store) == []  # still training: nothing logged
-    play_until(at, "dead")
+    settled(at)  # the server has the whole run: nothing is logged before the playhead is there
+    send(at, "pause", 50)
+    assert runs_in(store) == []
+    watched_to_end(at)
     shown = outcome(at)
     (run,) = runs_in(store)
     assert run.data.tags["outcome"] == "dead"
     assert run.data.params["initial_w_ih"] == str(at.session_state["live.run"].settings.w_ih)
     assert run.data.params["lr"] == "0.01" and run.data.params["seed"] == "3"
-    assert run.data.metrics["steps"] == at.session_state["live.run"].result().steps
+    assert run.data.metrics["steps"] == at.session_state["live.run"].final().steps
     logged = f"Logged to MLflow: run {run.info.run_id} at {store}."
     assert shown == plain_markdown(logged)
     at.run()
@@ -80,7 +81,7 @@ def test_a_finished_run_is_logged_once_and_the_page_says_where(store):
 
 def test_switched_off_nothing_is_logged(store):
     at = open_app(w_hh="0.7", w_ih="-0.2")
-    play_until(at, "dead")
+    watched_to_end(at)
     assert runs_in(store) == []
     assert not [c for c in captions(at) if "MLflow" in c]
 
@@ -89,7 +90,7 @@ def test_a_bad_tracking_uri_is_reported_not_raised(store):
     at = open_app(w_hh="0.7", w_ih="-0.2")
     at.toggle(key="live.mlflow").set_value(True).run()
     at.text_input(key="live.mlflow.uri").input("nosuchscheme://x").run()
-    play_until(at, "dead")
+    watched_to_end(at)
     assert outcome(at).startswith("MLflow logging to nosuchscheme\\:\\/\\/x failed\\: ")
     assert runs_in(store) == []
 
@@ -100,7 +101,7 @@ def test_an_unreachable_tracking_server_never_holds_up_the_page(store):
     at = open_app(w_hh="0.7", w_ih="-0.2")
     at.toggle(key="live.mlflow").set_value(True).run()
     at.text_input(key="live.mlflow.uri").input("http://127.0.0.1:9").run()
-    play_until(at, "dead")
+    watched_to_end(at)
     started = time.monotonic()
     at.run()
     assert time.monotonic() - started < 5
@@ -130,7 +131,7 @@ def test_a_shared_server_logs_to_its_own_store_and_never_names_it(store, shared_
     at.toggle(key="live.mlflow").set_value(True).run()
     assert uri_boxes(at) == []
     assert f"Runs go to {SERVER_STORE}, set by whoever runs it." in captions(at)
-    play_until(at, "dead")
+    watched_to_end(at)
     shown = outcome(at)
     (run,) = runs_in(store)
     assert shown == plain_markdown(f"Logged to MLflow: run {run.info.run_id} at {SERVER_STORE}.")
@@ -144,6 +145,6 @@ def test_a_shared_server_takes_the_uri_from_its_secrets(tmp_path, store, shared_
     at.query_params.update(w_hh="0.7", w_ih="-0.2")
     at.run()
     at.toggle(key="live.mlflow").set_value(True).run()
-    play_until(at, "dead")
+    watched_to_end(at)
     assert outcome(at).startswith(plain_markdown("Logged to MLflow: run "))
     assert len(runs_in(secret)) == 1 and runs_in(store) == []

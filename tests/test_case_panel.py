@@ -4,8 +4,8 @@ measurement, this run's agreement, and the dead-ReLU marking."""
 import pytest
 
 from l1viz.engine.long_sequence import LongSequenceCheck
+from l1viz.engine.trainer import Trainer
 from l1viz.live.case_panel import case_panel
-from l1viz.live.run import LiveRun
 from l1viz.live.settings import Settings
 from l1viz.study.long_sequence_note import long_sequence_note
 from l1viz.study.table import TableSettings, documented_rows, measure_table
@@ -17,10 +17,7 @@ def table():
 
 
 def finished(settings: Settings):
-    run = LiveRun(settings)
-    while not run.done:
-        run.step(2000)
-    return run.result()
+    return Trainer(settings.init(), settings.config()).run()[0]
 
 
 def test_no_bias_3_before_and_after_play(table):

@@ -1,22 +1,28 @@
 """The update that pushed a run into the dead region, as the live page reports it."""
 
+import time
+
 from l1viz.live.run import LiveRun
 from l1viz.live.settings import Settings
-from l1viz.plots.time_charts import parameters_figure
+from l1viz.plots.time_charts import parameters_template
 from l1viz.study.fatal_update import fatal_update
 
 DYING = Settings(w_hh=0.5, w_ih=0.3, b_hh=-0.01, b_ih=0.0, bias=True, lr=0.3)
 
 
-def finished(settings: Settings) -> LiveRun:
+def finished(settings: Settings) -> tuple:
+    """(how the run ended, its whole recorded history as lists)."""
     run = LiveRun(settings)
+    run.want(settings.steps)
+    deadline = time.monotonic() + 60
     while not run.done:
-        run.step(5_000)
-    return run
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    return run.final(), {name: column.tolist() for name, column in run.trajectory().items()}
 
 
 def test_the_fatal_update_is_the_step_into_the_dead_region():
-    result, history = finished(DYING).trajectory()
+    result, history = finished(DYING)
     update = fatal_update(result, history)
     assert update is not None
     assert (update.before_step, update.after_step) == (result.died_at - 1, result.died_at)
@@ -33,17 +39,17 @@ def test_the_fatal_update_is_the_step_into_the_dead_region():
 
 def test_no_fatal_update_for_a_run_dead_from_the_start_or_alive():
     dead = finished(Settings(w_hh=0.5, w_ih=-0.5))
-    assert fatal_update(*dead.trajectory()) is None
+    assert fatal_update(*dead) is None
     alive = finished(Settings(w_hh=0.9, w_ih=0.9, steps=200))
-    assert fatal_update(*alive.trajectory()) is None
+    assert fatal_update(*alive) is None
 
 
 def test_the_parameters_chart_marks_the_fatal_update():
-    run = finished(DYING)
-    result, history = run.trajectory()
+    result, history = finished(DYING)
     update = fatal_update(result, history)
-    figure = parameters_figure(run.series(), True, fatal=update)
+    figure = parameters_template(learned=False, bias=True, fatal=update)
     (mark,) = [trace for trace in figure.data if trace.name == "the fatal update"]
+    assert mark.meta["reveal_from"] == update.after_step  # shown once the playhead is there
     assert list(mark.x) == [update.before_step, update.after_step, None] * 2
     assert list(mark.y[:2]) == [update.before["w_ih"], update.after["w_ih"]]
     assert mark.text[0] == (

@@ -5,6 +5,7 @@ import io
 
 import numpy as np
 import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 import torch
 from PIL import Image
@@ -12,10 +13,9 @@ from plotly.colors import sample_colorscale
 
 from l1viz.engine.cell import Cell
 from l1viz.engine.outcomes import Ending, in_dead_region
-from l1viz.live.run import LiveRun, Span
 from l1viz.live.run_log import MAX_RUNS
-from l1viz.live.settings import Settings
 from l1viz.plots import palette, plane, time_charts
+from l1viz.plots.time_charts import Span
 from l1viz.study.landscape import evaluation_batch, expected_loss, resolution, view_range
 
 
@@ -31,74 +31,43 @@ def trace(figure: go.Figure, name: str):
     return next(t for t in figure.data if t.name == name)
 
 
-SERIES = {
-    "step": [0, 1, 2, 3],
-    "loss": [4.0, 0.0, float("nan"), 0.5],
-    "active": [1.0, 0.5, 0.0, 0.0],
-    "w_hh": [0.8, 0.9, 1.0, 1.1],
-    "w_ih": [0.7, 0.6, -0.1, float("inf")],
-    "b_hh": [0.0, 0.1, 0.2, 0.3],
-    "b_ih": [0.0, -0.1, -0.1, -0.1],
-    "b": [0.0, 0.0, 0.1, 0.2],
-}
+def bound(figure: go.Figure) -> dict[str, str]:
+    """Each bound trace of a live template: its name -> the row column it draws."""
+    return {t.name: t.meta["y"] for t in figure.data if t.meta and "y" in t.meta}
 
 
-def test_loss_chart_draws_the_batch_losses_on_a_log_axis_with_gaps():
-    figure = time_charts.loss_figure(SERIES, revision=3)
-    (line,) = figure.data
-    assert values(line.x) == [0, 1, 2, 3]
-    assert values(line.y) == [4.0, None, None, 0.5]  # 0 and NaN cannot sit on a log axis
-    assert figure.layout.yaxis.type == "log" and figure.layout.uirevision == "3"
+def test_live_templates_bind_their_traces_to_the_rows_and_hold_no_data():
+    """The browser fills the live charts from the run's rows: the templates say which column
+    each trace draws and how its axes range, and carry no data of their own."""
+    loss = time_charts.loss_template()
+    assert bound(loss) == {"batch loss": "loss"}
+    assert loss.data[0].meta["log"] is True and loss.layout.yaxis.type == "log"
+    assert loss.layout.meta == {"y_include": [], "log_y": True}
+    plain = time_charts.parameters_template(learned=False, bias=False)
+    assert bound(plain) == {"w_hh": "w_hh", "w_ih": "w_ih"}
+    assert [(shape.y0, shape.name) for shape in plain.layout.shapes] == [(1.0, "target w = 1")]
+    (words,) = plain.layout.annotations  # beside the plot, where no curve crosses them
+    assert (words.text, words.xref, words.x, words.xanchor) == ("w = 1", "paper", 1, "left")
+    biased = time_charts.parameters_template(learned=False, bias=True)
+    assert list(bound(biased).values()) == ["w_hh", "w_ih", "b_hh", "b_ih", "b"]
+    assert biased.layout.meta["y_include"] == [1.0, 0.0]
+    learned = time_charts.parameters_template(learned=True, bias=False)
+    assert list(bound(learned)) == ["w_hh", "w_ih·s₊ (x > 0)", "w_ih·s₋ (x < 0)"]
+    active = time_charts.active_template()
+    assert bound(active) == {"active": "active"}
+    assert list(active.layout.yaxis.range) == [-0.02, 1.05]
+    for figure in (loss, plain, biased, learned, active):
+        assert all(len(t.x) == 0 for t in figure.data if t.meta and "y" in t.meta)
+        assert (
+            figure.layout.template.layout.paper_bgcolor
+            == pio.templates["plotly_white"].layout.paper_bgcolor
+        )
 
 
-def test_dead_and_diverged_spans_are_shaded_and_labelled():
-    figure = time_charts.loss_figure(SERIES, [Span(Ending.DIED, 1, 3)])
-    (band,) = figure.layout.shapes
-    assert (band.type, band.x0, band.x1) == ("rect", 1, 3)
-    assert band.fillcolor == palette.ENDINGS[Ending.DIED].hex
-    assert figure.layout.annotations[0].text == "dead from step 1"
-    silent = time_charts.loss_figure(SERIES, [Span(Ending.DEAD_IN_PRACTICE, 0, 3)])
-    assert silent.layout.shapes[0].fillcolor == palette.ENDINGS[Ending.DEAD_IN_PRACTICE].hex
-    assert silent.layout.annotations[0].text == "silent from step 0"
-    at_the_end = time_charts.active_figure(
-        {"step": list(range(1001)), "active": [1.0] * 1001}, [Span(Ending.DIVERGED, 1000, 1000)]
-    )
-    band = at_the_end.layout.shapes[0]
-    assert band.x1 == 1000 and band.x0 == pytest.approx(990)  # still visible: 1 % of the axis
-    assert at_the_end.layout.annotations[0].text == "diverged from step 1000"
-    at_step_0 = time_charts.loss_figure(
-        {"step": [0], "loss": [float("inf")]}, [Span("diverged", 0, 0)]
-    )
-    band = at_step_0.layout.shapes[0]
-    assert (band.x0, band.x1) == (0, 1)  # to the right: the axis never goes below step 0
-
-
-def test_a_run_with_one_recorded_step_is_drawn_as_dots():
-    one = {"step": [0], "w_hh": [2.0], "w_ih": [1.0], "loss": [float("inf")], "active": [1.0]}
-    for figure in (time_charts.parameters_figure(one, bias=False), time_charts.active_figure(one)):
-        assert {t.mode for t in figure.data} == {"markers"}
-    assert time_charts.parameters_figure(SERIES, bias=False).data[0].mode == "lines"
-
-
-def test_parameter_chart_traces_and_targets():
-    plain = time_charts.parameters_figure(SERIES, bias=False)
-    assert [t.name for t in plain.data] == ["w_hh", "w_ih"]
-    assert values(trace(plain, "w_ih").y) == [0.7, 0.6, -0.1, None]
-    assert [shape.y0 for shape in plain.layout.shapes] == [1]
-    biased = time_charts.parameters_figure(SERIES, bias=True)
-    assert [t.name for t in biased.data] == ["w_hh", "w_ih", "b_hh", "b_ih", "b_hh + b_ih"]
-    assert values(trace(biased, "b_hh + b_ih").y) == SERIES["b"]
-    assert [shape.y0 for shape in biased.layout.shapes] == [1, 0]
-    learned = time_charts.parameters_figure(
-        {**SERIES, "w_ih_pos": [1] * 4, "w_ih_neg": [2] * 4}, False
-    )
-    assert [t.name for t in learned.data] == ["w_hh", "w_ih·s₊ (x > 0)", "w_ih·s₋ (x < 0)"]
-
-
-def test_active_chart_is_a_fraction():
-    figure = time_charts.active_figure(SERIES)
-    assert values(figure.data[0].y) == SERIES["active"]
-    assert list(figure.layout.yaxis.range) == [-0.02, 1.05]
+def test_span_words_name_the_ending_and_its_step():
+    assert time_charts.span_words(Span(Ending.DIED, 12, 111)) == "dead from step 12"
+    assert time_charts.span_words(Span(Ending.DEAD_IN_PRACTICE, 0, 99)) == "silent from step 0"
+    assert time_charts.span_words(Span(Ending.DIVERGED, 3, 3)) == "diverged from step 3"
 
 
 def test_generalisation_chart_and_overlay():
@@ -200,33 +169,19 @@ def test_dead_outline_covers_exactly_the_dead_cells():
         assert (min(x), max(x)) == (pytest.approx(-2), pytest.approx(2))
 
 
-def surface(run: LiveRun, series: dict):
-    return expected_loss(
-        *run.landscape_key(), view_range(series["w_hh"]), view_range(series["w_ih"])
-    )
-
-
-def test_landscape_chart_draws_the_path_start_and_now():
-    run = LiveRun(Settings())
-    run.step(500)
-    series = run.series()
-    grid = surface(run, series)
-    figure = plane.landscape_figure(grid, series["w_hh"], series["w_ih"], "no bias", 1)
-    names = [t.name for t in figure.data]
-    assert names == [
-        "expected loss",
-        "contours",
-        "−gradient (direction)",
-        "dead region",
-        "solution (1, 1)",
-        "path",
-        "start",
-        "now",
-    ]
-    assert values(trace(figure, "path").x) == pytest.approx(series["w_hh"])
-    assert values(trace(figure, "now").y) == pytest.approx([run.trainer.named_params()["w_ih"]])
-    assert values(trace(figure, "start").x) == pytest.approx([Settings().w_hh])
-    assert list(figure.layout.xaxis.range) == [-2, 2]
+def test_landscape_template_and_levels():
+    """The plane: the solution and a colour bar over fixed axes; each level of the biases adds
+    its surface as an image, its dead region and its arrows."""
+    grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    figure = plane.landscape_template(grid, "no bias")
+    assert [t.name for t in figure.data[1:]] == ["solution (1, 1)"]
+    assert list(figure.layout.xaxis.range) == [-2, 2] and figure.layout.xaxis.autorange is False
+    assert figure.layout.meta["path_color"] == palette.PATH
+    level = plane.landscape_level(grid, "no bias")
+    assert level["image"]["source"] == plane.surface_image(grid)
+    assert [t["name"] for t in level["traces"]] == ["dead region", "−gradient (direction)"]
+    dead = expected_loss("where", True, -3.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    assert [t["name"] for t in plane.landscape_level(dead, "")["traces"]][0] == "dead region"
 
 
 def _decoded(uri: str) -> np.ndarray:
@@ -251,16 +206,6 @@ def test_surface_image_has_one_pixel_per_cell_with_the_top_row_first():
     assert tuple(pixel) == tuple(int(c) for c in expected[4:-1].split(","))
 
 
-def test_the_landscape_keeps_one_colour_scale_in_every_state():
-    """A flat plane (a dead run's) is drawn on the same fixed scale, with its colour bar."""
-    dead = expected_loss("where", True, -3.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
-    figure = plane.landscape_figure(dead, [0.5], [-0.5], "b_hh + b_ih = -3.00")
-    heatmap = figure.data[0]
-    assert (heatmap.zmin, heatmap.zmax) == (plane.LOG_LOSS_FLOOR, plane.LOG_LOSS_CAP)
-    assert heatmap.colorbar.title.text == "log₁₀ loss"
-    assert any(t.name == "−gradient (direction)" for t in figure.data)
-
-
 def test_png_decodes_to_the_same_pixels():
     rng = np.random.default_rng(5)
     pixels = rng.integers(0, 256, size=(7, 13, 3), dtype=np.uint8)
@@ -268,48 +213,3 @@ def test_png_decodes_to_the_same_pixels():
         data = plane._png(given)
         decoded = np.asarray(Image.open(io.BytesIO(data)))
         assert decoded.shape == given.shape and (decoded == given).all()
-
-
-def test_replay_animates_the_run_over_fixed_axes():
-    run = LiveRun(Settings())
-    while not run.done:
-        run.step(1_000)
-    series = run.series()
-    grid = surface(run, series)
-    rows = plane.replay_rows(len(series["step"]))
-    figure = plane.replay_figure(series, [(grid, "no bias")] * len(rows))
-    assert len(figure.frames) == plane.REPLAY_FRAMES
-    assert figure.frames[0].name == "0 · surface at no bias"
-    assert figure.frames[-1].name == "9,783 · surface at no bias"
-    last = figure.frames[-1].data
-    assert values(last[2].x) == pytest.approx([series["w_hh"][-1]])  # "now" on the landscape
-    assert values(last[3].x) == [9783]  # and on the loss curve
-    # one surface for the whole run: the frames move the traces only, no layout redraw
-    assert figure.layout.sliders[0].steps[0].args[1]["frame"]["redraw"] is False
-    assert len(figure.layout.sliders[0].steps) == len(figure.frames)
-    assert figure.layout.updatemenus[0].buttons[0].label == "▶ Play"
-    assert figure.layout.images[0].source.startswith("data:image/png;base64,")
-    assert list(figure.layout.xaxis.range) == list(grid.x_range)
-    assert figure.layout.xaxis2.range[1] == 9783
-    # contour and heatmap traces vanish from view in plotly animations
-    assert not any(t.type in ("contour", "heatmap") for t in figure.data)
-
-
-def test_replay_frames_show_the_landscape_at_their_own_biases():
-    """A run loaded from "bias 7" starts on the plane of its initial biases, not its final ones."""
-    run = LiveRun(Settings(w_hh=0.5, w_ih=-0.5, b_hh=0.5, b_ih=-0.2, bias=True))
-    while not run.done:
-        run.step(5_000)
-    series = run.series()
-    rows = plane.replay_rows(len(series["step"]))
-    view = view_range(series["w_hh"]), view_range(series["w_ih"])
-    surfaces = [
-        (expected_loss("where", True, round(series["b"][row], 1), (1.0, 1.0), 10, *view), "")
-        for row in rows
-    ]
-    figure = plane.replay_figure(series, surfaces)
-    first, last = figure.frames[0].layout.images[0], figure.frames[-1].layout.images[0]
-    assert first.source == plane.surface_image(surfaces[0][0])
-    assert last.source == plane.surface_image(surfaces[-1][0]) != first.source
-    assert figure.layout.images[0].source == first.source  # the figure opens on the first frame
-    assert figure.layout.sliders[0].steps[0].args[1]["frame"]["redraw"] is True

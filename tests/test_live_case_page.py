@@ -1,12 +1,12 @@
-"""The live page's case panel through AppTest (issue 9): the case of the initial values, the
-notebook's claim, the region's measurement, this run's agreement, the firing marking, and the link
-to the table's row, before and after Play."""
+"""The live page's case line through AppTest (issue 9): the case of the initial values, the
+notebook's claim, the region's measurement, the firing marking and the link to the table's row;
+and this run's agreement, which the player shows when its playhead reaches the end."""
 
 import time
 
 import pytest
 from streamlit.testing.v1 import AppTest
-from test_app import APP, open_app, play_until, status
+from test_app import APP, open_app, player, settled
 
 from app_pages import studies
 from app_pages.common import LOAD_KEY, LOAD_ORIGIN_KEY
@@ -28,7 +28,13 @@ def panel(at: AppTest) -> str:
     """The page's text as the reader sees it (markdown escapes removed): the panel's sentences
     are the only ones that name a case, a claim or this run's agreement."""
     words = [element.value for element in [*at.markdown, *at.caption]]
+    words += [expander.label for expander in at.expander]
     return "\n".join(words).replace("\\", "")
+
+
+def agreement(at: AppTest) -> dict:
+    """What the player says of this run and the notebook once its playhead is at the end."""
+    return settled(at)["ending"]["agreement"]
 
 
 def table_link(at: AppTest):
@@ -43,21 +49,21 @@ def test_no_bias_3_before_and_after_play(measured_table):
     assert "no bias 3: w_hh −, w_ih +" in text
     assert "Notebook: does not converge." in text
     assert f"Measured over {row.measured.samples:,} inits of this region: " in text
-    assert "This run" not in text
+    assert "This run" not in text  # the player says it, at the end
     assert table_link(at).query_string == "case=no-bias-3"
     assert table_link(at).label == "no bias 3 in the table"
-    play_until(at, "converged")
-    text = panel(at)
-    assert "This run disagrees with the notebook" in text
-    assert "It converged at step " in text and "but the notebook saw this case not converge" in text
+    said = agreement(at)
+    assert said["label"] == "This run disagrees with the notebook"
+    assert said["sentence"].startswith("It converged at step ")
+    assert "but the notebook saw this case not converge" in said["sentence"]
 
 
 def test_no_bias_2_is_marked_dead_and_agrees():
     at = open_app(w_hh="0.5", w_ih="-0.5")
     assert "This init can never fire (w_ih ≤ 0, no bias)" in panel(at)
-    play_until(at, "dead")
-    assert "This run agrees with the notebook" in panel(at)
-    assert "It was dead from the start" in panel(at)
+    said = agreement(at)
+    assert said["label"] == "This run agrees with the notebook"
+    assert said["sentence"].startswith("It was dead from the start")
 
 
 def test_bias_6_never_fires_in_practice():
@@ -65,9 +71,9 @@ def test_bias_6_never_fires_in_practice():
     text = panel(at)
     assert "bias 6:" in text
     assert "fires only for |x| > 20" in text
-    play_until(at, "dead in practice")
-    assert "This run disagrees with the notebook" in panel(at)
-    assert "never fired (dead in practice)" in panel(at)
+    said = agreement(at)
+    assert said["label"] == "This run disagrees with the notebook"
+    assert "never fired (dead in practice)" in said["sentence"]
 
 
 def test_values_in_no_case_say_why_and_name_the_nearest():
@@ -94,11 +100,8 @@ def test_a_run_loaded_from_the_table_names_its_row():
     ]
     assert "bias 9:" in panel(at)
     assert table_link(at).query_string == "case=bias-9"
-    for _ in range(200):  # a load starts playing: each run stands for one refresh
-        if status(at) != "training":
-            break
-        at.run()
-    assert status(at).startswith("converged")
-    assert "This run agrees with the notebook" in panel(at)
+    assert player(at)["autoplay"] is True  # a load plays
+    assert settled(at)["ending"]["label"].startswith("converged")
+    assert agreement(at)["label"] == "This run agrees with the notebook"
     at.slider(key="live.w_hh").set_value(0.6).run()  # a different setup: the origin no longer
     assert at.info == [] or all("Loaded from" not in i.value for i in at.info)

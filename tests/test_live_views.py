@@ -1,12 +1,13 @@
 """The live page's verdict notes and tabs (issues 9 and 13): a converged run that misses the L1
 norm at length 10,000 says why, a run that died names the update that killed it, the raster shows
-one step's batch, 32 seeds fan out, the speed control paces a run; and the default criterion's
+the batch of the step the playhead stopped at, 32 seeds fan out; and the default criterion's
 "converged" computes the L1 norm for every converged representative init of the table."""
 
+import json
 import time
 
 import pytest
-from test_app import chart, open_app, open_tab, play_until, press, status, trace
+from test_app import open_app, open_tab, send, settled
 
 from app_pages import studies
 from app_pages.live_parts.seeds import SEEDS
@@ -14,53 +15,60 @@ from l1viz.engine.long_sequence import LongSequenceCheck, prefix_predictions, se
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.trainer import Trainer
 from l1viz.live.jobs import DONE
-from l1viz.live.run import LiveRun
-from l1viz.live.settings import Settings
 from l1viz.study.table import TableSettings
 
 
-def warnings_and_infos(at) -> list[str]:
-    return [box.value.replace("\\", "") for box in [*at.warning, *at.info]]
+def chart(at, key: str) -> dict:
+    (element,) = [c for c in at.get("plotly_chart") if c.proto.id.endswith(f"-live.chart.{key}")]
+    return json.loads(element.proto.spec)
+
+
+def trace(spec: dict, name: str) -> dict:
+    return next(t for t in spec["data"] if t.get("name") == name)
+
+
+def notes(at) -> list[str]:
+    """The notes the player shows under the verdict once its playhead reaches the end."""
+    return [note["text"] for note in settled(at)["ending"]["notes"]]
 
 
 def test_a_run_converged_by_tolerance_but_off_at_length_10000_says_why():
     at = open_app(criterion="tolerance")
-    play_until(at, "converged")
-    (note,) = [text for text in warnings_and_infos(at) if text.startswith("Converged by")]
+    (note,) = [text for text in notes(at) if text.startswith("Converged by")]
     assert note.startswith("Converged by the tolerance rule, yet: At length 10,000 the output is ")
     assert "w_hh = 1.000" in note and "the sum grows with the length" in note
 
 
 def test_the_notebooks_rule_converges_without_a_note():
     at = open_app()
-    play_until(at, "converged")
-    assert not [text for text in warnings_and_infos(at) if text.startswith("Converged by")]
+    assert settled(at)["ending"]["label"] == "converged at step 9783"
+    assert not [text for text in notes(at) if text.startswith("Converged by")]
 
 
 def test_a_run_that_died_names_the_update_that_killed_it():
     at = open_app(w_hh="0.5", w_ih="0.3", bias="true", b_hh="-0.01", b_ih="0", lr="0.3")
-    play_until(at, "died")
-    died_at = at.session_state["live.run"].result().died_at
-    (note,) = [text for text in warnings_and_infos(at) if "pushed the cell" in text]
+    settled(at)
+    died_at = at.session_state["live.run"].final().died_at
+    (note,) = [text for text in notes(at) if "pushed the cell" in text]
     assert note.startswith(f"The update from step {died_at - 1:,} to {died_at:,} pushed the cell")
 
 
-def test_the_raster_opens_at_the_step_the_cell_went_dark():
+def test_the_raster_shows_the_step_the_playhead_stopped_at():
     at = open_app(w_hh="0.5", w_ih="0.3", bias="true", b_hh="-0.01", b_ih="0", lr="0.3")
-    play_until(at, "died")
-    died_at = at.session_state["live.run"].result().died_at
+    settled(at)
+    died_at = at.session_state["live.run"].final().died_at
     open_tab(at, "Firing")
-    assert at.slider(key=f"live.raster.slider.{at.session_state['live.run'].run_id}").value == (
-        died_at
-    )
+    send(at, "pause", died_at)
     raster = chart(at, "raster")
     assert f"step {died_at}" in raster["layout"]["title"]["text"]
     assert [t["type"] for t in raster["data"]] == ["heatmap", "heatmap"]
+    send(at, "play", died_at)
+    assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("live.chart.raster")]
 
 
 def test_run_32_seeds_fans_out_the_same_init():
     at = open_app(w_hh="0.5", w_ih="0.3", bias="true", b_hh="-0.01", b_ih="0", lr="0.3")
-    play_until(at, "died")
+    settled(at)
     open_tab(at, "32 seeds")
     at.button(key="live.seeds.run").click().run()
     run = at.session_state["live.run"]
@@ -79,31 +87,6 @@ def test_run_32_seeds_fans_out_the_same_init():
     badges = [m.value for m in at.markdown if "-badge[" in m.value]
     for ending, share in fan.split().items():
         assert any(f"{share:.0%} " in badge for badge in badges), ending
-
-
-def test_the_speed_control_paces_training():
-    at = open_app(steps="100000")
-    at.segmented_control(key="live.speed").set_value("100 steps/s").run()
-    run = at.session_state["live.run"]
-    assert run.pace == 100
-    press(at, "play")
-    made = run.steps_done
-    time.sleep(0.3)
-    at.run()
-    assert run.steps_done - made <= 100 * 0.5 + 1  # at most the catch-up window's worth
-    assert status(at) == "training"
-
-
-def test_a_paced_run_trains_what_the_wall_clock_allows():
-    run = LiveRun(Settings(steps=100_000))
-    run.set_pace(100)
-    run.play()
-    assert run.advance(0.05) == 1  # the first slice: one step, so Play shows movement at once
-    time.sleep(0.2)
-    made = run.advance(0.05)
-    assert 20 <= made <= 51
-    run.set_pace(None)
-    assert run.advance(0.05) > 51
 
 
 @pytest.fixture(scope="module")

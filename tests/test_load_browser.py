@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import random
+import re
 import time
 import urllib.parse
 from dataclasses import dataclass, field
@@ -19,15 +20,21 @@ import pytest
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
-from l1viz.live.run import LiveRun
+from l1viz.engine.trainer import Trainer
+from l1viz.live.badge import status_of
 from l1viz.live.settings import Settings
 from tests.browser_support import (
-    CHART,
-    STATUS_BADGE,
+    PLAYER,
+    PLAYER_BADGE,
+    PLAYER_CHART,
+    control,
     cpu_share,
     launch_chromium,
     resident_mb,
+    scrub_to,
     serving_app,
+    set_speed,
+    shown_step,
     thread_count,
 )
 
@@ -36,8 +43,6 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SESSION_TTL = 2
 TIMEOUT_MS = 180_000  # ten sessions share two cores
-BADGE = f".st-key-live-status {STATUS_BADGE}"
-STEP = ".st-key-live-status [data-testid=stMetricValue]"
 EXCEPTION = "[data-testid=stException]"
 # Trains for minutes without a verdict: the notebook's init on sequences up to 1,000 long (no
 # exact solution within reach) at ~16,000 steps/s, so every refresh trains a full slice.
@@ -85,14 +90,15 @@ def new_page(browser, url: str, errors: list):
 
 
 def loaded(page) -> None:
-    expect(page.locator(BADGE)).to_be_visible(timeout=TIMEOUT_MS)
-    expect(page.locator(CHART).first).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(PLAYER_BADGE)).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(PLAYER_CHART).first).to_be_visible(timeout=TIMEOUT_MS)
 
 
-def playing(page) -> None:
-    """Play pressed, and the run seen training."""
-    page.get_by_role("button", name="Play", exact=True).click()
-    expect(page.get_by_text("(playing)")).to_be_visible(timeout=TIMEOUT_MS)
+def playing(page, speed: str = "max") -> None:
+    """Play pressed (at max speed: the server trains as fast as it can), and seen playing."""
+    set_speed(page, speed)
+    control(page, "play").click()
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing", timeout=TIMEOUT_MS)
 
 
 def quiet(pid: int, threads: int) -> tuple[int, float]:
@@ -111,8 +117,9 @@ def warmed_up(browser, url: str, pid: int) -> int:
     errors = []
     page = new_page(browser, url + "/?steps=300", errors)
     loaded(page)
-    page.get_by_role("button", name="Play", exact=True).click()
-    expect(page.locator(BADGE)).to_have_text("stalled", timeout=TIMEOUT_MS)
+    set_speed(page, "max")
+    control(page, "play").click()
+    expect(page.locator(PLAYER_BADGE)).to_have_text("stalled", timeout=TIMEOUT_MS)
     page.context.close()
     assert errors == []
     time.sleep(SESSION_TTL + 1)  # the closed session's state is dropped after its TTL
@@ -121,40 +128,36 @@ def warmed_up(browser, url: str, pid: int) -> int:
 
 
 def type_new_setup(page, w_hh: str) -> None:
-    """Type w_hh and commit it, until the page shows the new setup's run ("ready"). The box can
-    be redrawn by the script run the Play click started while it is typed into, which drops
-    the text; that is retyped (at most three times), not what this test is about."""
+    """Type w_hh and commit it, until the address holds the new setup."""
     box = page.locator(".st-key-live-w_hh-exact input")
-    for _ in range(3):
-        box.fill(w_hh)
-        box.press("Enter")
-        with contextlib.suppress(AssertionError):
-            expect(page.locator(BADGE)).to_have_text("ready", timeout=30_000)
-            return
-    expect(page.locator(BADGE)).to_have_text("ready", timeout=TIMEOUT_MS)
+    box.fill(w_hh)
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(rf"w_hh={re.escape(w_hh)}(&|$)"), timeout=TIMEOUT_MS)
 
 
 def test_faults_during_play_leave_no_thread_training(server, browser):
-    """A setting changed while a slice trains, Step +100 pressed as Play is taken, a switch to
-    another page and a browser closed, each during play: afterwards the server goes back to idle
-    (no slice is left training) with no more threads than its pools keep."""
+    """A setting changed while the server trains ahead at max speed, a step pressed as Play is
+    taken, a switch to another page and a browser closed, each during play: afterwards the
+    server goes back to idle (no run is left training) with no more threads than its pools
+    keep."""
     url, process, _ = server
     baseline = warmed_up(browser, url, process.pid)
     errors = []
 
-    changed = new_page(browser, url + ENDLESS, errors)  # a setting changed mid-slice
+    changed = new_page(browser, url + ENDLESS, errors)  # a setting changed while training ahead
     loaded(changed)
     playing(changed)
     type_new_setup(changed, "0.6")
+    control(changed, "play").click()  # the new run played on: pause it
+    expect(changed.locator(PLAYER)).to_have_attribute("data-state", "paused")
     threads, share = quiet(process.pid, baseline + 2 * POOLED_THREADS)  # a session is open
     assert share < IDLE_CPU, f"the replaced run still trains: {share:.0%} of a core"
 
-    stepped = new_page(browser, url + ENDLESS, errors)  # Step +100 as Play is being taken
+    stepped = new_page(browser, url + ENDLESS, errors)  # a step as Play is being taken
     loaded(stepped)
-    stepped.get_by_role("button", name="Play", exact=True).click(no_wait_after=True)
-    with contextlib.suppress(PlaywrightError):  # disabled already if Play's rerun came first
-        stepped.get_by_role("button", name="Step +100", exact=True).click(timeout=1_000)
-    expect(stepped.locator(BADGE)).to_have_text("training", timeout=TIMEOUT_MS)
+    control(stepped, "play").click(no_wait_after=True)
+    control(stepped, "fwd100").click()
+    expect(stepped.locator(PLAYER)).to_have_attribute("data-state", "paused")
 
     switched = new_page(browser, url + ENDLESS, errors)  # another page while playing
     loaded(switched)
@@ -199,48 +202,40 @@ class Session:
 def act(session: Session, rng: random.Random) -> None:
     """One click of a user who does not wait for anything."""
     page = session.page
-    choice = rng.choice(["Play", "Play", "Pause", "Step +1", "Step +100", "Reset", "w_hh", "w_ih"])
+    choice = rng.choice(["play", "play", "fwd1", "fwd100", "back100", "reset", "scrub", "speed"])
+    choice = rng.choice([choice, choice, choice, "w_hh", "w_ih"])
     if choice in ("w_hh", "w_ih"):
         box = page.locator(f".st-key-live-{choice}-exact input")
         box.fill(rng.choice(W_HH if choice == "w_hh" else W_IH), timeout=5_000)
         box.press("Enter", timeout=5_000)
-        return
-    button = page.get_by_role("button", name=choice, exact=True)
-    if button.is_enabled(timeout=5_000):
-        button.click(timeout=5_000, no_wait_after=True)
+    elif choice == "scrub":
+        scrub_to(page, rng.randrange(0, 600))
+    elif choice == "speed":
+        set_speed(page, rng.choice(["auto", "100", "1000", "max"]))
+    else:
+        control(page, choice).click(timeout=5_000, no_wait_after=True)
 
 
 STABLE_MS = 1_000
 
 
-def idle(page) -> bool:
-    """No script run in progress or asked for: the page shows what one whole run drew (the
-    status widget shows only after a delay, so it alone can miss a run that just started)."""
-    state = page.locator(".stApp").get_attribute("data-test-script-state", timeout=5_000)
-    return state == "notRunning" and not page.get_by_test_id("stStatusWidget").is_visible()
-
-
 def note_verdict(session: Session) -> None:
-    """Once the page is idle on a finished run, its setup (the address bar) and verdict."""
+    """Once the page shows a finished run at its end, its setup (the address bar) and verdict:
+    the address must say the playhead stopped where the page shows it."""
     page = session.page
-    badge = page.locator(BADGE)
-    words = badge.inner_text(timeout=5_000)
-    if not words.startswith(FINAL) or not idle(page):
+    if page.locator(PLAYER).get_attribute("data-state", timeout=5_000) != "ended":
         return
-    query = urllib.parse.urlparse(page.url).query
-    page.wait_for_timeout(STABLE_MS)  # the same address and verdict a moment later, still idle
-    same = urllib.parse.urlparse(page.url).query == query
-    if same and badge.inner_text(timeout=5_000) == words and idle(page):
-        session.verdicts.add((query, words))
+    words = page.locator(PLAYER_BADGE).inner_text(timeout=5_000)
+    query = dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
+    if not words.startswith(FINAL) or query.get("at", "0") != str(shown_step(page)):
+        return  # the address not written yet for this stop: read it again later
+    session.verdicts.add((urllib.parse.urlencode(query), words))
 
 
 def engine_verdict(query: str) -> str:
     settings, notes = Settings.from_params(dict(urllib.parse.parse_qsl(query)))
     assert notes == [], query
-    run = LiveRun(settings)
-    while not run.done:
-        run.step(1_000)
-    return run.status().label
+    return status_of(Trainer(settings.init(), settings.config()).run()[0]).label
 
 
 def open_sessions(browser, url: str) -> list[Session]:
@@ -267,11 +262,17 @@ def click_at_random(sessions: list[Session], seconds: float, seed: int, pid: int
             actions += 1
             note_verdict(rng.choice(sessions))
         peak_mb = max(peak_mb, resident_mb(pid))
-    for session in sessions:  # let the last clicks land, then read every page once more
+    for session in sessions:  # the last clicks land: every page is read once more
         with contextlib.suppress(PlaywrightError):
-            session.page.get_by_role("button", name="Pause", exact=True).click(timeout=2_000)
+            set_speed(session.page, "max")
+            if session.page.locator(PLAYER).get_attribute("data-state") != "ended":
+                control(session.page, "play").click(timeout=2_000)
     for session in sessions:
-        expect(session.page.get_by_test_id("stStatusWidget")).to_be_hidden(timeout=TIMEOUT_MS)
+        with contextlib.suppress(AssertionError):
+            expect(session.page.locator(PLAYER)).to_have_attribute(
+                "data-state", "ended", timeout=30_000
+            )
+            session.page.wait_for_timeout(STABLE_MS)  # the end's event reaches the address
         note_verdict(session)
     return actions, peak_mb
 
@@ -287,10 +288,11 @@ def sessions_dropped(browser, url: str, pid: int) -> tuple[int, float]:
 
 
 def test_ten_sessions_clicking_at_random_for_two_minutes(server, browser):
-    """Each session plays, pauses, steps, resets and changes w_hh and w_ih at random. No page
-    shows an exception or logs an error, every verdict a page showed is the engine's for the setup
-    in its address bar, the server stays up, and once the sessions have closed its memory is back
-    within 10 % of what it was before they opened, with no more threads than its pools keep.
+    """Each session plays, pauses, steps, scrubs, resets, changes speed and changes w_hh and w_ih
+    at random. No page shows an exception or logs an error, every verdict a page showed is the
+    engine's for the setup in its address bar (with the address's step where the page showed
+    it), the server stays up, and once the sessions have closed its memory is back within 10 %
+    of what it was before they opened, with no more threads than its pools keep.
 
     "Before" is after a first, shorter round of the same: the first use of each code path loads
     modules and fills caches (plotly's validators, the landscape cache) that stay; a leak shows

@@ -10,7 +10,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from l1viz.live.settings import Settings
 from l1viz.study.map import SweepSettings
-from tests.browser_support import CHART, launch_chromium, running_app
+from tests.browser_support import CHART, PLAYER, launch_chromium, running_app
 
 pytestmark = pytest.mark.browser
 
@@ -52,3 +52,5 @@ def test_clicking_a_cell_trains_it_in_the_live_view(page):
         assert index == pytest.approx(round(index), abs=1e-6)  # a cell centre
     live, _ = Settings.from_params({name: values[0] for name, values in query.items()})
     assert live.steps == defaults.steps and live.criterion == "exact"
+    # It plays at once, at the pace a person can watch (about ten seconds for the whole run).
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing", timeout=30_000)

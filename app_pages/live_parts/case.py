@@ -1,6 +1,8 @@
-"""The live page's case panel: which of the notebook's 17 cases the initial values fall in, what the
-notebook claimed for it, how the case's region measured, and whether this run agrees. The words
-come from `l1viz.live.case_panel`; this draws them."""
+"""The live page's case line: which of the notebook's 17 cases the initial values fall in, what the
+notebook claimed for it and how the case's region measured, in one line that opens on the
+details (the claim's remark, where the cell can fire, the table's row). Whether this run agrees is
+the player's to say, when its playhead reaches the end. The words come from
+`l1viz.live.case_panel`; this draws them."""
 
 from __future__ import annotations
 
@@ -12,31 +14,38 @@ from l1viz.plots import palette
 
 TABLE_PAGE = "app_pages/table_page.py"
 REGION_WORDS = {
-    "agrees": "the region agrees with the notebook",
-    "partly": "the region agrees only partly",
-    "disagrees": "the region disagrees with the notebook",
+    "agrees": "the region agrees",
+    "partly": "the region agrees partly",
+    "disagrees": "the region disagrees",
 }
 
 
-def section(panel: CasePanel) -> None:
-    with st.container(border=True, key="live.case"):
-        st.markdown(f"**{plain_markdown(panel.heading)}**")
-        if not panel.inside:
-            st.caption(plain_markdown("Not in a case: " + "; ".join(panel.outside) + "."))
-        st.markdown(plain_markdown(f"Notebook: {panel.claim}. {panel.measured}"))
-        if panel.agreement is not None:
-            shade = palette.AGREEMENT[panel.agreement]
-            st.badge(f"Table: {REGION_WORDS[panel.agreement]}", color=shade.badge)
-        if panel.run_agrees is not None:
-            words = "agrees" if panel.run_agrees else "disagrees"
-            shade = palette.AGREEMENT["agrees" if panel.run_agrees else "disagrees"]
-            st.badge(f"This run {words} with the notebook", color=shade.badge)
-            st.caption(plain_markdown(panel.run_sentence))
-        if panel.firing:
-            st.caption(plain_markdown(panel.firing))
-        st.page_link(
-            TABLE_PAGE,
-            label=f"{panel.case.label} in the table",
-            icon=":material/table_view:",
-            query_params={"case": panel.case.id},
+def headline(panel: CasePanel) -> str:
+    """The expander's one line, as Markdown: the case, the claim and the table's verdict."""
+    claim = panel.case.documented
+    if not panel.inside:  # the nearest case's claim and region are not this init's
+        return (
+            f"**{plain_markdown(panel.heading)}**: the notebook says nothing of these values "
+            f"(of {plain_markdown(panel.case.label)}: {plain_markdown(claim)})"
         )
+    line = f"**{plain_markdown(panel.heading)}** · notebook: {plain_markdown(claim)}"
+    if panel.agreement is None:
+        return line + " · measuring the region…"
+    shade = palette.AGREEMENT[panel.agreement]
+    return line + f" · :{shade.badge}-badge[{REGION_WORDS[panel.agreement]}]"
+
+
+def section(panel: CasePanel) -> None:
+    with st.container(key="live.case"):
+        with st.expander(headline(panel), icon=":material/menu_book:"):
+            if not panel.inside:
+                st.caption(plain_markdown("Not in a case: " + "; ".join(panel.outside) + "."))
+            st.markdown(plain_markdown(f"Notebook: {panel.claim}. {panel.measured}"))
+            if panel.firing:
+                st.caption(plain_markdown(panel.firing))
+            st.page_link(
+                TABLE_PAGE,
+                label=f"{panel.case.label} in the table",
+                icon=":material/table_view:",
+                query_params={"case": panel.case.id},
+            )

@@ -116,11 +116,19 @@ def take_setup_from_url() -> bool:
     return True
 
 
-def write_url(settings: Settings) -> None:
-    query = settings.to_query()
+def write_url(settings: Settings, extra: dict[str, str] | None = None) -> None:
+    """The setup's URL, with the live view's own parameters (`extra`) beside it."""
+    query = {**settings.to_query(), **(extra or {})}
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
     st.session_state[WRITTEN] = query
+
+
+def add_notes(warnings: list[str]) -> None:
+    """More warnings about the link the current setup came from."""
+    if warnings:
+        setup, known = st.session_state.get(NOTES, (current(), []))
+        st.session_state[NOTES] = (setup, [*known, *warnings])
 
 
 # -- widgets -------------------------------------------------------------------------------------

@@ -1,15 +1,17 @@
-"""The loss landscape under the live run, cached per shape: during a run only the biases (and the
-learned layer's slopes) move it, rounded to 0.01, so a run needs few surfaces."""
+"""The loss landscapes under a live run, cached per shape: during a run only the biases (and the
+learned layer's slopes) move the surface, so a run needs few of them."""
 
 from __future__ import annotations
 
-import math
-
+import numpy as np
 import streamlit as st
 
 from l1viz.engine.config import TrainConfig
-from l1viz.live.run import rounded
 from l1viz.study.landscape import LossGrid, expected_loss, view_range
+
+# At most this many distinct surfaces per run (~0.2 s each, then cached): steps whose biases
+# differ by less than the path's bias range / LEVELS share one.
+LEVELS = 12
 
 
 @st.cache_data(max_entries=64, show_spinner=False)
@@ -18,49 +20,45 @@ def loss_grid(key: tuple, x_range: tuple, y_range: tuple) -> LossGrid:
     return expected_loss(transform, bias, bias_sum, slopes, max_length, x_range, y_range)
 
 
-def surface_for(config: TrainConfig, key: tuple, series: dict) -> tuple[LossGrid, str]:
-    """The surface for a run's landscape key (`LiveRun.landscape_key`: its current biases) over a
-    view that holds its path, and the words that say which surface it is."""
-    grid = loss_grid(key, view_range(series["w_hh"]), view_range(series["w_ih"]))
-    return grid, _label(config, key)
-
-
-# The replay computes at most this many distinct surfaces (~0.2 s each, then cached): frames whose
-# biases differ by less than the path's bias range / REPLAY_SURFACES share one.
-REPLAY_SURFACES = 12
-
-
-def replay_surfaces(config: TrainConfig, series: dict, rows: list[int]) -> list[tuple]:
-    """For each replay frame (a row of the series), the landscape at that frame's biases and its
-    label, all over the view of the whole path."""
-    view = view_range(series["w_hh"]), view_range(series["w_ih"])
-    sums = [series["b"][row] if config.bias else 0.0 for row in rows]
-    finite = [value for value in sums if math.isfinite(value)] or [0.0]
-    quantum = max(0.01, (max(finite) - min(finite)) / REPLAY_SURFACES)
+def run_surfaces(config: TrainConfig, table: dict) -> tuple[list[tuple], list[str]]:
+    """([(level key, grid, label)], the columns a key is made of) for a run's recorded rows
+    (`LiveRun.trajectory`): one surface per level of b_hh + b_ih (and of the learned slopes) the
+    path passes through, all over the view of the whole path."""
+    view = view_range(table["w_hh"].tolist()), view_range(table["w_ih"].tolist())
+    columns = (["b"] if config.bias else []) + (
+        ["slope_pos", "slope_neg"] if config.transform == "learned" else []
+    )
+    values = np.stack([table[name] for name in columns], 1) if columns else np.zeros((1, 0))
+    keys = sorted(_levels(values))
     surfaces = []
-    for row, bias_sum in zip(rows, sums):
-        key = (
+    for key in keys:
+        named = dict(zip(columns, key))
+        grid_key = (
             config.transform,
             config.bias,
-            rounded(bias_sum, quantum),
-            _slopes(config, series, row),
+            named.get("b", 0.0),
+            (named.get("slope_pos", 1.0), named.get("slope_neg", 1.0)),
             config.max_length,
         )
-        surfaces.append((loss_grid(key, *view), _label(config, key)))
-    return surfaces
+        surfaces.append((key, loss_grid(grid_key, *view), _label(config, grid_key)))
+    return surfaces, columns
 
 
-def _slopes(config: TrainConfig, series: dict, row: int) -> tuple[float, float]:
-    """The learned layer's slopes (s+, s-) at a row: its effective input weights over w_ih."""
-    w_ih = series["w_ih"][row]
-    if config.transform != "learned" or not w_ih or not math.isfinite(w_ih):
-        return (1.0, 1.0)
-    return tuple(rounded(series[name][row] / w_ih, 0.01) for name in ("w_ih_pos", "w_ih_neg"))
+def _levels(values: np.ndarray) -> set[tuple]:
+    """The rounded level of every row: each column's range cut into at most LEVELS steps."""
+    if values.shape[1] == 0:
+        return {()}
+    finite = values[np.isfinite(values).all(1)].astype(np.float64)
+    if not len(finite):
+        return {tuple(0.0 for _ in range(values.shape[1]))}
+    quanta = np.maximum(0.01, (finite.max(0) - finite.min(0)) / LEVELS)
+    levels = np.round(np.round(finite / quanta) * quanta, 6)  # as `rounded`, for every row
+    return {tuple(float(v) for v in row) for row in np.unique(levels, axis=0)}
 
 
 def _label(config: TrainConfig, key: tuple) -> str:
     _, bias, bias_sum, slopes, _ = key
-    label = f"b_hh + b_ih = {bias_sum:+.2f}" if bias else "no bias"
+    label = f"the surface at b_hh + b_ih = {bias_sum + 0.0:+.2f}" if bias else "no bias"
     if config.transform == "learned":
         label += f", s₊ = {slopes[0]:.2f}, s₋ = {slopes[1]:.2f}"
     return label

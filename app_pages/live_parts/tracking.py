@@ -91,19 +91,21 @@ def sidebar() -> None:
         )
 
 
-def log_if_finished(run: LiveRun) -> None:
-    """Start logging `run` once, when it has ended and the switch is on."""
+def log_if_finished(run: LiveRun) -> bool:
+    """Start logging `run` once, when it has ended and the switch is on; returns whether it
+    started now."""
     state = st.session_state
     if not (run.done and state.get(TOGGLE) and tracking.available()):
-        return
+        return False
     logged = state.setdefault(LOGGED, {})
     if run.run_id in logged:
-        return
+        return False
     uri = chosen_uri()
-    result, table = run.trajectory()
+    result, table = run.final(), run.trajectory()
     name = f"l1viz live run {run.run_id}"
     outcome = _POOL.submit(_log, run.config, result, table["step"], table["loss"], uri, name)
     logged[run.run_id] = Logging(uri, outcome, SERVER_STORE if shared() else uri)
+    return True
 
 
 def _log(config, result, steps, losses, uri: str, run_name: str) -> str:

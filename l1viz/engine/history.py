@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import torch
 
 
@@ -78,6 +79,14 @@ class History:
     @property
     def steps(self) -> list[int]:
         return list(self._steps)
+
+    def block(self, start: int = 0, model: int = 0) -> tuple[np.ndarray, np.ndarray]:
+        """One model's rows from `start` on: (steps, values of shape (fields, rows)), copies."""
+        end = len(self._steps)
+        start = min(max(start, 0), end)
+        steps = np.asarray(self._steps[start:end], dtype=np.int64)
+        values = self._values[start:end, :, model].cpu().numpy().T.copy()
+        return steps, values
 
     def column(self, field: str, model: int = 0) -> list[float]:
         values = self._values[: len(self), self.fields.index(field), model]

@@ -229,10 +229,11 @@ class Trainer:
     def named_params(self, model: int = 0, initial: bool = False) -> dict[str, float]:
         """w_hh, w_ih, b_hh, b_ih (0 without bias) and, for `learned`, the layer and its slopes."""
         source = self.initial_params if initial else self.params
-        return self._named_columns(source[:, model : model + 1])[0]
+        return self.named_columns(source[:, model : model + 1])[0]
 
-    def _named_columns(self, params: torch.Tensor) -> list[dict[str, float]]:
-        """`named_params` of every column of (rows, K) parameters, read in one pass."""
+    def named_columns(self, params: torch.Tensor) -> list[dict[str, float]]:
+        """`named_params` of every column of (rows, K) parameters (the trainer's own or a recorded
+        row's), read in one pass."""
         names = self.cell.names + BIAS_NAMES * (not self.cell.bias)
         rows = list(params) + [torch.zeros_like(params[0])] * 2 * (not self.cell.bias)
         if self.cell.learned:
@@ -260,8 +261,8 @@ class Trainer:
             picked(state.revived_at).tolist(),
             picked(state.revived_from).tolist(),
         )
-        initial = self._named_columns(picked(self.initial_params))
-        final = self._named_columns(picked(self.params))
+        initial = self.named_columns(picked(self.initial_params))
+        final = self.named_columns(picked(self.params))
         return [
             RunResult(
                 outcome=outcomes[k],

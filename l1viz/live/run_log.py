@@ -1,9 +1,11 @@
 """The session's runs, one row each, for comparing and downloading.
 
-A run is recorded when it finishes or is paused (and again whenever it has moved on since); the
-same run updates its own row. Runs are numbered 1, 2, 3 ... in the order they enter the log (a run
-that was built but never played or finished takes no number). Each record keeps the run's whole
-recorded trajectory (the trainer's bounded history), so any run can be overlaid or downloaded later.
+A run is recorded where its viewer stopped: paused, moved to a step, or at its end (and again
+whenever the viewer stops elsewhere); the same run updates its own row, which holds the run up to
+that step. Runs are numbered 1, 2, 3 ... in the order they enter the log (a run
+that was built but never played or finished takes no number). Each record keeps the run's
+recorded trajectory up to that step (at most `RECORD_ROWS` rows), so any run can be overlaid or
+downloaded later.
 Only the most recent `MAX_RUNS` are kept, to bound a long session's memory.
 """
 
@@ -16,11 +18,16 @@ import numpy as np
 import pandas as pd
 
 from l1viz.engine.config import LIVE_FIELDS
+from l1viz.engine.history import evenly_spaced
 from l1viz.engine.jsontext import dumps
-from l1viz.live.run import LiveRun, status_of
+from l1viz.live.badge import status_of
+from l1viz.live.run import LiveRun
 from l1viz.live.settings import INIT_NAMES, Settings
 
 MAX_RUNS = 30
+# Rows kept of each run's trajectory (evenly spaced, both ends kept): a session's log stays small
+# whatever the runs' lengths.
+RECORD_ROWS = 20_000
 PAUSED = "paused"
 BUDGET = "budget"  # the table's name for the step budget (Settings.steps)
 
@@ -66,15 +73,20 @@ class RunRecord:
         return dumps(payload, ensure_ascii=False)
 
 
-def record_of(run: LiveRun, number: int) -> RunRecord:
-    result, table = run.trajectory()
+def record_of(run: LiveRun, number: int, step: int) -> RunRecord:
+    """The run as its viewer saw it at `step`: the recorded row there and every row before."""
+    result = run.result_at(step)
+    table = run.trajectory(result.steps)
+    keep = evenly_spaced(len(table["step"]), RECORD_ROWS)
+    if len(keep) < len(table["step"]):
+        table = {name: column[keep] for name, column in table.items()}
     outcome = PAUSED if result.outcome == "training" else result.outcome
     return RunRecord(
         run_id=run.run_id,
         number=number,
         settings=run.settings,
         outcome=outcome,
-        status=status_of(result).label,
+        status=status_of(result, playing=False).label,
         steps=result.steps,
         loss=result.loss,
         # Arrays, not lists: a session keeps up to MAX_RUNS x 20,000 rows.
@@ -100,13 +112,13 @@ class RunLog:
     def __contains__(self, run_id: int) -> bool:
         return run_id in self._records
 
-    def record(self, run: LiveRun) -> None:
-        """Add or update the run's row (nothing to record before its first step, unless the run
-        ended there: a verdict at step 0 is a finished run like any other)."""
+    def record(self, run: LiveRun, step: int) -> None:
+        """Add or update the run's row as it stood at `step` (nothing to record at step 0,
+        unless the run ended there: a verdict at step 0 is a finished run like any other)."""
         with self._lock:
             known = self._records.get(run.run_id)
             number = known.number if known else self._numbered + 1
-            record = record_of(run, number)
+            record = record_of(run, number, step)
             if record.steps == 0 and record.outcome == PAUSED:
                 return
             if known and (known.steps, known.status) == (record.steps, record.status):

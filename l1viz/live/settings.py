@@ -36,6 +36,7 @@ from l1viz.engine.config import (
     TrainConfig,
 )
 from l1viz.live.fields import Choice, Field, Flag, Number, Refused, read_params
+from l1viz.live.view import AT
 from l1viz.study.notebook import NOTEBOOK_INIT
 
 INIT_NAMES = PARAMETERS
@@ -117,6 +118,7 @@ class Settings:
         are reported too."""
         default = cls()
         defaults = {name: getattr(default, name) for name in FIELD_NAMES}
+        params = {name: raw for name, raw in params.items() if name != AT}  # the view's, not ours
         values, warnings = read_params(FIELDS, defaults, params, text=format_value)
         batch = values.get("batch_size", default.batch_size)
         length = values.get("max_length", default.max_length)

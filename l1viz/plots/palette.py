@@ -105,6 +105,15 @@ FADED_PATH = with_alpha(PATH, 0.3)
 FADED_LOSS = with_alpha(LOSS, 0.35)
 # Text plotly must lay out but not show (the replay slider's per-stop labels).
 INVISIBLE = with_alpha(BLACK, 0)
+# The live player's inks besides the outcome colours: its note boxes, its error line, the ring of
+# the dots on the current values.
+PLAYER = {
+    "note": with_alpha("#1c83e1", 0.08),
+    "alarm": with_alpha("#f0a020", 0.14),
+    "error": "#b00020",
+    "ring": WHITE,
+    "on-primary": WHITE,
+}
 # Distinct colours for overlaid runs, in turn.
 SERIES = (
     "#1f77b4",

@@ -8,6 +8,7 @@ arrays: plotly validates them at once and sends them as compact binary.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -67,12 +68,31 @@ TALL_HEIGHT = 440
 # right (TOOLBAR keeps it short).
 TOP_MARGIN = 64
 TOP_LEGEND = {"orientation": "h", "yanchor": "bottom", "y": 1.02, "x": 0, "xanchor": "left"}
+SIDE_LEGEND = {
+    "orientation": "v",
+    "yanchor": "top",
+    "y": 1,
+    "x": 1.02,
+    "xanchor": "left",
+    "font": {"size": 11},
+}
 # Plotly config for the live charts: zoom, pan, reset and download stay; the zoom-in/out and
 # autoscale buttons (double-click does both) go, so the toolbar is short.
 TOOLBAR = {"modeBarButtonsToRemove": ["zoomIn2d", "zoomOut2d", "autoScale2d"], "displaylogo": False}
 LOG_AXIS = {"type": "log", "exponentformat": "power"}
+# Charts drawn by the browser's own plotly.js (the live player) do not get Streamlit's theme:
+# they take plotly's white template and the page's font.
+BROWSER_LOOK = {
+    "template": "plotly_white",
+    "font": {"family": '"Source Sans Pro", sans-serif', "size": 13},
+}
 # Steps start at 0: a run with one recorded step is not drawn on an axis from -1 to 1.
 STEP_AXIS = {"title": "step", "rangemode": "nonnegative"}
+
+
+def figure_json(figure: go.Figure) -> dict:
+    """A figure as plain JSON values (arrays as plotly's typed-array specs), for the browser."""
+    return json.loads(figure.to_json())
 
 
 def finite_array(values) -> np.ndarray:
@@ -123,99 +143,92 @@ def layout(
     return figure
 
 
-def shade_spans(figure: go.Figure, spans: Sequence[Span], last_step: int) -> None:
-    """Bands in the ending's colour. A band too narrow to see gets a minimum width, to the left
-    if there are steps there, else (a verdict at step 0) to the right: never below step 0."""
-    minimum = max(1.0, 0.01 * last_step)
-    for span in spans:
-        x0 = max(0.0, min(span.start, span.end - minimum))
-        figure.add_vrect(
-            x0=x0,
-            x1=max(span.end, x0 + minimum),
-            fillcolor=palette.ENDINGS[span.kind].hex,
-            opacity=0.25,
-            line_width=0,
-            layer="below",
-            annotation_text=f"{SPAN_WORDS[span.kind]} from step {span.start}",
-            annotation_position="top left",
-            annotation_font_size=11,
-        )
-
-
-def _line(series: dict, name: str, values: np.ndarray, label: str, width=1.5) -> go.Scatter:
-    """A line over the steps; a run with one recorded step (a verdict at step 0) is a dot."""
+def bound_line(column: str, label: str, color: str, width: float = 1.5, log: bool = False):
+    """An empty line the browser fills from the run's rows: x from "step", y from `column`
+    (`log`: only positive values, for a log axis). Its current value gets a dot."""
     return go.Scatter(
-        x=np.asarray(series["step"]),
-        y=values,
-        mode="lines" if len(series["step"]) > 1 else "markers",
+        x=[],
+        y=[],
+        mode="lines",
         name=label,
-        line={"color": COLORS[name], "width": width},
-        marker={"color": COLORS[name], "size": 8},
+        line={"color": color, "width": width},
+        meta={"y": column, "log": log},
     )
 
 
-def _last(series: dict) -> int:
-    return series["step"][-1] if series["step"] else 0
+def template_layout(figure: go.Figure, title: str, y_include=(), log_y: bool = False, **settings):
+    """The look of a live chart; `layout.meta` tells the browser how to range its axes: the
+    revealed data and the values in `y_include` (the targets), a log y axis or not."""
+    yaxis = {**(LOG_AXIS if log_y else {}), **settings.pop("yaxis", {})}
+    figure = layout(figure, title, "live", xaxis=STEP_AXIS, yaxis=yaxis, **settings)
+    figure.update_layout(meta={"y_include": list(y_include), "log_y": log_y}, **BROWSER_LOOK)
+    return figure
 
 
-def loss_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figure:
-    figure = go.Figure(_line(series, "loss", positive_array(series["loss"]), "batch loss"))
-    shade_spans(figure, spans, _last(series))
-    return layout(
+def loss_template() -> go.Figure:
+    figure = go.Figure(bound_line("loss", "batch loss", COLORS["loss"], log=True))
+    return template_layout(
         figure,
         "Loss (MSE on each step's batch)",
-        revision,
+        log_y=True,
         showlegend=False,
-        xaxis=STEP_AXIS,
-        yaxis={**LOG_AXIS, "title": "loss"},
+        yaxis={"title": "loss"},
     )
 
 
-def parameter_names(series: dict, bias: bool) -> list[str]:
+def parameter_names(learned: bool, bias: bool) -> list[str]:
     """The traces to draw: w_hh, the input weight(s) the target refers to, and the biases."""
     names = ["w_hh"]
-    names += ["w_ih_pos", "w_ih_neg"] if "w_ih_pos" in series else ["w_ih"]
+    names += ["w_ih_pos", "w_ih_neg"] if learned else ["w_ih"]
     if bias:
         names += [*BIAS_NAMES, "b"]
     return names
 
 
-def parameters_figure(
-    series: dict,
-    bias: bool,
-    spans: Sequence[Span] = (),
-    revision=0,
-    fatal: FatalUpdate | None = None,
-):
-    """Parameters vs step with the targets: w = 1 and, with bias, b_hh + b_ih = 0; for a run
-    that died, the update that killed it, its parameters before and after."""
+def parameters_template(learned: bool, bias: bool, fatal: FatalUpdate | None = None) -> go.Figure:
+    """Parameters vs step with the targets (w = 1 and, with bias, b_hh + b_ih = 0) drawn across
+    the plot and named in the margin beside it, where no curve crosses their words; for a run
+    that died, the update that killed it, before → after, shown once the playhead has passed it."""
     figure = go.Figure(
         [
-            _line(
-                series, name, finite_array(series[name]), LABELS[name], 2.5 if name == "b" else 1.5
-            )
-            for name in parameter_names(series, bias)
+            bound_line(name, LABELS[name], COLORS[name], 2.5 if name == "b" else 1.5)
+            for name in parameter_names(learned, bias)
         ]
     )
-    figure.add_hline(  # its label above the line, the bias target's below: never on each other
-        y=1,
-        line_dash="dash",
-        line_color=palette.TARGET,
-        annotation_text="target w = 1",
-        annotation_position="top right",
-    )
+    targets = [(1.0, "w = 1", palette.TARGET, "dash")]
     if bias:
-        figure.add_hline(
-            y=0,
-            line_dash="dot",
-            line_color=COLORS["b"],
-            annotation_text="target b_hh + b_ih = 0",
-            annotation_position="bottom right",
+        targets.append((0.0, "b = 0", COLORS["b"], "dot"))
+    for value, words, color, dash in targets:
+        figure.add_shape(
+            type="line",
+            xref="paper",
+            x0=0,
+            x1=1,
+            y0=value,
+            y1=value,
+            line={"color": color, "dash": dash, "width": 1},
+            layer="below",
+            name=f"target {words}",
         )
-    shade_spans(figure, spans, _last(series))
+        figure.add_annotation(
+            xref="paper",
+            x=1,
+            xanchor="left",
+            y=value,
+            text=words,
+            showarrow=False,
+            font={"size": 11, "color": color},
+        )
     if fatal is not None:
         figure.add_trace(_fatal_trace(fatal))
-    return layout(figure, "Parameters", revision, xaxis=STEP_AXIS, yaxis_title="value")
+    figure = template_layout(
+        figure,
+        "Parameters",
+        y_include=[value for value, *_ in targets],
+        yaxis={"title": "value"},
+    )
+    figure.update_layout(margin={"r": 44}, legend={"font": {"size": 11}})
+    return figure
 
 
 def _fatal_trace(fatal: FatalUpdate) -> go.Scatter:
@@ -238,22 +251,24 @@ def _fatal_trace(fatal: FatalUpdate) -> go.Scatter:
         marker={"symbol": "x", "size": 9, "color": palette.PATH},
         text=texts,
         hovertemplate="%{text}<extra>step %{x}</extra>",
+        meta={"reveal_from": fatal.after_step},
     )
 
 
-def active_figure(series: dict, spans: Sequence[Span] = (), revision=0) -> go.Figure:
+def active_template() -> go.Figure:
     """Fraction of the batch's pre-activations that were > 0: 0 means the cell is silent."""
-    figure = go.Figure(_line(series, "active", finite_array(series["active"]), "active"))
-    shade_spans(figure, spans, _last(series))
-    return layout(
+    figure = go.Figure(bound_line("active", "active", COLORS["active"]))
+    return template_layout(
         figure,
         "Active cell: pre-activations > 0 on each batch",
-        revision,
         height=TALL_HEIGHT,
         showlegend=False,
-        xaxis=STEP_AXIS,
-        yaxis={"range": [-0.02, 1.05], "title": "fraction positive"},
+        yaxis={"range": [-0.02, 1.05], "title": "fraction positive", "autorange": False},
     )
+
+
+def span_words(span: Span) -> str:
+    return f"{SPAN_WORDS[span.kind]} from step {span.start}"
 
 
 def generalisation_figure(lengths: Sequence[int], predicted, actual) -> go.Figure:

@@ -1,0 +1,360 @@
+"""The live player in a real browser (issue 17): what it shows is what is at its playhead, and its
+controls act at once. Pause freezes the counter on the step the server then reports, a scrub shows
+that step's recorded values, the verdict appears only at its step, a minute of random play, pause,
+step and scrub always agrees with the engine, the keyboard drives it, a zoom holds while it plays,
+and its charts are never blank. One server for the module, a fresh session per test."""
+
+from __future__ import annotations
+
+import random
+import re
+import urllib.parse
+from pathlib import Path
+
+import numpy as np
+import pytest
+from playwright.sync_api import expect
+
+from l1viz.engine.trainer import Trainer
+from l1viz.live.badge import status_of
+from l1viz.live.settings import Settings
+from tests.browser_support import (
+    PLAYER,
+    PLAYER_BADGE,
+    PLAYER_CHART,
+    control,
+    metric_exact,
+    player_state,
+    scrub_to,
+    set_speed,
+    shown_step,
+)
+
+pytestmark = pytest.mark.browser
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+TIMEOUT_MS = 90_000
+# Trains for minutes without a verdict: the notebook's init on sequences up to 1,000 long.
+ENDLESS = "/?max_length=1000&batch_size=64&steps=10000000"
+EXCEPTION = "[data-testid=stException]"
+
+
+def open_page(browser, url: str, width: int = 1500, height: int = 1000):
+    context = browser.new_context(viewport={"width": width, "height": height})
+    page = context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    page.on(
+        "console",
+        lambda message: page.errors.append(message.text) if message.type == "error" else None,
+    )
+    page.goto(url)
+    expect(page.locator(PLAYER_CHART).first).to_be_visible(timeout=TIMEOUT_MS)
+    return page
+
+
+@pytest.fixture
+def pages(browser):
+    """Opens pages in fresh sessions; at the end, none may show an exception or log an error."""
+    opened = []
+
+    def opener(url: str, **size):
+        page = open_page(browser, url, **size)
+        opened.append(page)
+        return page
+
+    yield opener
+    for page in opened:
+        shown = page.locator(EXCEPTION).all_inner_texts()
+        errors = page.errors
+        page.context.close()
+        assert shown == [] and errors == []
+
+
+def address(page) -> dict[str, str]:
+    return dict(urllib.parse.parse_qsl(urllib.parse.urlparse(page.url).query))
+
+
+def settled_at(page, step: int) -> None:
+    """The server has taken the playhead's stop: the address says where it is (at step 0, by
+    having no step)."""
+    if step:
+        expect(page).to_have_url(re.compile(rf"[?&]at={step}(&|$)"), timeout=TIMEOUT_MS)
+    else:
+        expect(page).not_to_have_url(re.compile(r"[?&]at="), timeout=TIMEOUT_MS)
+
+
+class Engine:
+    """The engine's own run of a page's setup, read at any step."""
+
+    def __init__(self, query: dict):
+        self.settings, notes = Settings.from_params(query)
+        assert notes == []
+        trainer = Trainer(self.settings.init(), self.settings.config())
+        self.final = trainer.run()[0]
+        self.history = trainer.history.table()
+
+    def label(self, step: int) -> str:
+        if step >= self.final.steps:
+            return status_of(self.final).label
+        return "ready" if step == 0 else "paused"
+
+    def row(self, step: int) -> dict:
+        index = self.history["step"].index(step)
+        return {name: values[index] for name, values in self.history.items()}
+
+
+def assert_shows_the_engine(page, engine: Engine) -> None:
+    """Badge, step and every number the player shows are the engine's at the step shown."""
+    step = shown_step(page)
+    expect(page.locator(PLAYER_BADGE)).to_have_text(engine.label(step))
+    row = engine.row(step)
+    for name in ("loss", "w_hh", "w_ih", "active"):
+        exact = np.float32(float(metric_exact(page, name)))
+        assert exact == np.float32(row[name]), (step, name, exact, row[name])
+
+
+def test_pause_freezes_the_counter_on_the_step_the_server_reports(pages, app_url):
+    page = pages(app_url + ENDLESS)
+    set_speed(page, "1000")
+    rng = random.Random(17)
+    for _ in range(8):
+        control(page, "play").click()
+        expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing")
+        page.wait_for_timeout(rng.uniform(150, 900))  # the random moment is the point
+        control(page, "play").click()  # now "Pause"
+        expect(page.locator(PLAYER)).to_have_attribute("data-state", "paused")
+        stopped = shown_step(page)
+        settled_at(page, stopped)
+        page.wait_for_timeout(500)  # nothing may move while paused: watch for a moment
+        assert shown_step(page) == stopped
+        runs = page.get_by_role("tab", name="Runs")
+        runs.click()
+        expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=TIMEOUT_MS)
+        page.get_by_role("tab", name="Landscape").click()
+    assert shown_step(page) > 0
+
+
+def test_scrubbing_shows_the_recorded_values_of_that_step(pages, app_url):
+    page = pages(app_url + "/")
+    engine = Engine({})
+    expect(page.locator(f"{PLAYER} .l1-where")).to_contain_text("of 9,783 trained")
+    for row in (4_815, 1, 9_783, 0, 250):
+        scrub_to(page, row)
+        expect(page.locator(PLAYER)).to_have_attribute("data-step", str(row))
+        assert_shows_the_engine(page, engine)
+        settled_at(page, row)
+
+
+BADGE_SAMPLER = """() => {
+  window.badges = [];
+  const player = document.querySelector('.l1-player');
+  (function sample() {
+    window.badges.push([Number(player.dataset.step),
+      player.querySelector('[data-testid=l1-badge]').textContent]);
+    if (window.badges.length < 3000) requestAnimationFrame(sample);
+  })();
+}"""
+
+
+@pytest.mark.parametrize(
+    ("query", "verdict", "end"),
+    [
+        ("/?w_hh=0.7&w_ih=-0.2", "dead from the start", 99),
+        ("/?lr=1&w_hh=1.45&w_ih=0.5", "died at step 1", 100),
+    ],
+)
+def test_the_verdict_appears_only_when_the_playhead_reaches_its_step(
+    pages, app_url, query, verdict, end
+):
+    page = pages(app_url + query)
+    set_speed(page, "100")
+    page.evaluate(BADGE_SAMPLER)
+    control(page, "play").click()
+    expect(page.locator(PLAYER_BADGE)).to_have_text(verdict, timeout=TIMEOUT_MS)
+    samples = page.evaluate("window.badges")
+    assert {words for step, words in samples if step < end} <= {"ready", "training"}
+    assert {step for step, words in samples if words == verdict} == {end}
+    assert len({step for step, _ in samples}) > 10  # it moved in many steps, not in one jump
+
+
+def test_a_minute_of_random_play_pause_step_and_scrub_agrees_with_the_engine(pages, app_url):
+    page = pages(app_url + "/")
+    engine = Engine({})
+    rng = random.Random(2026)
+    checked = 0
+    page.wait_for_timeout(0)
+    deadline = page.evaluate("performance.now()") + 60_000
+    while page.evaluate("performance.now()") < deadline:
+        action = rng.choice(["play", "play", "speed", "step", "scrub", "reset", "key"])
+        if action == "play":
+            control(page, "play").click()
+            page.wait_for_timeout(rng.uniform(50, 1200))
+            if player_state(page) == "playing":
+                control(page, "play").click()
+        elif action == "speed":
+            set_speed(page, rng.choice(["auto", "10", "100", "1000", "10000", "max"]))
+        elif action == "step":
+            control(page, rng.choice(["back100", "back1", "fwd1", "fwd100"])).click()
+        elif action == "scrub":
+            scrub_to(page, rng.randrange(0, 9_784))
+        elif action == "reset":
+            control(page, "reset").click()
+        else:
+            page.locator(PLAYER).focus()
+            page.keyboard.press(rng.choice(["ArrowRight", "ArrowLeft", "Shift+ArrowRight"]))
+        if player_state(page) == "playing":
+            continue
+        step = shown_step(page)
+        settled_at(page, step)
+        assert_shows_the_engine(page, engine)
+        checked += 1
+    assert checked >= 20
+
+
+def test_the_keyboard_plays_pauses_and_steps(pages, app_url):
+    page = pages(app_url + "/")
+    page.locator(PLAYER).focus()
+    page.keyboard.press("ArrowRight")
+    expect(page.locator(PLAYER)).to_have_attribute("data-step", "1")
+    page.keyboard.press("Shift+ArrowRight")
+    expect(page.locator(PLAYER)).to_have_attribute("data-step", "101")
+    page.keyboard.press("ArrowLeft")
+    expect(page.locator(PLAYER)).to_have_attribute("data-step", "100")
+    page.keyboard.press(" ")
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing")
+    page.keyboard.press(" ")
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "paused")
+    page.keyboard.press("End")
+    expect(page.locator(PLAYER_BADGE)).to_have_text("converged at step 9783")
+    page.keyboard.press("Home")
+    expect(page.locator(PLAYER_BADGE)).to_have_text("ready")
+
+
+LOSS_PLOT = ".l1-chart[data-chart=loss] .js-plotly-plot"
+X_RANGE = f"() => document.querySelector('{LOSS_PLOT}')._fullLayout.xaxis.range.slice()"
+
+
+def test_a_zoom_on_a_chart_holds_while_it_plays(pages, app_url):
+    page = pages(app_url + ENDLESS)
+    set_speed(page, "1000")
+    control(page, "play").click()
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing")
+    page.evaluate(
+        """() => Plotly.relayout(
+            document.querySelector('.l1-chart[data-chart=loss] .js-plotly-plot'),
+            {'xaxis.range[0]': 0, 'xaxis.range[1]': 40})"""
+    )
+    start = shown_step(page)
+    page.wait_for_function(
+        f"Number(document.querySelector('{PLAYER}').dataset.step) > {start + 1500}",
+        timeout=TIMEOUT_MS,
+    )
+    assert page.evaluate(X_RANGE) == [0, 40]
+    page.evaluate(
+        """() => Plotly.relayout(
+            document.querySelector('.l1-chart[data-chart=loss] .js-plotly-plot'),
+            {'xaxis.autorange': true})"""
+    )  # a double click: the player ranges the axes again
+    page.wait_for_function(f"({X_RANGE})()[1] > 40", timeout=TIMEOUT_MS)
+
+
+BLANK_SAMPLER = """() => {
+  window.blank = 0; window.frames = 0;
+  (function sample() {
+    for (const chart of document.querySelectorAll('.l1-player .l1-chart')) {
+      const svg = chart.querySelector('.main-svg');
+      const box = svg && svg.getBoundingClientRect();
+      if (!box || box.height < 50 || !chart.querySelector('.scatterlayer .trace')) window.blank++;
+    }
+    window.frames++;
+    if (!window.stopSampling) requestAnimationFrame(sample);
+  })();
+}"""
+
+
+def test_the_charts_are_never_blank_while_it_plays(pages, app_url):
+    page = pages(app_url + ENDLESS)
+    set_speed(page, "max")
+    page.evaluate(BLANK_SAMPLER)
+    control(page, "play").click()
+    page.wait_for_timeout(6_000)  # six seconds of frames, every one sampled
+    page.evaluate("window.stopSampling = true")
+    assert page.evaluate("window.frames") > 100
+    assert page.evaluate("window.blank") == 0
+
+
+def test_a_typed_value_then_play_plays_the_typed_value(pages, app_url):
+    """Typing 0.9 into the w_hh box and clicking Play commits the value (a new run) as the click
+    plays: the new run plays."""
+    page = pages(app_url + "/")
+    box = page.locator(".st-key-live-w_hh-exact input")
+    box.fill("0.9")
+    control(page, "play").click()
+    expect(page).to_have_url(re.compile(r"w_hh=0\.9(&|$)"), timeout=TIMEOUT_MS)
+    expect(page.locator(PLAYER)).not_to_have_attribute("data-state", "paused", timeout=TIMEOUT_MS)
+    expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.9")
+
+
+def test_notebook_after_random_init_is_the_notebook_run_at_once(pages, app_url):
+    page = pages(app_url + "/")
+    page.get_by_role("button", name="Random init", exact=True).click()
+    expect(page).to_have_url(re.compile(r"seed=\d+"), timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Notebook", exact=True).click()
+    expect(page).to_have_url(f"{app_url}/", timeout=10_000)
+    expect(page.locator(".st-key-live-seed input")).to_have_value("42")
+    set_speed(page, "max")
+    control(page, "play").click()
+    expect(page.locator(PLAYER_BADGE)).to_have_text("converged at step 9783", timeout=TIMEOUT_MS)
+
+
+def overlaps(one: dict | None, other: dict | None) -> bool:
+    if not one or not other:
+        return False
+    return not (
+        one["x"] + one["width"] <= other["x"]
+        or other["x"] + other["width"] <= one["x"]
+        or one["y"] + one["height"] <= other["y"]
+        or other["y"] + other["height"] <= one["y"]
+    )
+
+
+@pytest.mark.parametrize("width", [1500, 900])
+def test_the_chart_toolbar_covers_no_title_or_legend(pages, app_url, width):
+    """On hover, the toolbar must leave every chart's title, legend and annotations readable,
+    and no legend may sit on an axis title."""
+    page = pages(
+        app_url + "/?w_hh=0.7907&w_ih=1.2&b_hh=-1.3559&b_ih=-0.8709&bias=true&optimizer=sgd"
+        "&lr=0.01&steps=3000",
+        width=width,
+    )
+    set_speed(page, "max")
+    control(page, "play").click()
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "ended", timeout=TIMEOUT_MS)
+    charts = {
+        "loss": f"{PLAYER} .l1-chart[data-chart=loss]",
+        "params": f"{PLAYER} .l1-chart[data-chart=params]",
+        "landscape": ".l1-plane .l1-chart",
+        "active": ".l1-follower:not(.l1-plane) .l1-chart",
+        "general": ".st-key-live-chart-general",
+    }
+    tabs = {"active": "Firing", "general": "Long sequences"}
+    for name, selector in charts.items():
+        if name in tabs:
+            page.get_by_role("tab", name=tabs[name]).click()
+        chart = page.locator(selector).first
+        expect(chart.locator(".js-plotly-plot")).to_be_visible(timeout=TIMEOUT_MS)
+        chart.scroll_into_view_if_needed()
+        chart.hover()
+        toolbar = chart.locator(".modebar-container")
+        expect(toolbar.locator(".modebar")).to_be_visible()
+        bar = toolbar.bounding_box()
+        texts = chart.locator(".gtitle, .g-gtitle text, .legend, .annotation-text, .g-xtitle")
+        for index in range(texts.count()):
+            box = texts.nth(index).bounding_box()
+            assert not overlaps(bar, box), (name, texts.nth(index).text_content())
+        legend, axis_title = chart.locator(".legend"), chart.locator(".g-xtitle")
+        if legend.count() and axis_title.count():
+            assert not overlaps(legend.bounding_box(), axis_title.first.bounding_box()), name
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=ARTIFACTS / f"live-{width}.png", full_page=True)
