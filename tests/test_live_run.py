@@ -8,8 +8,10 @@ import time
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 import torch
+from pyarrow import parquet
 
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.trainer import Trainer
@@ -243,6 +245,11 @@ def test_run_log_records_a_run_where_its_viewer_stopped():
     rows = pd.read_csv(pd.io.common.StringIO(log.get(1).trajectory_csv()))
     assert rows["step"].tolist() == trajectory["trajectory"]["step"]
     assert rows["w_ih"].tolist() == pytest.approx(trajectory["trajectory"]["w_ih"])
+    stored = parquet.read_table(pa.BufferReader(log.get(1).trajectory_parquet()))
+    assert stored.column("step").to_pylist() == trajectory["trajectory"]["step"]
+    assert stored.column("w_ih").to_pylist() == trajectory["trajectory"]["w_ih"]  # exact floats
+    assert json.loads(stored.schema.metadata[b"settings"])["w_hh"] == CONVERGING.w_hh
+    assert stored.schema.metadata[b"outcome"] == b"converged"
     label, steps, losses = log.loss_curves([2])[0]
     assert label == "run 2: dead from the start" and steps[-1] == 99 and len(losses) == 100
 

@@ -358,3 +358,31 @@ def test_the_chart_toolbar_covers_no_title_or_legend(pages, app_url, width):
             assert not overlaps(legend.bounding_box(), axis_title.first.bounding_box()), name
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=ARTIFACTS / f"live-{width}.png", full_page=True)
+
+
+def downloaded_chart(page, chart: str, format: str) -> tuple[str, str]:
+    """Click a chart's own download button; the file's name and its text."""
+    box = page.locator(f"{PLAYER} .l1-chart[data-chart={chart}]")
+    box.hover()
+    with page.expect_download() as download:
+        box.locator(f".modebar-btn[data-title='Download as {format.upper()}']").click()
+    path = download.value.path()
+    return download.value.suggested_filename, Path(path).read_bytes().decode("latin-1")
+
+
+def test_a_chart_downloads_as_svg_and_png_as_far_as_the_playhead(pages, app_url):
+    """The image holds the curve up to the step shown, not the rows trained ahead of it."""
+    page = pages(app_url + "/")
+    expect(page.locator(f"{PLAYER} .l1-where")).to_contain_text("of 9,783 trained")
+    scrub_to(page, 300)
+    name, svg = downloaded_chart(page, "loss", "svg")
+    assert name == "l1viz-loss-step-300.svg" and svg.startswith("<svg")
+    early = max(len(d) for d in re.findall(r'class="js-line" d="([^"]+)"', svg))
+    scrub_to(page, 9_783)
+    name, svg = downloaded_chart(page, "params", "svg")
+    assert name == "l1viz-params-step-9783.svg" and "w = 1" in svg
+    name, svg = downloaded_chart(page, "loss", "svg")
+    whole = max(len(d) for d in re.findall(r'class="js-line" d="([^"]+)"', svg))
+    assert whole > 3 * early  # thirty times the steps: the early image stopped at its step
+    name, png = downloaded_chart(page, "loss", "png")
+    assert name == "l1viz-loss-step-9783.png" and png.startswith("\x89PNG")

@@ -301,6 +301,36 @@ class Chart {
     });
     this.spanBoxes = [];
     this.zeroNote = null;
+    this.run = null;
+    // plotly's own image button would draw every trained row; these draw what is shown.
+    this.config = {
+      ...config,
+      modeBarButtonsToRemove: [...(config.modeBarButtonsToRemove || []), "toImage"],
+      modeBarButtonsToAdd: ["png", "svg"].map((format) => ({
+        name: `Download as ${format.toUpperCase()}`,
+        icon: Plotly.Icons.camera,
+        click: () => this.download(format),
+      })),
+    };
+  }
+  // The chart as drawn up to the playhead, at its size on the page, as an image file.
+  download(format) {
+    const run = this.run;
+    if (!run || !run.rows.n || !this.graph.layout) return;
+    const index = run.index();
+    const data = this.template.data.map((trace) => {
+      const meta = trace.meta || {};
+      if (!meta.y) return trace;
+      const [x, y] = thin(run.rows, meta.y, index, meta.log);
+      return { ...trace, x, y };
+    });
+    const layout = JSON.parse(JSON.stringify(this.graph.layout));
+    const size = this.graph._fullLayout || {};
+    const name = this.box.dataset.chart || "chart";
+    this.Plotly.downloadImage(
+      { data, layout },
+      { format, filename: `l1viz-${name}-step-${run.rows.steps[index]}`, width: size.width, height: size.height },
+    );
   }
   setTemplate(template) {
     if (JSON.stringify(template) === JSON.stringify(this.template)) return;
@@ -375,6 +405,7 @@ class Chart {
     return this.draw(run, upto, hover, ranges);
   }
   draw(run, upto, hover, ranges) {
+    this.run = run;
     const rows = run.rows;
     const template = this.template;
     const data = template.data.map((trace) => {

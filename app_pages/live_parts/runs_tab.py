@@ -99,6 +99,13 @@ def run_downloads(log: RunLog, ids: list[int], selected: list[int]) -> None:
         _download(
             "JSON", record.trajectory_json, f"{name}.json", "application/json", "live.dl.run.json"
         )
+        _download(
+            "Parquet",
+            record.trajectory_parquet,
+            f"{name}.parquet",
+            "application/vnd.apache.parquet",
+            "live.dl.run.parquet",
+        )
         st.button(
             "Load this run's setup",
             key="live.history.load",

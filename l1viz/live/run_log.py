@@ -16,6 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import parquet
 
 from l1viz.engine.config import LIVE_FIELDS
 from l1viz.engine.history import evenly_spaced
@@ -61,6 +63,15 @@ class RunRecord:
 
     def trajectory_csv(self) -> str:
         return pd.DataFrame(self.trajectory).to_csv(index=False)
+
+    def trajectory_parquet(self) -> bytes:
+        """The trajectory as Parquet, with the run's setup and outcome in its metadata."""
+        table = pa.Table.from_pandas(pd.DataFrame(self.trajectory), preserve_index=False)
+        meta = {"settings": dumps(self.settings.as_dict()), "outcome": self.outcome}
+        table = table.replace_schema_metadata({**table.schema.metadata, **meta})
+        sink = pa.BufferOutputStream()
+        parquet.write_table(table, sink)
+        return sink.getvalue().to_pybytes()
 
     def trajectory_json(self) -> str:
         payload = {
