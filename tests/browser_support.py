@@ -23,7 +23,6 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-STATUS_BADGE = ".stMarkdownBadge"
 CHART = ".js-plotly-plot"
 # The live player (app_pages/live_parts/player.js): its root holds the step shown and its state
 # (paused, playing, ended) as data attributes; its badge, numbers and timeline by test id.

@@ -14,13 +14,12 @@ from playwright.sync_api import expect
 
 from l1viz.export import script_text
 from l1viz.live.settings import Settings
-from tests.browser_support import STATUS_BADGE
+from tests.browser_support import PLAYER, PLAYER_BADGE
 from tests.test_export import engine_result, parse_result
 
 pytestmark = pytest.mark.browser
 
 TIMEOUT_MS = 90_000
-STEP = ".st-key-live-status [data-testid=stMetricValue]"
 QUERY = {
     "w_hh": "0.83",
     "w_ih": "0.7645",
@@ -34,12 +33,12 @@ QUERY = {
 def test_the_downloaded_script_ends_as_the_run_on_screen(browser, app_url, tmp_path):
     page = browser.new_page(viewport={"width": 1500, "height": 1400}, accept_downloads=True)
     page.goto(f"{app_url}/?" + "&".join(f"{name}={value}" for name, value in QUERY.items()))
-    badge = page.locator(STATUS_BADGE)
+    badge = page.locator(PLAYER_BADGE)
     expect(badge.filter(has_text="ready")).to_be_visible(timeout=TIMEOUT_MS)
     page.get_by_role("button", name="Play").click()
     expect(badge.filter(has_text="died at step")).to_be_visible(timeout=TIMEOUT_MS)
     expect(badge.filter(has_text="died at step 18")).to_be_visible()
-    expect(page.locator(STEP).first).to_have_text("117")
+    expect(page.locator(PLAYER)).to_have_attribute("data-step", "117")
     with page.expect_download() as download:
         page.get_by_role("button", name="Download as PyTorch script").click()
     script = tmp_path / download.value.suggested_filename

@@ -9,6 +9,7 @@ import pytest
 from l1viz.engine.config import ConfigError
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.trainer import Trainer
+from l1viz.plots.schemes import schemes_figure
 from l1viz.study.schemes import (
     SCHEMES,
     SchemeSettings,
@@ -129,3 +130,23 @@ def test_schemes_cli_bad_input_exits_2_with_one_line(args, flag):
     assert process.returncode == 2
     lines = process.stderr.strip().splitlines()
     assert len(lines) == 1 and flag in lines[0] and "Traceback" not in process.stderr
+
+
+def test_the_figure_draws_each_scheme_per_bias_and_the_exact_dead_share():
+    settings = SchemeSettings(
+        schemes=("pytorch", "rai"), max_lengths=(5, 10), samples=8, steps=100, biases=(False, True)
+    )
+    result = measure_schemes(settings)
+    figure = schemes_figure(result, Ending.DEAD_AT_INIT)
+    measured = [trace for trace in figure.data if trace.mode == "lines+markers"]
+    exact = [trace for trace in figure.data if trace.mode == "lines"]
+    assert [trace.name for trace in measured] == ["pytorch", "rai", "pytorch", "rai"]
+    assert [trace.showlegend for trace in measured] == [True, True, False, False]
+    for trace, bias in zip(exact, (False, False, True, True), strict=True):
+        scheme = trace.name.removesuffix(": exact")
+        assert trace.y == (dead_at_init_probability(scheme, bias),) * 2
+    row = next(r for r in result.rows if (r.scheme, r.bias, r.max_length) == ("rai", True, 10))
+    share = row.measured[Ending.DEAD_AT_INIT]
+    assert measured[3].y[1] == share.value
+    assert measured[3].error_y.array[1] == pytest.approx(share.high - share.value)
+    assert figure.layout.xaxis.ticktext == ("5", "10")

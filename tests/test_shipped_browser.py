@@ -9,7 +9,7 @@ import pytest
 from playwright.sync_api import expect
 
 from l1viz import tracking
-from tests.browser_support import STATUS_BADGE, serving_app
+from tests.browser_support import PLAYER_BADGE, serving_app
 
 pytestmark = pytest.mark.browser
 
@@ -51,7 +51,7 @@ def test_served_to_others_the_uri_is_the_servers_own(browser, shared_app):
     url, store = shared_app
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.goto(f"{url}/?w_hh=0.7&w_ih=-0.2&bias=false")
-    badge = page.locator(STATUS_BADGE)
+    badge = page.locator(PLAYER_BADGE)
     expect(badge.filter(has_text="ready")).to_be_visible(timeout=TIMEOUT_MS)
     expect(page).to_have_title("l1viz: does the ReLU cell learn?")
     check_viewer_toolbar(page)
@@ -72,7 +72,7 @@ def test_served_to_others_the_uri_is_the_servers_own(browser, shared_app):
 def test_on_loopback_the_box_is_there_and_the_toolbar_is_a_viewers(browser, app_url):
     page = browser.new_page(viewport={"width": 1500, "height": 1200})
     page.goto(app_url)
-    expect(page.locator(STATUS_BADGE).filter(has_text="ready")).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.locator(PLAYER_BADGE).filter(has_text="ready")).to_be_visible(timeout=TIMEOUT_MS)
     check_viewer_toolbar(page)
     sidebar = page.get_by_test_id("stSidebar")
     sidebar.get_by_text("Log finished runs to MLflow").click()

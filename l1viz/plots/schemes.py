@@ -21,44 +21,11 @@ def schemes_figure(result: SchemeResult, ending: Ending = Ending.CONVERGED) -> g
     for column, bias in enumerate(biases, start=1):
         for index, scheme in enumerate(result.settings.schemes):
             rows = [r for r in result.rows if r.bias == bias and r.scheme == scheme]
-            done = [r for r in rows if r.measured is not None]
             color = SERIES[index % len(SERIES)]
-            shares = [r.measured[ending] for r in done]
-            figure.add_trace(
-                go.Scatter(
-                    x=[r.max_length for r in done],
-                    y=[share.value for share in shares],
-                    error_y={
-                        "type": "data",
-                        "symmetric": False,
-                        "array": [share.high - share.value for share in shares],
-                        "arrayminus": [share.value - share.low for share in shares],
-                    },
-                    mode="lines+markers",
-                    name=scheme,
-                    legendgroup=scheme,
-                    showlegend=column == 1,
-                    line={"color": color},
-                    hovertemplate=f"{scheme}<br>length %{{x}}<br>%{{y:.1%}}<extra></extra>",
-                ),
-                row=1,
-                col=column,
-            )
+            first = column == 1
+            figure.add_trace(measured_trace(rows, scheme, ending, color, first), row=1, col=column)
             if ending == Ending.DEAD_AT_INIT and rows:
-                figure.add_trace(
-                    go.Scatter(
-                        x=[r.max_length for r in rows],
-                        y=[r.dead_at_init for r in rows],
-                        mode="lines",
-                        name=f"{scheme}: exact",
-                        legendgroup=scheme,
-                        showlegend=False,
-                        line={"color": color, "dash": "dot"},
-                        hovertemplate=f"{scheme} exact: %{{y:.1%}}<extra></extra>",
-                    ),
-                    row=1,
-                    col=column,
-                )
+                figure.add_trace(exact_dead_trace(rows, scheme, color), row=1, col=column)
     # Ticks at the lengths measured only: a log axis would also label its minor ticks (2, 3, … 9).
     lengths = sorted(result.settings.max_lengths)
     figure.update_xaxes(
@@ -76,3 +43,39 @@ def schemes_figure(result: SchemeResult, ending: Ending = Ending.CONVERGED) -> g
         legend={"orientation": "h", "y": -0.2, "x": 0},
     )
     return figure
+
+
+def measured_trace(rows, scheme: str, ending: Ending, color: str, legend: bool) -> go.Scatter:
+    """One scheme's measured share of `ending` by length, with its confidence interval."""
+    done = [r for r in rows if r.measured is not None]
+    shares = [r.measured[ending] for r in done]
+    return go.Scatter(
+        x=[r.max_length for r in done],
+        y=[share.value for share in shares],
+        error_y={
+            "type": "data",
+            "symmetric": False,
+            "array": [share.high - share.value for share in shares],
+            "arrayminus": [share.value - share.low for share in shares],
+        },
+        mode="lines+markers",
+        name=scheme,
+        legendgroup=scheme,
+        showlegend=legend,
+        line={"color": color},
+        hovertemplate=f"{scheme}<br>length %{{x}}<br>%{{y:.1%}}<extra></extra>",
+    )
+
+
+def exact_dead_trace(rows, scheme: str, color: str) -> go.Scatter:
+    """The share born dead computed exactly from the scheme's distribution, dotted."""
+    return go.Scatter(
+        x=[r.max_length for r in rows],
+        y=[r.dead_at_init for r in rows],
+        mode="lines",
+        name=f"{scheme}: exact",
+        legendgroup=scheme,
+        showlegend=False,
+        line={"color": color, "dash": "dot"},
+        hovertemplate=f"{scheme} exact: %{{y:.1%}}<extra></extra>",
+    )
