@@ -233,9 +233,12 @@ def test_every_setup_widget_defaults_to_the_value_it_shows():
         transform="relu-pair",
         criterion="loss",
         tolerance="0.002",
+        activation="prelu",
+        slope="0.125",
     )
     setup = at.session_state["live.run"].settings
     assert setup.steps == 1234 and setup.optimizer == "sgd"  # the URL was taken
+    assert setup.activation == "prelu" and setup.slope == 0.125
     for name, value in setup.as_dict().items():
         widget = next(
             w

@@ -10,7 +10,6 @@ import pytest
 
 from l1viz import cli, tracking
 from l1viz.engine.config import (
-    LIVE_FIELDS,
     PARAMETERS,
     SETUP_FIELDS,
     Init,
@@ -38,17 +37,15 @@ def test_setup_fields_are_train_configs_fields_less_the_engines():
         "activation",
         "slope",
     )
-    # The live view does not offer the activation yet (issue 20, part 5).
-    assert LIVE_FIELDS == tuple(n for n in SETUP_FIELDS if n not in ("activation", "slope"))
     assert cell_parameters(True) == PARAMETERS == ("w_hh", "w_ih", "b_hh", "b_ih")
     assert cell_parameters(False) == ("w_hh", "w_ih")
 
 
 def test_live_settings_hold_the_cells_parameters_and_every_setup_field():
-    assert {f.name for f in fields(Settings)} == {*PARAMETERS, *LIVE_FIELDS}
+    assert {f.name for f in fields(Settings)} == {*PARAMETERS, *SETUP_FIELDS}
     settings = Settings(lr=0.01, batch_size=8, steps=77, criterion="loss", tolerance=0.5)
     config = settings.config()
-    for name in LIVE_FIELDS:
+    for name in SETUP_FIELDS:
         assert getattr(config, name) == getattr(settings, name), name
 
 
@@ -61,7 +58,7 @@ def test_the_run_tables_row_carries_every_setup_field():
     log = RunLog()
     log.record(run, 40)
     row = log.records()[0].summary()
-    expected = {BUDGET if name == "steps" else name for name in LIVE_FIELDS}
+    expected = {BUDGET if name == "steps" else name for name in SETUP_FIELDS}
     assert expected <= set(row)
     assert row["lr"] == 0.02 and row["seed"] == 7 and row[BUDGET] == 40
 

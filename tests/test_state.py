@@ -8,12 +8,14 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from l1viz.engine.config import (
+    ACTIVATIONS,
     CRITERIA,
     MAX_BATCH_SIZE,
     MAX_LENGTH,
     MAX_STEPS,
     OPTIMIZERS,
     PARAMETERS,
+    SLOPE_DEFAULTS,
     TRANSFORMS,
 )
 from l1viz.engine.pytorch_init import default_init
@@ -22,6 +24,7 @@ from l1viz.live.presets import DEAD_INIT, IDENTITY_INIT, apply_preset, preset_he
 from l1viz.live.settings import (
     FIELD_NAMES,
     MAX_SEED,
+    MAX_SLOPE,
     MAX_STEP_VALUES,
     NOTEBOOK_INIT,
     Settings,
@@ -87,6 +90,8 @@ def valid_settings(draw):
         transform=draw(st.sampled_from(TRANSFORMS)),
         criterion=draw(st.sampled_from(CRITERIA)),
         tolerance=draw(st.floats(1e-8, 100.0)),
+        activation=draw(st.sampled_from(ACTIVATIONS)),
+        slope=draw(st.one_of(st.none(), st.floats(1e-6, MAX_SLOPE))),  # ignored unless sloped
     )
 
 
@@ -150,8 +155,12 @@ def test_any_url_gives_a_valid_setup_and_a_warning_per_rejected_value(query):
             continue
         if name not in FIELD_NAMES:
             assert about == [f"Unknown URL parameter {name!r} was ignored."]
+        elif about and "ignored" in about[0] and name == "slope":  # no slope to set
+            assert setup.activation not in SLOPE_DEFAULTS and setup.slope is None
         elif about and "ignored" in about[0]:  # a bias given to a cell without bias
             assert not setup.bias and getattr(setup, name) == 0.0
+        elif about and name == "slope":
+            assert setup.slope == SLOPE_DEFAULTS.get(setup.activation)
         elif about:
             assert getattr(setup, name) == getattr(default, name)
         else:
@@ -204,6 +213,14 @@ BAD_VALUES = {
     "transform": ("", "abs"),
     "criterion": ("", "close"),
     "tolerance": ("tiny", "0"),
+    "activation": ("", "gelu"),
+    "slope": ("steep", "1"),
+}
+# A value that only counts beside another: the biases with bias, the slope with a sloped activation.
+COMPANIONS = {
+    "b_hh": {"bias": True},
+    "b_ih": {"bias": True},
+    "slope": {"activation": "leaky_relu"},
 }
 
 
@@ -221,12 +238,13 @@ def test_every_bad_url_value_is_named_and_the_default_used(name, kind):
         "empty": "",
         "repeated": [out_of_range, garbage],
     }[kind]
-    query = {name: raw, "bias": "true"} if name in ("b_hh", "b_ih") else {name: raw}
-    setup, warnings = Settings.from_params(query)
+    companion = COMPANIONS.get(name, {})
+    setup, warnings = Settings.from_params({name: raw, **companion})
     assert len(warnings) == 1 and warnings[0].startswith(f"{name} ")
-    default = Settings(bias=True) if name in ("b_hh", "b_ih") else Settings()
+    default = Settings(**companion)
     assert setup == default
-    assert warnings[0].endswith(f"Using the default, {format_value(name, getattr(default, name))}.")
+    used = "the activation's own" if name == "slope" else format_value(name, getattr(default, name))
+    assert warnings[0].endswith(f"Using the default, {used}.")
 
 
 def test_a_repeated_parameter_is_ambiguous_even_when_each_value_is_good():
@@ -235,6 +253,17 @@ def test_a_repeated_parameter_is_ambiguous_even_when_each_value_is_good():
     assert warnings == ["lr was given 2 times ('0.01', '0.1'). Using the default, 0.001."]
     _, warnings = Settings.from_params({"steps": ["1", "2", "3", "4"]})
     assert warnings == ["steps was given 4 times ('1', '2', '3', …). Using the default, 50000."]
+
+
+def test_the_slope_is_written_only_when_it_is_not_its_activations_default():
+    assert Settings(activation="leaky_relu").to_query() == {"activation": "leaky_relu"}
+    sloped = Settings(activation="leaky_relu", slope=0.05)
+    assert sloped.to_query() == {"activation": "leaky_relu", "slope": "0.05"}
+    assert Settings.from_params({"activation": "leaky_relu", "slope": "0.05"}) == (sloped, [])
+    prelu, warnings = Settings.from_params({"activation": "prelu"})
+    assert (prelu.slope, warnings) == (0.25, [])
+    assert Settings(activation="elu", slope=0.05).slope is None  # ELU has none to set
+    assert sloped.config().slope == 0.05 and Settings(activation="tanh").config().slope is None
 
 
 def test_a_step_stays_small_enough_for_the_live_view():

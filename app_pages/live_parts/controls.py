@@ -19,7 +19,7 @@ import streamlit as st
 from app_pages.boxes import refusal, typed_box
 from app_pages.common import plain_markdown
 from app_pages.page_state import url_params
-from l1viz.engine.config import CRITERIA, OPTIMIZERS, TRANSFORMS
+from l1viz.engine.config import ACTIVATIONS, CRITERIA, OPTIMIZERS, SLOPE_DEFAULTS, TRANSFORMS
 from l1viz.live.presets import PRESETS, apply_preset, preset_help, pytorch_init
 from l1viz.live.settings import (
     BIAS_NAMES,
@@ -44,7 +44,7 @@ KEY = "live.{}".format
 EXACT = "live.{}.exact".format
 # A slider for the common range beside a box for the engine's whole range; the box is the value.
 PAIRED = (*INIT_NAMES, "lr")
-BOXES = ("batch_size", "max_length", "seed", "steps", "tolerance")
+BOXES = ("batch_size", "max_length", "seed", "steps", "tolerance", "slope")
 
 LR_GRID = tuple(m * 10.0**e for e in range(-4, 0) for m in (1, 2, 3, 5)) + (1.0,)
 LABELS = {
@@ -53,6 +53,14 @@ LABELS = {
         "where": "where: flip negative inputs (the notebook)",
         "relu-pair": "relu-pair: relu(x) + relu(−x)",
         "learned": "learned: a small ReLU layer learns f(x)",
+    },
+    "activation": {
+        "relu": "ReLU (the notebook's)",
+        "leaky_relu": "leaky ReLU: α·z below 0, α fixed",
+        "prelu": "PReLU: α·z below 0, α learned",
+        "elu": "ELU: eᶻ − 1 below 0",
+        "softplus": "softplus: log(1 + eᶻ)",
+        "tanh": "tanh",
     },
     "criterion": {
         "tolerance": "tolerance: every parameter within the threshold of the solution",
@@ -70,6 +78,10 @@ HELP = {
     "batch_size": f"Sequences per step. batch size × max length ≤ {MAX_STEP_VALUES:,} here, so "
     "a step stays short enough to watch; the CLI allows more.",
     "max_length": "Sequence lengths are drawn uniformly from 1..max length.",
+    "activation": "The notebook's remedy for the dead ReLU: an activation that passes some "
+    "gradient below 0. Only ReLU is ever dead.",
+    "slope": "α in (0, 1): leaky ReLU's fixed slope below 0 (default 0.01), PReLU's initial one "
+    "(default 0.25), then learned.",
 }
 
 
@@ -248,6 +260,7 @@ def training_settings(bar) -> dict:
     values["seed"] = _box(left, "seed", "seed")
     values["steps"] = _box(right, "steps", "step budget")
     values["transform"] = _choice(bar, "input transform", TRANSFORMS, "transform")
+    values.update(_activation(bar))
     values["criterion"] = _choice(bar, "convergence rule", CRITERIA, "criterion")
     exact = values["criterion"] == "exact"
     values["tolerance"] = current().tolerance if exact else _box(bar, "tolerance", "threshold")
@@ -294,14 +307,41 @@ def _box(container, name: str, label: str):
     )
 
 
-def _choice(bar, label: str, options: tuple[str, ...], name: str) -> str:
+def _choice(bar, label: str, options: tuple[str, ...], name: str, **options_) -> str:
     return bar.selectbox(
         label,
         options,
         key=KEY(name),
         index=options.index(_now(KEY(name))),
         format_func=LABELS[name].get,
+        help=HELP.get(name),
+        **options_,
     )
+
+
+def _activation(bar) -> dict:
+    """The activation, and its slope α when it has one (the box shows the activation's default
+    once another activation is chosen)."""
+    activation = _choice(bar, "activation", ACTIVATIONS, "activation", on_change=_new_activation)
+    if activation not in SLOPE_DEFAULTS:
+        return {"activation": activation}
+    used = current().slope if current().activation == activation else SLOPE_DEFAULTS[activation]
+    slope = typed_box(
+        bar,
+        "slope α below 0",
+        FIELDS["slope"],
+        KEY("slope"),
+        used,
+        text=lambda value: format_value("slope", value),
+        help=HELP["slope"],
+    )
+    return {"activation": activation, "slope": slope}
+
+
+def _new_activation() -> None:
+    """Callback: another activation was chosen; its slope box starts at its default."""
+    chosen = st.session_state[KEY("activation")]
+    st.session_state[KEY("slope")] = format_value("slope", SLOPE_DEFAULTS.get(chosen))
 
 
 # A value can reach the server in a fragment's run (the live view's timer) instead of a full one:

@@ -63,9 +63,8 @@ class TrainConfig:
     # exactly); any error a tolerance leaves in w_hh compounds over a long sequence.
     criterion: str = "exact"
     tolerance: float = 1e-3
-    # The live view does not offer these yet (issue 20): they are not among LIVE_FIELDS.
-    activation: str = field(default="relu", metadata={"live": False})
-    slope: float | None = field(default=None, metadata={"live": False})  # None: the default
+    activation: str = "relu"
+    slope: float | None = None  # None: the activation's default (SLOPE_DEFAULTS), if it has one
     # How the engine runs, not what is trained: not part of a run's setup (SETUP_FIELDS).
     early_stop: bool = field(default=True, metadata={"engine": True})
     dead_patience: int = field(default=100, metadata={"engine": True})
@@ -170,7 +169,3 @@ def check_device(device: str):
 
 # The hyperparameters that define a run: what a link, a table row or a tracked run carries.
 SETUP_FIELDS = tuple(f.name for f in fields(TrainConfig) if not f.metadata.get("engine"))
-# Those the live view's settings hold.
-LIVE_FIELDS = tuple(
-    f.name for f in fields(TrainConfig) if f.name in SETUP_FIELDS and f.metadata.get("live", True)
-)

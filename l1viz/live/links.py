@@ -6,13 +6,16 @@ turns them into its own."""
 
 from __future__ import annotations
 
-from l1viz.engine.config import LIVE_FIELDS, Init, TrainConfig
+from l1viz.engine.config import SETUP_FIELDS, Init, TrainConfig
 from l1viz.live.settings import Settings
 from l1viz.study.map import SweepResult
 
 
 def live_settings(init: Init, config: TrainConfig) -> dict:
-    return {**init.as_dict(), **{name: getattr(config, name) for name in LIVE_FIELDS}}
+    values = {**init.as_dict(), **{name: getattr(config, name) for name in SETUP_FIELDS}}
+    if values["slope"] is None:  # the activation's own (or none): a link leaves it out
+        del values["slope"]
+    return values
 
 
 def map_cell_settings(sweep: SweepResult, row: int, column: int, seed_index: int = 0) -> dict:

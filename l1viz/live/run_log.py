@@ -19,7 +19,7 @@ import pandas as pd
 import pyarrow as pa
 from pyarrow import parquet
 
-from l1viz.engine.config import LIVE_FIELDS
+from l1viz.engine.config import SETUP_FIELDS
 from l1viz.engine.history import evenly_spaced
 from l1viz.engine.jsontext import dumps
 from l1viz.live.badge import status_of
@@ -56,7 +56,7 @@ class RunRecord:
             "status": self.status,
         }
         row.update({f"{name}₀": getattr(self.settings, name) for name in INIT_NAMES})
-        for name in LIVE_FIELDS:
+        for name in SETUP_FIELDS:
             value = getattr(self.settings, name)
             row[BUDGET if name == "steps" else name] = value
         return row

@@ -19,9 +19,9 @@ from dataclasses import asdict, dataclass, fields, replace
 import numpy as np
 
 from l1viz.engine.config import (
+    ACTIVATIONS,
     BIAS_NAMES,
     CRITERIA,
-    LIVE_FIELDS,
     MAX_ABS_INIT,
     MAX_BATCH_SIZE,
     MAX_LENGTH,
@@ -31,6 +31,8 @@ from l1viz.engine.config import (
     MAX_TOLERANCE,
     OPTIMIZERS,
     PARAMETERS,
+    SETUP_FIELDS,
+    SLOPE_DEFAULTS,
     TRANSFORMS,
     Init,
     TrainConfig,
@@ -45,6 +47,8 @@ COMMON_INIT_RANGE = (-2.0, 2.0)
 # Values drawn and unrolled per training step. The engine allows up to 4096 x 10,000, but such a
 # step takes seconds; the live view keeps every step well under one chart refresh.
 MAX_STEP_VALUES = 1 << 20
+# The engine takes any slope in (0, 1); a box's limits are inclusive.
+MAX_SLOPE = 0.999
 
 
 def as_float32(value: float) -> float:
@@ -69,14 +73,21 @@ class Settings:
     transform: str = TrainConfig.transform
     criterion: str = TrainConfig.criterion
     tolerance: float = TrainConfig.tolerance
+    activation: str = TrainConfig.activation
+    slope: float | None = None  # the activation's default when it has one and none is given
 
     def __post_init__(self):
         """Every way of building Settings ends here: values checked, init in float32, biases
-        zero when the cell has none (they are not part of the model then)."""
+        zero when the cell has none (they are not part of the model then), the slope the
+        activation's own (None without one)."""
         for name in FIELD_NAMES:
-            problem = _problem(name, getattr(self, name))
+            unset = name == "slope" and self.slope is None
+            problem = None if unset else _problem(name, getattr(self, name))
             if problem:
                 raise ValueError(f"{name}: {problem}")
+        slope = self.slope if self.slope is not None else SLOPE_DEFAULTS.get(self.activation)
+        sloped = self.activation in SLOPE_DEFAULTS
+        object.__setattr__(self, "slope", float(slope) if sloped else None)
         if self.batch_size * self.max_length > MAX_STEP_VALUES:
             raise ValueError(f"batch_size × max_length: {STEP_VALUES_RULE}")
         for name in INIT_NAMES:
@@ -87,7 +98,7 @@ class Settings:
 
     # -- to the engine ----------------------------------------------------------------------
     def config(self) -> TrainConfig:
-        return TrainConfig(**{name: getattr(self, name) for name in LIVE_FIELDS})
+        return TrainConfig(**{name: getattr(self, name) for name in SETUP_FIELDS})
 
     def init(self) -> Init:
         return Init(self.w_hh, self.w_ih, self.b_hh, self.b_ih)
@@ -100,14 +111,15 @@ class Settings:
 
     # -- URL --------------------------------------------------------------------------------
     def to_query(self) -> dict[str, str]:
-        """URL parameters for the fields that differ from the default (biases only with bias)."""
-        default = Settings()
+        """URL parameters for the fields that differ from the default (biases only with bias,
+        the slope only when it is not its activation's default)."""
+        defaults = {**Settings().as_dict(), "slope": SLOPE_DEFAULTS.get(self.activation)}
         query = {}
         for name in FIELD_NAMES:
             value = getattr(self, name)
             if name in BIAS_NAMES and not self.bias:
                 continue
-            if value != getattr(default, name):
+            if value != defaults[name]:
                 query[name] = format_value(name, value)
         return query
 
@@ -119,7 +131,7 @@ class Settings:
         default = cls()
         defaults = {name: getattr(default, name) for name in FIELD_NAMES}
         params = {name: raw for name, raw in params.items() if name != AT}  # the view's, not ours
-        values, warnings = read_params(FIELDS, defaults, params, text=format_value)
+        values, warnings = read_params(FIELDS, defaults, params, text=_default_text)
         batch = values.get("batch_size", default.batch_size)
         length = values.get("max_length", default.max_length)
         if fitted_length(batch, length) != length:
@@ -134,6 +146,12 @@ class Settings:
                     warnings.append(
                         f"{name} was ignored: the cell has no bias (add bias=true to use it)."
                     )
+        activation = values.get("activation", default.activation)
+        if activation not in SLOPE_DEFAULTS and values.pop("slope", None) is not None:
+            warnings.append(
+                f"slope was ignored: {activation} has no slope (add activation=leaky_relu or "
+                "activation=prelu to use it)."
+            )
         return cls(**values), warnings
 
 
@@ -154,6 +172,8 @@ FIELDS: dict[str, Field] = {
     "transform": Choice(TRANSFORMS),
     "criterion": Choice(CRITERIA),
     "tolerance": Number(0.0, MAX_TOLERANCE, above=True),
+    "activation": Choice(ACTIVATIONS),
+    "slope": Number(0.0, MAX_SLOPE, above=True),
 }
 
 
@@ -181,7 +201,14 @@ def format_value(name: str, value) -> str:
     plain integers."""
     if name in INIT_NAMES:
         return np.format_float_positional(np.float32(value), unique=True, trim="-")
+    if value is None:  # the slope of an activation without one
+        return ""
     return FIELDS[name].text(value)
+
+
+def _default_text(name: str, value) -> str:
+    """A default as a warning names it ("Using the default, 0.001.")."""
+    return "the activation's own" if value is None else format_value(name, value)
 
 
 def _problem(name: str, value) -> str | None:
