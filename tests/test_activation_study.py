@@ -7,6 +7,7 @@ from l1viz.engine.config import ACTIVATIONS, SETUP_FIELDS, ConfigError, Init, Tr
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.solutions import solution_check
 from l1viz.engine.trainer import Trainer
+from l1viz.study.landscape import expected_loss
 from l1viz.study.map import SweepSettings, measure_sweep, sweep_csv
 from l1viz.study.table import TableSettings, comparison, measure_table
 from l1viz.study.vocabulary import activation_name, sentence
@@ -174,3 +175,13 @@ def test_sweep_and_schemes_take_the_activation_on_the_command_line():
     )  # fmt: skip
     assert schemes["settings"]["activation"] == "leaky_relu"
     assert schemes["settings"]["slope"] == 0.05
+
+
+def test_the_landscape_under_leaky_relu_marks_no_dead_region_and_has_a_gradient_there():
+    relu = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
+    leaky = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2), "leaky_relu", 0.01)
+    below = relu.w_ih < 0  # the rows of the dead region (no bias: w_ih <= 0)
+    assert relu.dead[below].all() and not leaky.dead.any()
+    assert (relu.grad_ih[below] == 0).all() and (relu.grad_hh[below] == 0).all()
+    assert (leaky.grad_ih[below] != 0).all()  # a gradient flows where ReLU has none
+    assert not (leaky.loss == relu.loss).all()

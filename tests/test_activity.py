@@ -42,3 +42,15 @@ def test_a_dead_cell_never_fires_and_gets_no_gradient_past_the_end():
     assert not found.fired.any()
     assert (found.grad[:, :-1] == 0).all()  # only the output's own gradient is non-zero
     assert (found.grad[:, -1] != 0).all()
+
+
+def test_a_softplus_cell_fires_where_its_pre_activation_is_positive_though_h_never_is_0():
+    """softplus(z) > 0 everywhere: firing is read from z, as for every activation."""
+    batch = batch_of([[0.5, -1.0, 2.0], [1.5, 0.3]])
+    params = torch.tensor([[0.5], [-0.8]])
+    cell = Cell(False, "where", "softplus")
+    found = activity(cell, params, batch)
+    assert (cell.hidden_states(params, batch.x)[1:] > 0).all()
+    z = cell.pre_activations(params, batch.x)[:, 0, :]
+    assert found.fired.tolist() == (z > 0).T.tolist() and not found.fired[:, 0].any()
+    assert found.fired.any()  # h_1 > 0 times w_hh can outweigh w_ih |x| later on

@@ -1,15 +1,19 @@
-"""The live page's activation (issue 20): the sidebar's activation and slope, the address, and a
-run that trains under it, through Streamlit's AppTest."""
+"""The live page's activation (issue 20): the sidebar's activation and slope, the address, a run
+that trains under it, and the tabs that speak of it, through Streamlit's AppTest."""
 
+import json
 from dataclasses import replace
 
 import numpy as np
+import pytest
 
 from app_pages.common import plain_markdown
+from app_pages.live_parts.surface import run_surfaces
 from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.trainer import Trainer
 from l1viz.live.links import live_settings
 from l1viz.live.settings import Settings
-from tests.test_app import engine, open_app, watched_to_end
+from tests.test_app import engine, open_app, open_tab, watched_to_end
 
 # No bias and w_ih < 0: dead from the start under ReLU; leaky ReLU revives it.
 DEAD_UNDER_RELU = {"w_ih": "-0.2", "bias": "false"}
@@ -81,3 +85,39 @@ def test_a_setup_loaded_from_another_page_keeps_its_activation_and_slope():
         assert warnings == []
         assert (settings.activation, settings.slope) == (config.activation, slope)
         assert settings.config() == replace(config, slope=slope)
+
+
+def test_the_landscape_and_firing_tabs_speak_of_the_activation():
+    at = open_app(activation="leaky_relu", slope="0.05", **DEAD_UNDER_RELU)
+    words = "\n".join(caption.value for caption in at.caption).replace("\\", "")
+    assert "under leaky ReLU at the biases of the step shown" in words
+    assert "no region is dead. Under leaky ReLU α = 0.05 some gradient flows below 0" in words
+    (landscape,) = [e for e in at.main if _role(e) == "plane"]
+    data = json.loads(landscape.proto.json)
+    assert [level["label"] for level in data["levels"]] == ["no bias, leaky ReLU α = 0.05"]
+    assert [t["name"] for t in data["levels"][0]["traces"]][0] == "dead region"
+    open_tab(at, "Firing")
+    words = "\n".join(caption.value for caption in at.caption).replace("\\", "")
+    assert "Silent steps still carry a gradient (dL/dh)." in words
+
+
+def test_prelu_landscapes_follow_its_learned_alpha():
+    settings = Settings(w_ih=-0.2, activation="prelu")
+    trainer = Trainer(settings.init(), settings.config())
+    (result,) = trainer.run()
+    table = {name: np.asarray(column) for name, column in trainer.history.table().items()}
+    levels, columns = run_surfaces(settings.config(), table)
+    assert columns == ["alpha"]
+    alphas = [key[0] for key, _, _ in levels]  # levels: the path's range of α cut in up to 12
+    assert len(alphas) > 1 and alphas[-1] == pytest.approx(0.25, abs=0.02)
+    assert alphas[0] == pytest.approx(result.params["alpha"], abs=0.02)
+    assert [label for _, _, label in levels] == [f"no bias, PReLU α = {a:.3g}" for a in alphas]
+    assert not any(grid.dead.any() for _, grid, _ in levels)
+
+
+def _role(element) -> str | None:
+    """The role of a player component's data ("player", "plane", ...), None for other elements."""
+    proto = getattr(element, "proto", None)
+    if proto is None or proto.DESCRIPTOR.name != "BidiComponent":
+        return None
+    return json.loads(proto.json).get("role")

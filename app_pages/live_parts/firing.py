@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from app_pages.common import plain_markdown
 from app_pages.live_parts import player
 from l1viz.engine.data import batch_at
 from l1viz.live.prefix_curve import parameters_at
@@ -15,6 +16,7 @@ from l1viz.plots import time_charts
 from l1viz.plots.activity import activity_figure
 from l1viz.plots.time_charts import figure_json
 from l1viz.study.activity import activity
+from l1viz.study.vocabulary import still_learns
 
 
 def section(run: LiveRun, view: ViewState) -> None:
@@ -28,13 +30,16 @@ def section(run: LiveRun, view: ViewState) -> None:
             "height": time_charts.TALL_HEIGHT,
         },
     )
+    config = run.config
+    below = still_learns(config.activation, config.slope)
+    if below:  # the raster's gradient half shows it: dL/dh is not 0 where the cell is silent
+        st.caption(plain_markdown(f"{below} Silent steps still carry a gradient (dL/dh)."))
     if view.playing:
         st.caption("Pause to look inside the step shown: which sequences and time steps fired.")
         return
     table = run.trajectory(view.step)
     row = len(table["step"]) - 1
     step = int(table["step"][row])
-    config = run.config
     batch = batch_at(config.seed, config.batch_size, config.max_length, step)
     params = parameters_at(table, run.cell.names, row)
     st.plotly_chart(

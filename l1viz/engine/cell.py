@@ -142,6 +142,14 @@ class Cell:
         """All states h_0..h_T, shape (T + 1, K, B); h_T is the prediction."""
         return self._unroll(params, self._features(params, self.prepare(x)))
 
+    def pre_activations(self, params: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+        """z_1..z_T, shape (T, K, B): where z > 0 the cell fires (and, under ReLU, only there
+        does gradient flow back)."""
+        features = self._features(params, self.prepare(x))
+        pre = params.new_empty(x.shape[0], params.shape[1], x.shape[-1])
+        self._unroll(params, features, pre)
+        return pre
+
     def _unroll(self, params, features, pre=None, slopes=None) -> torch.Tensor:
         """States h_0..h_T; with `pre` ((T, K, B)) also each z_{t+1} into pre[t], with `slopes`
         each phi'(z_{t+1}) (elu, softplus, tanh: `phi_and_slope`)."""

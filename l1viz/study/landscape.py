@@ -5,7 +5,8 @@ batch of sequences (fixed seed, independent of the training seed: the surface is
 expected loss, not of one training batch). The dead region is marked with the engine's own rule.
 
 The cell only ever sees b_hh + b_ih, and the learned transform only its two slopes (s+, s-), so a
-landscape is determined by (transform, bias, b, s+, s-, max_length): callers can cache on those.
+landscape is determined by (transform, bias, b, s+, s-, max_length, activation, alpha): callers can
+cache on those. Only ReLU has a dead region; under another activation none is marked.
 Cell centres sit half a cell off the grid lines, so w_ih = 0 -- the dead region's edge -- is a
 cell edge and the shading is drawn exactly there.
 """
@@ -77,16 +78,21 @@ def expected_loss(
     max_length: int,
     x_range: tuple[int, int],
     y_range: tuple[int, int],
+    activation: str = "relu",
+    alpha: float | None = None,
 ) -> LossGrid:
-    """Mean squared error of every grid model on the fixed evaluation batch, and its gradient."""
+    """Mean squared error of every grid model on the fixed evaluation batch, and its gradient;
+    `alpha`: the sloped activation's."""
     cells, batch = resolution(x_range, y_range, max_length)
     xs = _centres(x_range, cells)
     ys = _centres(y_range, cells)
-    cell = Cell(bias, transform)
+    cell = Cell(bias, transform, activation)
     params = _grid_params(cell, xs, ys, bias_sum, slopes)
+    if cell.sloped:
+        params[-1] = alpha
     loss, _, grads = cell.loss_and_grads(params, evaluation_batch(batch, max_length, transform))
     loss = torch.nan_to_num(loss, nan=math.inf)
-    dead = in_dead_region(cell.effective(params))
+    dead = in_dead_region(cell.effective(params)) & (activation == "relu")
     shape = (len(ys), len(xs))
 
     def plane(values: torch.Tensor) -> np.ndarray:

@@ -241,6 +241,14 @@ def activation_name(activation: str, slope: float | None = None) -> str:
     return name
 
 
+def still_learns(activation: str, slope: float | None) -> str:
+    """Why a silent cell of any activation but ReLU is not dead ('' for ReLU)."""
+    if activation == "relu":
+        return ""
+    name = activation_name(activation, slope)
+    return f"Under {name} some gradient flows below 0, so a silent cell still learns."
+
+
 def activation_note(result: RunResult, config: TrainConfig) -> str:
     """What the run's activation changed ('' for ReLU): a revival, or why the exact rule cannot
     hold (computed by `engine.solutions`)."""
