@@ -30,6 +30,7 @@ from l1viz.live.run import LiveRun
 from l1viz.live.run_log import RunLog
 from l1viz.live.settings import Settings
 from l1viz.live.view import ViewEvent, ViewState
+from l1viz.study.vocabulary import cell_sentence
 
 RUN, SHOWN, VIEW, CURSOR = "live.run", "live.shown", "live.view", "live.cursor"
 REDRAW = "live.redraw"  # an event changed what the page shows outside the player
@@ -172,15 +173,15 @@ PAGE_STYLE = """<style>
 </style>"""
 
 
-def header() -> None:
+def header(settings: Settings) -> None:
     st.html(PAGE_STYLE)
     with st.container(key="live.title"):
         st.title("Live training")
+    cell = cell_sentence(settings.activation, settings.slope)
+    fate = "learn, or die" if settings.activation == "relu" else "learn"  # only ReLU can die
     st.caption(
         plain_markdown(
-            "h ← relu(w_hh·h + w_ih·|x| + b_hh + b_ih) computes the L1 norm of a sequence when "
-            "w_hh = w_ih = 1 and b_hh + b_ih = 0. Set the initial values in the sidebar, press "
-            "Play, and watch it learn, or die."
+            f"{cell} Set the initial values in the sidebar, press Play, and watch it {fate}."
         )
     )
     origin = controls.origin()
@@ -222,7 +223,7 @@ def main() -> None:
     if RUN not in state or state[RUN].settings != settings:
         start_run(settings, at=at)
     run, view = state[RUN], state[VIEW]
-    header()
+    header(run.settings)
     table = studies.default_table().state().latest
     live_case.section(case_panel(run.settings, table, None))
     live_view()

@@ -1,5 +1,6 @@
 """The live page's activation (issue 20): the sidebar's activation and slope, the address, a run
-that trains under it, and the tabs that speak of it, through Streamlit's AppTest."""
+that trains under it, and what the player, the tabs and the case panel say of it, through
+Streamlit's AppTest."""
 
 import json
 from dataclasses import replace
@@ -10,9 +11,13 @@ import pytest
 from app_pages.common import plain_markdown
 from app_pages.live_parts.surface import run_surfaces
 from l1viz.engine.config import Init, TrainConfig
+from l1viz.engine.solutions import solution_check
 from l1viz.engine.trainer import Trainer
+from l1viz.live.case_panel import case_panel
 from l1viz.live.links import live_settings
 from l1viz.live.settings import Settings
+from l1viz.study.table import TableSettings, documented_rows, measure_table
+from l1viz.study.vocabulary import cell_sentence
 from tests.test_app import engine, open_app, open_tab, watched_to_end
 
 # No bias and w_ih < 0: dead from the start under ReLU; leaky ReLU revives it.
@@ -38,6 +43,17 @@ def test_relu_is_dead_and_leaky_relu_chosen_in_the_sidebar_converges_as_the_engi
     ending = data["ending"]
     assert (ending["step"], ending["label"]) == (9025, "converged at step 9025")
     assert "fired again at step 234: below zero leaky ReLU passes α = 0.01" in ending["sentence"]
+    assert data["ready"] == (
+        "Under ReLU this initialisation would be in the dead region: w_ih = -0.2 ≤ 0 and no bias: "
+        "the first pre-activation w_ih·|x₁| is ≤ 0 for every input, so h stays 0 and every "
+        "gradient is 0. Under leaky ReLU α = 0.01 some gradient flows below 0, so a silent cell "
+        "still learns."
+    )
+    agreement = ending["agreement"]
+    assert agreement["label"] == "This run disagrees with the notebook's claim for ReLU"
+    sentence = agreement["sentence"]  # the region's share follows once the table is measured
+    assert sentence.startswith("It converged at step 9,025, but the notebook saw this case not")
+    assert sentence.endswith("The notebook's claim is for ReLU; this run uses leaky ReLU α = 0.01.")
 
 
 def test_a_typed_slope_and_prelu_from_the_address_reach_the_engine():
@@ -87,9 +103,29 @@ def test_a_setup_loaded_from_another_page_keeps_its_activation_and_slope():
         assert settings.config() == replace(config, slope=slope)
 
 
-def test_the_landscape_and_firing_tabs_speak_of_the_activation():
+def test_the_header_says_which_cell_it_trains_and_whether_w_1_b_0_solves_it():
+    assert cell_sentence("relu", None) == (
+        "h ← relu(w_hh·h + w_ih·|x| + b_hh + b_ih) computes the L1 norm of a sequence when "
+        "w_hh = w_ih = 1 and b_hh + b_ih = 0."
+    )
+    assert cell_sentence("leaky_relu", 0.05).startswith(
+        "h ← leaky_relu(w_hh·h + w_ih·|x| + b_hh + b_ih), leaky ReLU α = 0.05 in place of the "
+        "notebook's ReLU, computes the L1 norm"
+    )
+    loss = solution_check("softplus").target_loss
+    assert cell_sentence("softplus", None).endswith(
+        f"w_hh = w_ih = 1, b = 0 is no solution (its loss there is {loss:.3g}, not 0)."
+    )
+
+
+def test_the_header_the_case_line_and_the_tabs_speak_of_the_activation():
     at = open_app(activation="leaky_relu", slope="0.05", **DEAD_UNDER_RELU)
+    (case,) = at.expander
+    line = case.label.replace("\\", "")
+    assert line.startswith("**no bias 2: w_hh +, w_ih −** · notebook, for ReLU: does not converge")
+    assert line.endswith(" · this run: leaky ReLU α = 0.05")
     words = "\n".join(caption.value for caption in at.caption).replace("\\", "")
+    assert "h ← leaky_relu(w_hh·h" in words and "watch it learn." in words  # it cannot die
     assert "under leaky ReLU at the biases of the step shown" in words
     assert "no region is dead. Under leaky ReLU α = 0.05 some gradient flows below 0" in words
     (landscape,) = [e for e in at.main if _role(e) == "plane"]
@@ -121,3 +157,52 @@ def _role(element) -> str | None:
     if proto is None or proto.DESCRIPTOR.name != "BidiComponent":
         return None
     return json.loads(proto.json).get("role")
+
+
+@pytest.fixture(scope="module")
+def remedy_table():
+    return measure_table(
+        TableSettings(samples=4, steps=12_000, recheck=False, activation="leaky_relu")
+    )
+
+
+def test_the_case_panel_says_the_notebook_spoke_of_relu_and_what_this_activation_does(
+    remedy_table,
+):
+    settings = Settings(w_ih=-0.2, activation="leaky_relu")
+    (result,) = Trainer(settings.init(), settings.config()).run()
+    panel = case_panel(settings, remedy_table, result)
+    assert (
+        panel.claim == "does not converge (for ReLU)" and panel.activation == "leaky ReLU α = 0.01"
+    )
+    remedy = remedy_table.row("no-bias-2").remedy
+    assert panel.measured.startswith("Measured under ReLU over 4 inits of this region: ")
+    assert panel.measured.endswith(
+        f"The same inits under leaky ReLU α = 0.01: {remedy.converged:.0%} converge, median "
+        f"{remedy.median_steps:,.0f} steps; {remedy.revived:.0%} revived (median step "
+        f"{remedy.median_revived_at:,.0f})."
+    )
+    assert panel.firing == (
+        "For ReLU: This init can never fire (w_ih ≤ 0, no bias): the cell is dead from the "
+        "start. Under leaky ReLU α = 0.01 some gradient flows below 0, so a silent cell still "
+        "learns."
+    )
+    assert panel.run_agrees is False
+    assert panel.run_sentence.endswith("this run uses leaky ReLU α = 0.01.")
+
+
+def test_the_case_panel_says_when_the_table_has_not_measured_the_activation(remedy_table):
+    elu = case_panel(Settings(w_ih=-0.2, activation="elu"), remedy_table, None)
+    assert elu.measured.endswith(
+        "The table has not measured this region under ELU (python -m l1viz table --activation "
+        "elu measures it)."
+    )
+    other_slope = case_panel(Settings(w_ih=-0.2, activation="leaky_relu", slope=0.05), None, None)
+    assert other_slope.measured == (
+        "Measuring the region under ReLU at the table's settings… The table has not measured "
+        "this region under leaky ReLU α = 0.05 (python -m l1viz table --activation leaky_relu "
+        "--slope 0.05 measures it)."
+    )
+    relu = case_panel(Settings(w_ih=-0.2), documented_rows(TableSettings()), None)
+    assert relu.claim == "does not converge" and relu.activation == ""
+    assert "ReLU" not in relu.measured + relu.firing

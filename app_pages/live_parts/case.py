@@ -28,11 +28,16 @@ def headline(panel: CasePanel) -> str:
             f"**{plain_markdown(panel.heading)}**: the notebook says nothing of these values "
             f"(of {plain_markdown(panel.case.label)}: {plain_markdown(claim)})"
         )
-    line = f"**{plain_markdown(panel.heading)}** · notebook: {plain_markdown(claim)}"
+    notebook = "notebook, for ReLU" if panel.activation else "notebook"
+    line = f"**{plain_markdown(panel.heading)}** · {notebook}: {plain_markdown(claim)}"
     if panel.agreement is None:
-        return line + " · measuring the region…"
-    shade = palette.AGREEMENT[panel.agreement]
-    return line + f" · :{shade.badge}-badge[{REGION_WORDS[panel.agreement]}]"
+        line += " · measuring the region…"
+    else:
+        shade = palette.AGREEMENT[panel.agreement]
+        line += f" · :{shade.badge}-badge[{REGION_WORDS[panel.agreement]}]"
+    if panel.activation:  # the claim and the region are ReLU's, the run is not
+        line += f" · this run: {plain_markdown(panel.activation)}"
+    return line
 
 
 def section(panel: CasePanel) -> None:

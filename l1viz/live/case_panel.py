@@ -1,6 +1,8 @@
 """What the live page says about the current initial values beside the notebook's table: the case
 they fall in, what the notebook claimed for it, how the case's whole region measured, whether this
-run agrees, and whether the cell can fire at all. Plain text, no Streamlit."""
+run agrees, and whether the cell can fire at all. The notebook's claims are about ReLU: under
+another activation each text says so, and what the table measured under it, if it did. Plain
+text, no Streamlit."""
 
 from __future__ import annotations
 
@@ -15,9 +17,10 @@ from l1viz.study.table import (
     TableResult,
     measured_summary,
     place,
+    remedy_summary,
     signs_text,
 )
-from l1viz.study.vocabulary import firing_text, what_happened
+from l1viz.study.vocabulary import activation_name, firing_text, still_learns, what_happened
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,7 @@ class CasePanel:
     firing: str  # the dead-ReLU marking: never fires, fires only for |x| > T, or ''
     run_agrees: bool | None  # None until the run has ended
     run_sentence: str  # why this run agrees or disagrees ('' until it has ended)
+    activation: str = ""  # the run's activation, named, when it is not the notebook's ReLU
 
     @property
     def heading(self) -> str:
@@ -48,15 +52,23 @@ def case_panel(
     case = placement.nearest
     claim = case.documented + (f" ({case.remark})" if case.remark else "")
     row = table.row(case.id) if table else None
+    other = settings.activation != "relu"  # the notebook's claims, and the table's rows, are ReLU's
+    relu = " under ReLU" if other else ""
     if row is None or row.measured is None:
-        measured, agreement = "Measuring the region at the table's settings…", None
+        measured, agreement = f"Measuring the region{relu} at the table's settings…", None
     else:
         samples = row.measured.samples
         measured = (
-            f"Measured over {samples:,} inits of this region: {measured_summary(row.measured)}."
+            f"Measured{relu} over {samples:,} inits of this region: "
+            f"{measured_summary(row.measured)}."
         )
         agreement = row.agreement
     agrees, sentence = _run_verdict(case, result, row.measured if row else None)
+    if other:
+        claim += " (for ReLU)"
+        measured += f" {_remedy_text(settings, row)}"
+        if sentence:
+            sentence += f" The notebook's claim is for ReLU; this run uses {_name(settings)}."
     return CasePanel(
         case=case,
         inside=placement.case is not None,
@@ -67,6 +79,7 @@ def case_panel(
         firing=_firing(settings),
         run_agrees=agrees if placement.case is not None else None,
         run_sentence=sentence if placement.case is not None else "",
+        activation=_name(settings) if other else "",
     )
 
 
@@ -89,4 +102,28 @@ def _run_verdict(case: Observation, result: RunResult | None, measured) -> tuple
 def _firing(settings: Settings) -> str:
     """The dead-ReLU marking of the initial values (the notebook's fixed |x| input)."""
     bias = settings.b_hh + settings.b_ih if settings.bias else 0.0
-    return firing_text(settings.w_ih, bias, settings.bias)
+    text = firing_text(settings.w_ih, bias, settings.bias)
+    if not text or settings.activation == "relu":
+        return text
+    return f"For ReLU: {text} {still_learns(settings.activation, settings.slope)}"
+
+
+def _name(settings: Settings) -> str:
+    return activation_name(settings.activation, settings.slope)
+
+
+def _remedy_text(settings: Settings, row) -> str:
+    """What the table measured for this case under the run's activation, if it did."""
+    remedy = row.remedy if row is not None else None
+    if remedy is None or (remedy.activation, remedy.slope) != (settings.activation, settings.slope):
+        return (
+            f"The table has not measured this region under {_name(settings)} "
+            f"(python -m l1viz table {_table_options(settings)} measures it)."
+        )
+    return f"The same inits under {remedy_summary(remedy)}."
+
+
+def _table_options(settings: Settings) -> str:
+    """The CLI's options that measure the table under the run's activation."""
+    options = f"--activation {settings.activation}"
+    return options if settings.slope is None else f"{options} --slope {settings.slope:g}"

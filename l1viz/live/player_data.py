@@ -113,8 +113,9 @@ class Presentation:
         if panel.run_agrees is not None:
             shade = palette.AGREEMENT["agrees" if panel.run_agrees else "disagrees"]
             words = "agrees" if panel.run_agrees else "disagrees"
+            notebook = "the notebook's claim for ReLU" if panel.activation else "the notebook"
             agreement = {
-                "label": f"This run {words} with the notebook",
+                "label": f"This run {words} with {notebook}",
                 "color": shade.hex,
                 "sentence": panel.run_sentence,
             }

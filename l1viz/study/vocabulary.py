@@ -202,7 +202,13 @@ def ready_note(result: RunResult, config: TrainConfig) -> str:
     """Before the first step: why an init in the dead region cannot learn ('' if it is not)."""
     if not result.dead_at_init:
         return ""
-    return f"This initialisation is in the dead region: {_dead_reason(result.initial, config)}."
+    reason = _dead_reason(result.initial, config)
+    if config.activation != "relu":
+        return (
+            f"Under ReLU this initialisation would be in the dead region: {reason}. "
+            f"{still_learns(config.activation, config.slope)}"
+        )
+    return f"This initialisation is in the dead region: {reason}."
 
 
 def sentence(result: RunResult, config: TrainConfig) -> str:
@@ -239,6 +245,24 @@ def activation_name(activation: str, slope: float | None = None) -> str:
     if activation == "prelu":
         return f"{name} (α from {slope:g})"
     return name
+
+
+CELL_TERMS = "w_hh·h + w_ih·|x| + b_hh + b_ih"
+L1_SOLUTION = "computes the L1 norm of a sequence when w_hh = w_ih = 1 and b_hh + b_ih = 0"
+
+
+def cell_sentence(activation: str, slope: float | None) -> str:
+    """The cell's update and whether the notebook's solution solves it under this activation."""
+    if activation == "relu":
+        return f"h ← relu({CELL_TERMS}) {L1_SOLUTION}."
+    update = f"h ← {activation}({CELL_TERMS}), {activation_name(activation, slope)} in place of "
+    check = solution_check(activation)
+    if check.exact:
+        return f"{update}the notebook's ReLU, {L1_SOLUTION}."
+    return (
+        f"{update}the notebook's ReLU: w_hh = w_ih = 1, b = 0 is no solution (its loss there is "
+        f"{check.target_loss:.3g}, not 0)."
+    )
 
 
 def still_learns(activation: str, slope: float | None) -> str:
