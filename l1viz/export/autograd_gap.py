@@ -35,6 +35,15 @@ class AutogradGap:
             f"float32 roundings differ; the exported script reproduces the engine's steps exactly."
         )
 
+    def step_note(self, step: int) -> str:
+        """Beside any converged run's step count: it is the engine's, not autograd's."""
+        return (
+            f"Step {step:,} is the engine's: the usual nn.RNNCell + autograd form sums float32 in "
+            f"another order and lands on w = 1 at another step (the notebook's run: "
+            f"{self.autograd_converged_at:,} instead of {self.exact_converged_at:,}); the "
+            f"downloaded script reproduces this run's steps exactly."
+        )
+
     @property
     def details(self) -> str:
         return (

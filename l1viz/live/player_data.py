@@ -18,6 +18,7 @@ import numpy as np
 import torch
 
 from l1viz.engine.outcomes import CONVERGED
+from l1viz.export.autograd_gap import NOTEBOOK_GAP
 from l1viz.live.badge import status_of
 from l1viz.live.case_panel import case_panel
 from l1viz.live.prefix_curve import prefix_curve
@@ -130,6 +131,7 @@ class Presentation:
             if note:
                 text = f"Converged by the {config.criterion} rule, yet: {note}"
                 notes.append({"text": text, "alarming": True})
+            notes.append({"text": NOTEBOOK_GAP.step_note(final.steps), "alarming": False})
         fatal = fatal_update(final, run.trajectory())
         if fatal is not None:
             notes.append({"text": fatal.sentence, "alarming": False})
