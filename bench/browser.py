@@ -76,7 +76,7 @@ PLAYER = Page(
     name="player",
     first_chart=PLAYER_CHART,
     fingerprint="""(() => { const p = document.querySelector('.l1-player');
-        const clip = p.querySelector('.l1-chart[data-chart=loss] clipPath rect');
+        const clip = p.querySelector('.l1-chart[data-chart=loss] clipPath[id^=l1clip] rect');
         const path = p.querySelector('.l1-chart[data-chart=loss] .scatterlayer path');
         return p.dataset.step + '|' + (clip ? clip.getAttribute('width') : '') + '|'
             + (path ? path.getAttribute('d').length : 0); })()""",
@@ -101,8 +101,8 @@ SERVER_DRAWN = Page(
         `.st-key-live-chart-${name} .js-plotly-plot`)].some(plot => plot.querySelector('.main-svg')
         && plot.getBoundingClientRect().height > 50
         && getComputedStyle(plot).visibility === 'visible'))""",
-    play="[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Play')",
-    pause="[...document.querySelectorAll('button')].find(b => b.innerText.trim() === 'Pause')",
+    play="document.querySelector('.st-key-live-play button')",
+    pause="document.querySelector('.st-key-live-pause button')",
 )
 
 PROBE = """(page) => {
@@ -178,8 +178,11 @@ def measure(browser, url: str, app: Page, size: tuple[int, int], speed: str, wat
 
 SCRUB = """async (row) => {
   const input = document.querySelector('.l1-player [data-testid=l1-timeline]');
-  const clip = () => document.querySelector('.l1-chart[data-chart=loss] clipPath rect')
-      .getAttribute('width');
+  // Paused, the loss trace is drawn up to the playhead: its path changes with the step shown.
+  const clip = () => {
+    const path = document.querySelector('.l1-chart[data-chart=loss] .scatterlayer path');
+    return path ? path.getAttribute('d').length : 0;
+  };
   const before = [document.querySelector('.l1-player').dataset.step, clip()];
   const start = performance.now();
   input.value = String(row);
