@@ -68,8 +68,7 @@ def test_leaky_relu_chosen_in_the_sidebar_converges_where_relu_is_dead(page, app
     expect(page).to_have_url(re.compile(rf"[?&]at={relu_end}(&|$)"), timeout=TIMEOUT_MS)
     case = page.locator(".st-key-live-case")
     expect(case).to_contain_text("the region agrees", timeout=TABLE_TIMEOUT_MS)
-    page.wait_for_timeout(2_500)  # a setting changed within 2 s of Play plays on (player.js)
-    pick(page, "activation", "leaky ReLU: α·z below 0, α fixed")
+    pick(page, "activation", "leaky ReLU: α·z below 0, α fixed")  # after the end: no play on
     expect(page.locator(".st-key-live-slope input")).to_have_value("0.01", timeout=TIMEOUT_MS)
     expect(page).to_have_url(re.compile(r"[?&]activation=leaky_relu(&|$)"))
     expect(page.locator(PLAYER_SENTENCE)).to_contain_text(
@@ -77,6 +76,8 @@ def test_leaky_relu_chosen_in_the_sidebar_converges_where_relu_is_dead(page, app
     )
     expect(case).to_contain_text("notebook, for ReLU: does not converge")
     expect(case).to_contain_text("this run: leaky ReLU α = 0.01")
+    expect(page.locator(PLAYER_BADGE)).to_have_text("ready")
+    expect(page.locator(PLAYER)).to_have_attribute("data-step", "0")
     page.screenshot(path=ARTIFACTS / "leaky_relu_ready.png")
     control(page, "play").click()
     expect(page.locator(PLAYER_BADGE)).to_have_text(leaky, timeout=TIMEOUT_MS)

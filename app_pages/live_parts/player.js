@@ -900,6 +900,7 @@ class Player {
       run.advance(Math.min(seconds, 0.25));
       if (run.reachedEnd) {
         run.reachedEnd = false;
+        this.intent = "ended"; // a setting changed after this starts its run ready, not playing
         this.emit(run, "end");
       } else if (run.starved && (!this.lastNeed || now - this.lastNeed > NEED_MS)) {
         this.lastNeed = now;
