@@ -17,6 +17,7 @@ const MOUNTS = new WeakMap();
 const MAX_POINTS = 1600; // points per drawn trace, whatever the run's length
 const REDRAW_MS = 100; // a chart is redrawn at most this often while playing
 const NEED_MS = 700; // "need" events at most this often
+const FOLLOW_S = 0.5; // at max speed the playhead stays about this far behind the trained rows
 let plotlyLoading = null;
 
 function loadPlotly(url) {
@@ -209,8 +210,6 @@ class Run {
     this.listeners = new Set();
     this.version = 0;
     this.wanted = null; // a step asked for that is not trained yet
-    this.rate = null; // the server's training rate (steps/s), for max speed
-    this.seen = null; // [time, frontier] of the last payload
     this.update(data);
   }
   update(data) {
@@ -218,12 +217,6 @@ class Run {
     this.ending = data.ending;
     this.complete = data.complete;
     this.paces = Object.fromEntries(data.speeds.map((s) => [s.key, s.pace]));
-    const now = performance.now();
-    if (this.seen && data.frontier > this.seen[1]) {
-      const rate = ((data.frontier - this.seen[1]) * 1000) / Math.max(now - this.seen[0], 1);
-      this.rate = this.rate === null ? rate : 0.7 * this.rate + 0.3 * rate;
-    }
-    this.seen = [now, data.frontier];
     this.changed();
   }
   changed() {
@@ -253,20 +246,20 @@ class Run {
     const last = this.rows.last();
     const pace = this.pace();
     const before = this.position;
-    if (pace === null) {
-      // Max speed follows the trained frontier: at once when all is trained, else at the
-      // server's measured rate, never past the rows that have arrived.
-      const rate = Math.max(this.rate || 0, 1);
-      this.position = this.complete ? last : Math.min(last, this.position + rate * seconds);
-    } else {
-      this.position = Math.min(last, this.position + pace * seconds);
-    }
+    // Rows of a run still training come in bursts a few times a second. Moved at a fixed rate
+    // the playhead would run into the last row and stand there until the next burst; instead
+    // it closes the gap to the last row with a time constant of FOLLOW_S, never faster than the
+    // pace. Max speed is that alone: it follows the trained frontier about FOLLOW_S behind.
+    const gap = last - this.position;
+    const follow = this.complete ? Infinity : gap * (1 - Math.exp(-seconds / FOLLOW_S));
+    const paced = pace === null ? Infinity : pace * seconds;
+    this.position = Math.min(last, this.position + Math.min(paced, follow));
     const end = this.endStep();
     if (end !== null && this.position >= end) {
       this.position = end;
       this.playing = false;
       this.reachedEnd = true;
-    } else if (this.position >= last && !this.complete) {
+    } else if (last - this.position < 1 && !this.complete) {
       this.starved = true; // waiting for the server
     }
     return this.position !== before;
@@ -387,11 +380,14 @@ class Chart {
     const upto = hover ? index : rows.n - 1;
     const ranges = this.ranges(rows, index);
     const drawn = this.drawn;
+    // While playing, the traces hold rows ahead of the playhead (the clip hides them): rows
+    // that arrive are drawn once the playhead is half way through those, not on every arrival
+    // (each redraw of both charts costs frames).
+    const ahead = !hover && drawn && drawn.epoch === rows.epoch && index <= drawn.redrawAt;
     const same =
       drawn &&
       drawn.hover === hover &&
-      drawn.upto === upto &&
-      drawn.n === rows.n &&
+      ((drawn.upto === upto && drawn.n === rows.n) || ahead) &&
       (this.userZoom || sameRanges(drawn.ranges, ranges));
     if (same) return null;
     const behind = !drawn || drawn.upto < index || drawn.hover !== hover;
@@ -432,7 +428,9 @@ class Chart {
     if (given.dtick) layout.yaxis.dtick = given.dtick; // a log axis: decades only
     const config = { ...this.config, responsive: true };
     this.drawing = true;
-    const drawn = { upto, hover, ranges, n: rows.n };
+    const index = run.index();
+    const redrawAt = hover ? upto : index + Math.floor((upto - index) / 2);
+    const drawn = { upto, hover, ranges, n: rows.n, epoch: rows.epoch, redrawAt };
     const done = () => {
       this.drawing = false;
         if (this.again) {
