@@ -175,6 +175,7 @@ def test_landscape_template_and_levels():
     grid = expected_loss("where", False, 0.0, (1.0, 1.0), 10, (-2, 2), (-2, 2))
     figure = plane.landscape_template(grid, "no bias")
     assert [t.name for t in figure.data[1:]] == ["solution (1, 1)"]
+    assert figure.data[0].showlegend is False  # the colour bar's carrier has no legend entry
     assert list(figure.layout.xaxis.range) == [-2, 2] and figure.layout.xaxis.autorange is False
     assert figure.layout.meta["path_color"] == palette.PATH
     level = plane.landscape_level(grid, "no bias")

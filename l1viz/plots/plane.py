@@ -182,6 +182,7 @@ def _color_scale_trace() -> go.Scatter:
         y=[None],
         mode="markers",
         hoverinfo="skip",
+        showlegend=False,  # it would show as "trace 2" with a dot of the scale's colour
         marker={
             "color": [LOG_LOSS_FLOOR],
             "cmin": LOG_LOSS_FLOOR,
