@@ -130,6 +130,10 @@ def test_pause_freezes_the_counter_on_the_step_the_server_reports(pages, app_url
         assert shown_step(page) == stopped
         runs = page.get_by_role("tab", name="Runs")
         runs.click()
+        try:
+            expect(runs).to_have_attribute("aria-selected", "true", timeout=5_000)
+        except AssertionError:  # lost as the page redrew its tabs (docs/streamlit.md): again
+            runs.click()
         expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=TIMEOUT_MS)
         page.get_by_role("tab", name="Landscape").click()
     assert shown_step(page) > 0
