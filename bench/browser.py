@@ -24,7 +24,6 @@ import os
 import platform
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from dataclasses import dataclass
@@ -37,6 +36,7 @@ from tests.browser_support import (
     chromium_path,
     free_port,
     launch_chromium,
+    start_app,
     wait_healthy,
 )
 
@@ -207,23 +207,7 @@ def scrub_ms(page) -> float:
 @contextlib.contextmanager
 def serving(tree: Path, log: Path):
     port = free_port()
-    command = [
-        sys.executable,
-        "-m",
-        "streamlit",
-        "run",
-        "app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.fileWatcherType",
-        "none",
-    ]
-    with open(log, "w") as out:
-        process = subprocess.Popen(command, cwd=tree, stdout=out, stderr=subprocess.STDOUT)
+    process = start_app(port, log, tree=tree)
     url = f"http://127.0.0.1:{port}"
     try:
         wait_healthy(url, process)

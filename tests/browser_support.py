@@ -46,8 +46,11 @@ def chromium_path() -> str:
     return found
 
 
-def start_app(port: int, log: Path, options: tuple[str, ...] = ()) -> subprocess.Popen:
-    """`options`: more `streamlit run` flags, e.g. ("--server.disconnectedSessionTTL", "2")."""
+def start_app(
+    port: int, log: Path, options: tuple[str, ...] = (), tree: Path = REPO
+) -> subprocess.Popen:
+    """`options`: more `streamlit run` flags, e.g. ("--server.disconnectedSessionTTL", "2");
+    `tree`: the checkout whose app.py runs (bench/browser.py runs a baseline's)."""
     command = [
         sys.executable,
         "-m",
@@ -65,7 +68,7 @@ def start_app(port: int, log: Path, options: tuple[str, ...] = ()) -> subprocess
         *options,
     ]
     with open(log, "w") as out:
-        return subprocess.Popen(command, cwd=REPO, stdout=out, stderr=subprocess.STDOUT)
+        return subprocess.Popen(command, cwd=tree, stdout=out, stderr=subprocess.STDOUT)
 
 
 def wait_healthy(url: str, process: subprocess.Popen, timeout: float = 60.0) -> None:
