@@ -13,6 +13,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from playwright.sync_api import expect
+
 REPO = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 # Without the networking flags chromium tries to reach the internet and stalls.
@@ -175,3 +177,39 @@ def scrub_to(page, row: int) -> None:
         }""",
         row,
     )
+
+
+EXCEPTION = "[data-testid=stException]"
+
+
+@contextlib.contextmanager
+def fresh_pages(browser, ready: str | None = None, console: bool = False):
+    """Yields `opener(url, width=1500, height=1000)`, which opens a page in a fresh session (and
+    waits for `ready` to be visible, if given). At the end none may show an exception or have
+    raised an error (nor logged one to the console, with `console`)."""
+    opened = []
+
+    def opener(url: str, width: int = 1500, height: int = 1000):
+        context = browser.new_context(viewport={"width": width, "height": height})
+        page = context.new_page()
+        page.errors = []
+        page.on("pageerror", lambda error: page.errors.append(str(error)))
+        if console:
+            page.on(
+                "console",
+                lambda message: (
+                    page.errors.append(message.text) if message.type == "error" else None
+                ),
+            )
+        page.goto(url)
+        opened.append(page)
+        if ready:
+            expect(page.locator(ready).first).to_be_visible(timeout=90_000)
+        return page
+
+    yield opener
+    for page in opened:
+        shown = page.locator(EXCEPTION).all_inner_texts()
+        errors = page.errors
+        page.context.close()
+        assert shown == [] and errors == []

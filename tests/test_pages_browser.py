@@ -16,7 +16,7 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser_support import CHART
+from tests.browser_support import CHART, fresh_pages
 
 pytestmark = pytest.mark.browser
 
@@ -24,7 +24,6 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 SIZES = [(1500, 1000), (1280, 720), (900, 1000)]
 PAGE_MS = 90_000  # a fresh server's first page imports torch, plotly and pandas
 STUDY_MS = 240_000  # a small study on two cores shared with the default table's measurement
-EXCEPTION = "[data-testid=stException]"
 TABLE = "/observations?samples=8&steps=2000&seed=5"
 MAP = "/outcome_map?grid=16&steps=1500"
 SCHEMES = "/schemes?schemes=pytorch,kaiming&max_length=3,10&samples=6&steps=300"
@@ -38,23 +37,8 @@ CUT = """() => Array.from(document.querySelectorAll(
 @pytest.fixture
 def pages(browser):
     """Opens pages in fresh sessions; at the end none may show an exception or log an error."""
-    opened = []
-
-    def opener(path: str, width: int = 1500, height: int = 1000):
-        context = browser.new_context(viewport={"width": width, "height": height})
-        page = context.new_page()
-        page.errors = []
-        page.on("pageerror", lambda error: page.errors.append(str(error)))
-        page.goto(path)
-        opened.append(page)
-        return page
-
-    yield opener
-    for page in opened:
-        shown = page.locator(EXCEPTION).all_inner_texts()
-        errors = page.errors
-        page.context.close()
-        assert shown == [] and errors == []
+    with fresh_pages(browser) as opener:
+        yield opener
 
 
 def query(page) -> dict[str, str]:

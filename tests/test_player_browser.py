@@ -23,6 +23,7 @@ from tests.browser_support import (
     PLAYER_BADGE,
     PLAYER_CHART,
     control,
+    fresh_pages,
     metric_exact,
     player_state,
     scrub_to,
@@ -36,39 +37,14 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 TIMEOUT_MS = 90_000
 # Trains for minutes without a verdict: the notebook's init on sequences up to 1,000 long.
 ENDLESS = "/?max_length=1000&batch_size=64&steps=10000000"
-EXCEPTION = "[data-testid=stException]"
-
-
-def open_page(browser, url: str, width: int = 1500, height: int = 1000):
-    context = browser.new_context(viewport={"width": width, "height": height})
-    page = context.new_page()
-    page.errors = []
-    page.on("pageerror", lambda error: page.errors.append(str(error)))
-    page.on(
-        "console",
-        lambda message: page.errors.append(message.text) if message.type == "error" else None,
-    )
-    page.goto(url)
-    expect(page.locator(PLAYER_CHART).first).to_be_visible(timeout=TIMEOUT_MS)
-    return page
 
 
 @pytest.fixture
 def pages(browser):
-    """Opens pages in fresh sessions; at the end, none may show an exception or log an error."""
-    opened = []
-
-    def opener(url: str, **size):
-        page = open_page(browser, url, **size)
-        opened.append(page)
-        return page
-
-    yield opener
-    for page in opened:
-        shown = page.locator(EXCEPTION).all_inner_texts()
-        errors = page.errors
-        page.context.close()
-        assert shown == [] and errors == []
+    """Opens pages in fresh sessions, once the player has drawn a chart; at the end none may
+    show an exception or log an error."""
+    with fresh_pages(browser, ready=PLAYER_CHART, console=True) as opener:
+        yield opener
 
 
 def address(page) -> dict[str, str]:
