@@ -35,6 +35,7 @@ from l1viz.study.vocabulary import cell_sentence
 RUN, SHOWN, VIEW, CURSOR = "live.run", "live.shown", "live.view", "live.cursor"
 REDRAW = "live.redraw"  # an event changed what the page shows outside the player
 SEEN = "live.event"  # the number of the browser's last event taken
+TAKEN = "live.taken"  # the same, of the last that moved the playhead (not an "ack")
 LOG, LAST_ID, TOKEN, AUTOPLAY = "live.log", "live.last_id", "live.token", "live.autoplay"
 # While a watched run is still training, the page sends the browser new rows this often.
 POLL_SECONDS = 0.3
@@ -74,6 +75,8 @@ def take_event(event: ViewEvent | None) -> None:
     if event is None or event.run != state[VIEW].run or event.number <= state.get(SEEN, 0):
         return
     state[SEEN] = event.number
+    if event.kind != "ack":
+        state[TAKEN] = event.number
     state[VIEW] = viewing.apply(state[VIEW], event, time.monotonic())
     run = state[RUN]
     # The rows the browser holds: every payload sends the rest, until it says it has them.
@@ -132,6 +135,7 @@ def live_view() -> None:
             state[CURSOR],
             table,
             player.plotly_url(),
+            taken=state.get(TAKEN, 0),
             autoplay=state.get(AUTOPLAY) == view.run,
         )
         player.player(data)

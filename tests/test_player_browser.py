@@ -115,6 +115,46 @@ def test_pause_freezes_the_counter_on_the_step_the_server_reports(pages, app_url
     assert shown_step(page) > 0
 
 
+# Swallows the next event of a kind on its way to the server, as a rerun that replaces the one it
+# was meant for can (the player is handed a fresh `send` with every update: wrap each).
+DROP_NEXT = """(kind) => {
+  const player = [...window.l1vizPlayers][0];
+  let send = player.send;
+  window.dropped = 0;
+  Object.defineProperty(player, "send", {
+    configurable: true,
+    get() {
+      return (name, value) => {
+        if (name === kind && !window.dropped) window.dropped = value.number;
+        else send(name, value);
+      };
+    },
+    set(fresh) { send = fresh; },
+  });
+}"""
+
+
+@pytest.mark.parametrize("kind", ["pause", "seek"])
+def test_an_event_lost_on_the_way_is_sent_again(pages, app_url, kind):
+    page = pages(app_url + ENDLESS)
+    set_speed(page, "100")
+    control(page, "play").click()
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing")
+    page.wait_for_timeout(700)
+    page.evaluate(DROP_NEXT, kind)
+    if kind == "pause":
+        control(page, "play").click()
+    else:
+        scrub_to(page, 40)
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "paused")
+    stopped = shown_step(page)
+    # Within a few seconds, not never.
+    expect(page).to_have_url(re.compile(rf"[?&]at={stopped}(&|$)"), timeout=15_000)
+    assert page.evaluate("window.dropped") > 0
+    page.get_by_role("tab", name="Runs").click()
+    expect(page.get_by_test_id("stDataFrame")).to_be_visible(timeout=TIMEOUT_MS)
+
+
 def test_scrubbing_shows_the_recorded_values_of_that_step(pages, app_url):
     page = pages(app_url + "/")
     engine = Engine({})

@@ -18,6 +18,11 @@ const MAX_POINTS = 1600; // points per drawn trace, whatever the run's length
 const REDRAW_MS = 100; // a chart is redrawn at most this often while playing
 const NEED_MS = 700; // "need" events at most this often
 const FOLLOW_S = 0.5; // at max speed the playhead stays about this far behind the trained rows
+// A trigger value can be lost between the browser and a script run (a rerun that replaces the
+// one it was meant for): an event the server has not said it took within this time is sent
+// again, as the player stands then, a few times at most.
+const RESEND_MS = 1200;
+const RESENDS = 5;
 let plotlyLoading = null;
 
 function loadPlotly(url) {
@@ -699,6 +704,7 @@ class Player {
 
   setData(data) {
     this.data = data;
+    this.taken = data.taken; // the number of the last event the server has taken
     let run = RUNS.get(data.run);
     const fresh = !run;
     // A setting changed while the last run played (or as Play was clicked, which committed a
@@ -874,13 +880,25 @@ class Player {
     }
   }
 
-  emit(run, kind, at) {
+  emit(run, kind, at, tries = 0) {
     const step = at === undefined ? run.step() : at;
-    EVENTS.count++;
+    const number = ++EVENTS.count;
     const rows = run.rows;
     const held = { have: rows.n, epoch: Math.max(rows.epoch, 0), last: rows.n ? rows.last() : -1 };
     const event = { kind, run: run.key, step, speed: run.speed, ...held };
-    this.send(kind, { ...event, number: EVENTS.count }); // one trigger per kind: none is lost
+    this.send(kind, { ...event, number }); // one trigger per kind: none overwrites another
+    if (kind === "ack") return; // every update says again which rows the server believes held
+    this.sent = { kind, at, run: run.key, number, tries };
+    clearTimeout(this.resendTimer);
+    this.resendTimer = setTimeout(() => this.resend(), RESEND_MS * (tries + 1));
+  }
+  // The last event that moved the playhead, if the server has not taken it: again.
+  resend() {
+    const sent = this.sent;
+    const run = this.run;
+    if (!sent || !run || run.key !== sent.run || this.taken >= sent.number) return;
+    if (sent.tries >= RESENDS) return;
+    this.emit(run, sent.kind, sent.kind === "need" ? sent.at : undefined, sent.tries + 1);
   }
   // Seeks come in bursts (a held key, a drag): tell the server where the playhead settled.
   emitSoon(run, kind) {
@@ -1031,6 +1049,7 @@ class Player {
 
   destroy() {
     this.resizer.disconnect();
+    clearTimeout(this.resendTimer);
   }
 }
 
@@ -1058,6 +1077,7 @@ class Follower {
   }
   setData(data) {
     this.data = data;
+    this.taken = data.taken; // the number of the last event the server has taken
     loadPlotly(data.plotly).then((Plotly) => {
       if (!this.chart) {
         this.chart = new Chart(this.box, Plotly, data.template, { displaylogo: false });
@@ -1210,6 +1230,7 @@ class Plane {
 
 // -- the page's one animation loop -----------------------------------------------------------
 const PLAYERS = new Set();
+window.l1vizPlayers = PLAYERS; // for tests: one may stand between a player and the server
 function loop(now) {
   for (const player of PLAYERS) {
     if (player.root.isConnected) player.tick(now);

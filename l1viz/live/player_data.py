@@ -188,9 +188,12 @@ def payload(
     cursor: Cursor,
     table: TableResult | None,
     plotly_url: str,
+    taken: int = 0,
     autoplay: bool = False,
 ) -> dict:
-    """The player's data for this script run: the rows after those the browser holds."""
+    """The player's data for this script run: the rows after those the browser holds; `taken`
+    is the number of the browser's last event that moved the playhead that the server took
+    (the browser sends an event again if it was lost on the way)."""
     run, key = presentation.run, presentation.key
     if cursor.run != key:
         cursor = Cursor(key)
@@ -212,6 +215,7 @@ def payload(
         "speeds": speeds(run),
         "pending": {kind: shade.hex for kind, shade in palette.PENDING.items()},
         "view": {"step": view.step, "playing": view.playing, "speed": view.speed},
+        "taken": taken,
         "autoplay": autoplay,
     }
     return data
