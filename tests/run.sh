@@ -20,4 +20,4 @@ fi
 
 # Build the C kernel from scratch, as a fresh machine would.
 export L1VIZ_CACHE_DIR="${L1VIZ_CACHE_DIR:-$(mktemp -d)}"
-exec .venv/bin/python -m pytest "$@"
+exec .venv/bin/python -m pytest --durations=25 "$@"
