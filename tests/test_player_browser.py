@@ -406,3 +406,23 @@ def test_a_chart_downloads_as_svg_and_png_as_far_as_the_playhead(pages, app_url)
     assert whole > 3 * early  # thirty times the steps: the early image stopped at its step
     name, png = downloaded_chart(page, "loss", "png")
     assert name == "l1viz-loss-step-9783.png" and png.startswith("\x89PNG")
+
+
+def test_a_tab_chart_downloads_as_svg_heatmap_and_all(pages, app_url):
+    """Streamlit's charts get an SVG button beside the toolbar's PNG one: the Firing tab's raster
+    (a heatmap, which the live charts' plotly.js bundle cannot draw) at the step shown."""
+    page = pages(app_url + "/")
+    expect(page.locator(f"{PLAYER} .l1-where")).to_contain_text("of 9,783 trained")
+    scrub_to(page, 300)
+    settled_at(page, 300)
+    page.get_by_role("tab", name="Firing").click()
+    expect(page.get_by_text("Step 300, the step the playhead stopped at")).to_be_visible(
+        timeout=TIMEOUT_MS
+    )
+    button = page.locator(".st-key-live-chart-raster-box [data-testid=l1-svg]")
+    with page.expect_download(timeout=TIMEOUT_MS) as download:
+        button.click()
+    assert download.value.suggested_filename == "l1viz-firing-step-300.svg"
+    svg = Path(download.value.path()).read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "dL/dh (signed, log scale)" in svg
+    assert "<image" in svg  # the heatmap itself, not only its axes

@@ -65,15 +65,26 @@ _COMPONENT = st.components.v2.component(
 
 
 def plotly_url() -> str:
-    """Where the browser loads plotly.js from; the file is copied there on first use."""
-    target = STATIC / PLOTLY_FILE
-    if not target.exists() or target.stat().st_size != PLOTLY_SOURCE.stat().st_size:
+    """Where the browser loads the live charts' plotly.js from."""
+    return _served(PLOTLY_SOURCE, PLOTLY_FILE)
+
+
+def full_plotly_url() -> str:
+    """Where the browser loads the full plotly.js from (heatmaps and every other trace): only to
+    draw another chart of the page as SVG, on a click."""
+    return _served(PACKAGE_PLOTLY, f"plotly-{plotly_js_version(PACKAGE_PLOTLY)}.min.js")
+
+
+def _served(source: Path, name: str) -> str:
+    """The URL of `source` in the app's static folder, where it is copied on first use."""
+    target = STATIC / name
+    if not target.exists() or target.stat().st_size != source.stat().st_size:
         STATIC.mkdir(exist_ok=True)
         partial = target.with_suffix(".partial")
-        shutil.copyfile(PLOTLY_SOURCE, partial)
+        shutil.copyfile(source, partial)
         partial.replace(target)
     base = st.get_option("server.baseUrlPath").strip("/")
-    return "/" + "/".join(part for part in (base, "app", "static", PLOTLY_FILE) if part)
+    return "/" + "/".join(part for part in (base, "app", "static", name) if part)
 
 
 def player(data: dict) -> None:
