@@ -426,3 +426,32 @@ def test_a_tab_chart_downloads_as_svg_heatmap_and_all(pages, app_url):
     svg = Path(download.value.path()).read_text(encoding="utf-8")
     assert svg.startswith("<svg") and "dL/dh (signed, log scale)" in svg
     assert "<image" in svg  # the heatmap itself, not only its axes
+
+
+CURVE_UNDER_NOTE = """(player) => {
+  const box = player.querySelector('.l1-chart[data-chart=loss]');
+  const note = box.querySelector('.l1-zero').getBoundingClientRect();
+  const graph = box.querySelector('.js-plotly-plot');
+  const { xaxis, yaxis, margin } = graph._fullLayout;
+  const origin = graph.getBoundingClientRect();
+  const run = [...window.l1vizRuns.values()][0];
+  const under = [];
+  for (let i = 0; i < run.rows.n; i++) {
+    const loss = run.rows.value('loss', i);
+    if (!(loss > 0)) continue;
+    const x = origin.left + margin.l + xaxis.l2p(run.rows.steps[i]);
+    const y = origin.top + margin.t + yaxis.l2p(Math.log10(loss));
+    if (x >= note.left && x <= note.right && y >= note.top && y <= note.bottom) under.push(i);
+  }
+  return [note.width, under.length];
+}"""
+
+
+def test_the_zero_loss_note_leaves_the_curve_visible(pages, app_url):
+    """At the notebook run's last step the loss is exactly 0, which a log axis cannot show: the
+    chart says so, and the note covers no point of the curve (900 px, where the charts are
+    narrowest)."""
+    page = pages(app_url + "/?at=9783", width=900)
+    expect(page.locator(f"{PLAYER} .l1-zero")).to_be_visible(timeout=TIMEOUT_MS)
+    width, covered = page.locator(PLAYER).evaluate(CURVE_UNDER_NOTE)
+    assert width > 100 and covered == 0

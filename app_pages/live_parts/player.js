@@ -560,9 +560,10 @@ class Chart {
       this.zeroNote.textContent = "loss = 0 at this step: below any log axis, not drawn";
       this.overlay.appendChild(this.zeroNote);
     }
+    // Top right: a loss that reached 0 has come down, so its curve is low by then.
     this.zeroNote.style.display = zero ? "block" : "none";
-    this.zeroNote.style.left = `${size.l + 8}px`;
-    this.zeroNote.style.top = `${size.t + size.h - 24}px`;
+    this.zeroNote.style.left = `${size.l + size.w - 8}px`;
+    this.zeroNote.style.top = `${size.t + 6}px`;
   }
   resize() {
     if (this.graph._fullLayout && this.graph.isConnected && this.graph.offsetParent) {
