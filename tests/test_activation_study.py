@@ -4,7 +4,7 @@ explained, and the CLI forms of issue 20 with their JSON."""
 import pytest
 
 from l1viz.engine.config import ACTIVATIONS, SETUP_FIELDS, ConfigError, Init, TrainConfig
-from l1viz.engine.outcomes import Ending
+from l1viz.engine.outcomes import Ending, possible_endings
 from l1viz.engine.solutions import solution_check
 from l1viz.engine.trainer import Trainer
 from l1viz.study.landscape import expected_loss
@@ -185,3 +185,11 @@ def test_the_landscape_under_leaky_relu_marks_no_dead_region_and_has_a_gradient_
     assert (relu.grad_ih[below] == 0).all() and (relu.grad_hh[below] == 0).all()
     assert (leaky.grad_ih[below] != 0).all()  # a gradient flows where ReLU has none
     assert not (leaky.loss == relu.loss).all()
+
+
+def test_only_relu_can_die_so_only_a_relu_map_has_a_dead_rule_boundary():
+    assert possible_endings("relu") == tuple(Ending)
+    assert possible_endings("leaky_relu") == (Ending.CONVERGED, Ending.DIVERGED, Ending.STALLED)
+    plane = {"grid": 2, "steps": 20}
+    assert measure_sweep(SweepSettings(**plane)).boundary is not None
+    assert measure_sweep(SweepSettings(**plane, activation="elu")).boundary is None

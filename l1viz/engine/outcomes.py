@@ -66,6 +66,19 @@ def ending_of(outcome: Outcome, died_at: int | None) -> Ending:
     return Ending(outcome.value)
 
 
+def dead_rules_apply(activation: str) -> bool:
+    """Whether a run under `activation` can die: only ReLU's gradient is exactly 0 wherever the
+    cell is silent, so any other still learns there."""
+    return activation == "relu"
+
+
+def possible_endings(activation: str) -> tuple[Ending, ...]:
+    """The endings a run under `activation` can reach, in `Ending`'s order."""
+    dead = (Ending.DEAD_AT_INIT, Ending.DIED, Ending.DEAD_IN_PRACTICE)
+    dies = dead_rules_apply(activation)
+    return tuple(ending for ending in Ending if dies or ending not in dead)
+
+
 # The solution h' = relu(h + |x|): w_hh = 1, both input weights = 1, b = 0.
 TARGET = (1.0, 1.0, 1.0, 0.0)
 

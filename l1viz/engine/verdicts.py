@@ -31,6 +31,7 @@ from l1viz.engine.outcomes import (
     DEAD_IN_PRACTICE,
     DIVERGED,
     VERDICTS,
+    dead_rules_apply,
     firing_threshold_limit,
     has_converged,
     in_dead_region,
@@ -61,7 +62,7 @@ class Rules:
             patience=config.dead_patience,
             firing_limit=firing_threshold_limit(config),
             early_stop=config.early_stop,
-            dead_rules=config.activation == "relu",
+            dead_rules=dead_rules_apply(config.activation),
         )
 
 

@@ -17,7 +17,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from l1viz.engine.config import PARAMETERS
-from l1viz.engine.outcomes import Ending
+from l1viz.engine.outcomes import Ending, dead_rules_apply, possible_endings
 from l1viz.plots.palette import (
     BLACK,
     CASE_BOX,
@@ -31,13 +31,14 @@ from l1viz.plots.palette import (
     WHITE,
 )
 from l1viz.study.map import DeadBoundary, SweepResult, SweepSettings
+from l1viz.study.vocabulary import ACTIVATION_NAMES, activation_name
 
 MAP_HEIGHT = 720
 CELLS = "cells"  # the invisible markers a click selects
 ENDING_ORDER = tuple(ENDINGS)
 # Colour modes: the ending, the share of seeds with an ending, or steps on a log scale.
 ENDING_MODE, SHARE_MODE, STEPS_MODE = "ending", "share", "steps"
-AXIS_TITLES = {"lr": "learning rate", "max_length": "max sequence length"}
+AXIS_TITLES = {"lr": "learning rate", "max_length": "max sequence length", "slope": "slope α"}
 
 
 @dataclass(frozen=True)
@@ -126,15 +127,19 @@ def outcome_map_figure(
     agreements: dict[str, str] | None = None,
     current: tuple[float, float] | None = None,
 ) -> go.Figure:
-    """`agreements`: case id -> agrees / partly / disagrees (the table's); `current`: the live
-    view's init in this plane's coordinates, marked with a cross."""
+    """`agreements`: case id -> agrees / partly / disagrees (the table's, measured under ReLU:
+    shown on a ReLU map only); `current`: the live view's init in this plane's coordinates,
+    marked with a cross. The legend lists the endings the map's activation can reach."""
     figure = go.Figure(_surface(sweep, view))
+    activation = sweep.settings.activation
     if view.mode == ENDING_MODE:
-        figure.add_traces(_legend_entries())
+        figure.add_traces(_legend_entries(possible_endings(activation)))
     if sweep.boundary is not None:
         figure.add_trace(_boundary_trace(sweep.boundary))
+    relu = dead_rules_apply(activation)
     for region in sweep.cases:
-        _add_case_region(figure, region, (agreements or {}).get(region.case.id))
+        agreement = (agreements or {}).get(region.case.id) if relu else None
+        _add_case_region(figure, region, agreement, relu)
     if current is not None:
         figure.add_trace(_current_marker(current))
     figure.add_trace(_cell_markers(sweep))
@@ -142,17 +147,17 @@ def outcome_map_figure(
     return figure
 
 
-def _legend_entries() -> list[go.Scatter]:
+def _legend_entries(endings: tuple[Ending, ...]) -> list[go.Scatter]:
     """One legend entry per ending, for the heatmap's colours."""
     return [
         go.Scatter(
             x=[None],
             y=[None],
             mode="markers",
-            name=shade.label,
-            marker={"color": shade.hex, "symbol": "square", "size": 12},
+            name=ENDINGS[ending].label,
+            marker={"color": ENDINGS[ending].hex, "symbol": "square", "size": 12},
         )
-        for shade in ENDINGS.values()
+        for ending in endings
     ]
 
 
@@ -208,8 +213,10 @@ def _lay_out(figure: go.Figure, settings: SweepSettings) -> None:
     """Title, axes and legend; a plane of initial values keeps one unit the same on both axes."""
     fixed = ", ".join(f"{name} = {value:g}" for name, value in settings.fixed_values().items())
     seeds = f", {settings.seeds} data seeds" if settings.seeds > 1 else ""
+    budget = f"at most {settings.steps:,} steps ({fixed}{seeds})"
+    named = _activation_title(settings)
     figure.update_layout(
-        title={"text": f"After at most {settings.steps:,} steps ({fixed}{seeds})", "x": 0.01},
+        title={"text": f"{named}, after {budget}" if named else f"After {budget}", "x": 0.01},
         height=MAP_HEIGHT,
         clickmode="event+select",
         dragmode="zoom",
@@ -227,6 +234,17 @@ def _lay_out(figure: go.Figure, settings: SweepSettings) -> None:
         figure.update_xaxes(constrain="domain")
 
 
+def _activation_title(settings: SweepSettings) -> str:
+    """ "Leaky ReLU α = 0.01" to lead the title of a map under another activation than ReLU."""
+    if dead_rules_apply(settings.activation):
+        return ""
+    if "slope" in (settings.x, settings.y):
+        name = ACTIVATION_NAMES[settings.activation]
+    else:
+        name = activation_name(settings.activation, settings.slope)
+    return name[0].upper() + name[1:]
+
+
 def _axis(name: str, value_range: tuple[float, float]) -> dict:
     title = AXIS_TITLES.get(name, name)
     if name in PARAMETERS:
@@ -236,9 +254,10 @@ def _axis(name: str, value_range: tuple[float, float]) -> dict:
     return {"title": title, "type": "log", "range": [low - pad, high + pad]}
 
 
-def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
+def _add_case_region(figure: go.Figure, region, agreement: str | None, relu: bool) -> None:
     """A notebook case's box in this plane: a dotted outline, and its number on a tag in the
-    colour of the table's agreement (once judged) that says what the notebook claimed on hover."""
+    colour of the table's agreement (once judged) that says what the notebook claimed on hover.
+    The claims and the table are ReLU's: on another activation's map the tag says so."""
     (x0, x1), (y0, y1) = region.x, region.y
     case = region.case
     figure.add_trace(
@@ -253,6 +272,9 @@ def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
         )
     )
     verdict = f"<br>measured: {agreement}" if agreement else "<br>measured: not yet"
+    claim = f"notebook: {case.documented}{verdict}"
+    if not relu:
+        claim = f"notebook, for ReLU: {case.documented}"
     figure.add_annotation(
         x=x0,
         y=y1,
@@ -265,7 +287,7 @@ def _add_case_region(figure: go.Figure, region, agreement: str | None) -> None:
         bgcolor=CASE_TAGS[agreement].hex if agreement else WHITE,
         bordercolor=CASE_TAGS[agreement].hex if agreement else CASE_BOX,
         borderpad=2,
-        hovertext=f"<b>{case.label}</b><br>notebook: {case.documented}{verdict}",
+        hovertext=f"<b>{case.label}</b><br>{claim}",
         hoverlabel={"bgcolor": WHITE, "bordercolor": INK, "font": {"color": INK}},
         name=case.label,
     )

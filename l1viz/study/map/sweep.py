@@ -14,6 +14,9 @@ model. With `seeds`
 N > 1 each cell is trained from N data seeds (seed, seed + 1, ...), and the map can show the share
 of each ending over them.
 
+The dead rule's boundary is computed on a plane of initial values under ReLU only: no other
+activation has a dead region.
+
 Results arrive as they are decided: a cell's ending is None while it trains, so a map can be drawn
 before its slowest cells have finished.
 """
@@ -42,7 +45,7 @@ from l1viz.engine.config import (
     check_int,
     checked_slope,
 )
-from l1viz.engine.outcomes import Ending, RunResult
+from l1viz.engine.outcomes import Ending, RunResult, dead_rules_apply
 from l1viz.engine.trainer import model_alphas, model_learning_rates, stack_inits
 from l1viz.study.notebook import LEARNING_RATE, notebook_config
 from l1viz.study.notebook import MAX_LENGTH as NOTEBOOK_MAX_LENGTH
@@ -340,7 +343,8 @@ def measure_sweep(
     points = [settings.point(x, y) for y in ys for x in xs]
     batches = _batches(settings, points)
     cells = _Cells(len(points), settings.seeds)
-    boundary = dead_boundary(settings) if settings.plane_of_inits else None
+    dies = settings.plane_of_inits and dead_rules_apply(settings.activation)
+    boundary = dead_boundary(settings) if dies else None
     regions = case_regions(settings) if settings.plane_of_inits else ()
 
     def snapshot(progress: float) -> SweepResult:
