@@ -1,5 +1,6 @@
 """Outcome map: how training ends from every point of a grid over two settings (initial values,
-the learning rate, the maximum sequence length), drawn as the cells are decided.
+the learning rate, the maximum sequence length, the slope α of leaky ReLU or PReLU), under an
+activation, drawn as the cells are decided.
 
 Widgets <-> `OutcomeMapView` (its URL form, zoom breadcrumb included) -> a `SweepSettings` per
 zoom level -> a shared job (`app_pages.studies`) -> `l1viz.plots.outcome_map`. Click a cell to
@@ -13,18 +14,21 @@ from dataclasses import replace
 
 import streamlit as st
 
+from app_pages.activation_box import activation_choice, seed_activation, slope_box
 from app_pages.boxes import seed_box, typed_box
 from app_pages.common import plain_markdown, request_live_run
 from app_pages.downloads import download_buttons
 from app_pages.page_state import accepted, keep_view, show_notes, take_view
 from app_pages.studies import default_table, follow, map_job
 from l1viz.engine.config import ConfigError
+from l1viz.engine.outcomes import dead_rules_apply, possible_endings
 from l1viz.live.links import map_cell_settings
 from l1viz.live.map_view import AXIS_FIELDS, FIELDS, FIXED_DEFAULTS, MODES, OutcomeMapView
 from l1viz.live.settings import Settings
 from l1viz.plots.outcome_map import SHARE_MODE, outcome_map_figure, selected_cell
 from l1viz.plots.palette import CASE_TAGS, ENDINGS
 from l1viz.study.map import (
+    ALL_AXES,
     AXES,
     DEFAULT_RANGES,
     SweepResult,
@@ -34,7 +38,7 @@ from l1viz.study.map import (
     sweep_csv,
     zoom_in,
 )
-from l1viz.study.vocabulary import dead_rule_text
+from l1viz.study.vocabulary import ACTIVATION_NAMES, dead_rule_text, still_learns
 
 VIEW = "map.view"
 ROUNDS = "map.chart.rounds"  # bumped to draw a chart that has forgotten its selection
@@ -77,6 +81,7 @@ def seed_widgets(view: OutcomeMapView, force: bool) -> None:
     for key, value in choices.items():
         if force or key not in st.session_state:
             st.session_state[key] = value
+    seed_activation("map", view.activation, view.slope, force)
 
 
 def axis_range(which: str, axis: str) -> tuple[float, float]:
@@ -112,12 +117,16 @@ def settings_form(view: OutcomeMapView) -> OutcomeMapView:
     value. The zoom is kept while the whole map stays the same."""
     bar = st.sidebar
     bar.subheader("Map")
-    x = bar.selectbox("x axis", AXES, key="map.x")
-    y = bar.selectbox("y axis", AXES, key="map.y")
-    values = {"x": x, "y": y}
+    x = bar.selectbox("x axis", ALL_AXES, key="map.x")
+    y = bar.selectbox("y axis", ALL_AXES, key="map.y")
+    activation = activation_choice(bar, "map")
+    values = {"x": x, "y": y, "activation": activation}
+    sloped_axis = "slope" in (x, y)
     with bar.form("map.form"):
         values["x_range"] = axis_range("x", x)
         values["y_range"] = axis_range("y", y)
+        accepted_slope = (view.activation, view.slope)
+        values["slope"] = None if sloped_axis else slope_box(st, "map", activation, accepted_slope)
         for name, (label, key) in BOXES.items():
             help = "Each cell trained from this many data seeds (seed, seed + 1, …)."
             options = {"help": help} if name == "seeds" else {}
@@ -138,7 +147,8 @@ def _same_map(one: OutcomeMapView, other: OutcomeMapView) -> bool:
         return False
 
 
-def view_controls(view: OutcomeMapView, seeds: int) -> OutcomeMapView:
+def view_controls(view: OutcomeMapView, shown: SweepSettings) -> OutcomeMapView:
+    """The colouring; the endings offered are those the map's activation can reach."""
     left, right = st.columns([3, 2])  # the three colourings on one line at 1500 px
     mode = left.radio(
         "Colour by",
@@ -148,15 +158,18 @@ def view_controls(view: OutcomeMapView, seeds: int) -> OutcomeMapView:
         key="map.mode",
         help="With one data seed a share is 0 or 1; several seeds give probabilities.",
     )
-    ending = view.ending
+    endings = [e.value for e in possible_endings(shown.activation)]
+    ending = view.ending if view.ending in endings else endings[0]
     if mode != "ending":
+        if st.session_state.get("map.ending") not in endings:
+            st.session_state["map.ending"] = ending
         ending = right.selectbox(
             "ending",
-            FIELDS["ending"].options,
+            endings,
             format_func=lambda value: ENDINGS[next(e for e in ENDINGS if e.value == value)].label,
             key="map.ending",
         )
-    if mode == SHARE_MODE and seeds == 1:
+    if mode == SHARE_MODE and shown.seeds == 1:
         st.caption("One data seed per cell: shares are 0 or 1. Set more seeds in the sidebar.")
     return replace(view, colour=mode, ending=ending)
 
@@ -168,8 +181,11 @@ def agreements() -> dict[str, str]:
 
 
 def current_point(settings: SweepSettings) -> tuple[float, float] | None:
+    """The live view's run in this plane, if it is one of the map's kind (bias, activation)."""
     live = st.session_state.get(LIVE_SETTINGS)
     if not isinstance(live, Settings) or live.bias != settings.bias:
+        return None
+    if live.activation != settings.activation:
         return None
     return float(getattr(live, settings.x)), float(getattr(live, settings.y))
 
@@ -254,25 +270,57 @@ def chart(sweep: SweepResult, view: OutcomeMapView) -> None:
         )
 
 
-def main() -> None:
-    st.title("Outcome map")
-    st.caption(
+def intro(relu: bool) -> None:
+    """What a cell is and how to use the map; the dead rule's line and the verdicts are ReLU's."""
+    ends = "dies, falls silent" if relu else "diverges"
+    text = (
         "Each cell is one setup trained with the notebook's settings (Adam, batch 32) until it "
-        "converges (both weights exactly 1), dies, falls silent or the budget runs out. **Click "
+        f"converges (both weights exactly 1), {ends} or the budget runs out. **Click "
         "a cell** to train it in the live view; pick **Box Select** in the chart's toolbar and "
-        "draw a box to measure it again at the same resolution. Dashed: where the dead rule "
-        f"starts to hold ({dead_rule_text(True)}). Numbered tags: the notebook's cases this "
-        f"plane passes through, by how the table agreed ({tag_legend()}; hover for the claim)."
+        "draw a box to measure it again at the same resolution."
     )
-    st.html(SOLID_CSS)
+    if relu:
+        text += (
+            f" Dashed: where the dead rule starts to hold ({dead_rule_text(True)}). Numbered "
+            "tags: the notebook's cases this plane passes through, by how the table agreed "
+            f"({tag_legend()}; hover for the claim)."
+        )
+    st.caption(text)
+
+
+def activation_note(view: OutcomeMapView, shown: SweepSettings) -> None:
+    """Under another activation than ReLU: why nothing dies, and what a slope axis trains."""
+    name = ACTIVATION_NAMES[shown.activation]
+    if "slope" in (shown.x, shown.y):
+        note = (
+            f"Under {name} some gradient flows below 0 at every α, so a silent cell still learns."
+        )
+    else:
+        note = still_learns(shown.activation, shown.slope)
+    if view.activation != shown.activation:
+        note += f" {ACTIVATION_NAMES[view.activation]} has no slope: a slope axis trains {name}."
+    note += " No cell dies, so no dead rule is drawn"
+    if shown.plane_of_inits:
+        note += "; the notebook's cases (ReLU's claims) are outlined without the table's verdicts"
+    st.caption(note + ".")
+
+
+def main() -> None:
+    # The sidebar is drawn first: the page's words depend on the activation it settles on.
     view, from_url = take_view(VIEW, OutcomeMapView)
     seed_widgets(view, force=from_url)
-    show_notes(VIEW)
     view = accepted(settings_form(view), view, OutcomeMapView.levels)
     levels = view.levels()
     shown = levels[-1]
+    st.title("Outcome map")
+    relu = dead_rules_apply(shown.activation)
+    intro(relu)
+    if not relu:
+        activation_note(view, shown)
+    st.html(SOLID_CSS)
+    show_notes(VIEW)
     breadcrumb(view, levels)
-    view = view_controls(view, shown.seeds)
+    view = view_controls(view, shown)
     keep_view(VIEW, view)
 
     def draw(state) -> None:
@@ -282,7 +330,9 @@ def main() -> None:
         cases = ""
         if not sweep.cases and shown.plane_of_inits:
             cases = " · no notebook case has these fixed values"
-        st.caption(f"Outcomes so far: {counts_text(sweep.counts())}{cases}")
+        endings = possible_endings(shown.activation)
+        counts = {e: n for e, n in sweep.counts().items() if e in endings}
+        st.caption(f"Outcomes so far: {counts_text(counts)}{cases}")
         dimension_note(levels)
         if sweep.complete:
             download_buttons("map", sweep.to_json(), sweep_csv(sweep))

@@ -43,6 +43,8 @@ EXAMPLES = [
         zoom=((1e-4, 1e-2, -0.5, 0.5), (1e-3, 5e-3, 0.0, 0.25)),
     ),
     OutcomeMapView(bias=True, y_range=(-0.5, 1.25)),
+    OutcomeMapView(x="slope", x_range=(1e-3, 0.25), activation="prelu", grid=8),
+    OutcomeMapView(activation="leaky_relu", slope=0.05, colour="steps"),
     SchemesView(schemes=("kaiming", "rai"), max_length=(3, 300), samples=9, bias="without"),
     SchemesView(ending="dead_at_init", seed=11, steps=777),
 ]
@@ -67,6 +69,8 @@ def test_every_setting_survives_the_round_trip_through_the_url(view):
         (OutcomeMapView, {"y": "w_hh"}, "y = 'w_hh': must differ from x"),
         (OutcomeMapView, {"fixed": "lr=100"}, "a learning rate must be within"),
         (OutcomeMapView, {"zoom": "1,2,3"}, "each box must be four numbers"),
+        (OutcomeMapView, {"activation": "sigmoid"}, "must be one of relu, leaky_relu"),
+        (OutcomeMapView, {"slope": "0.1"}, "only leaky_relu and prelu have a slope, not relu"),
         (SchemesView, {"schemes": "pytorch,bogus"}, "must be one of pytorch"),
         (SchemesView, {"max_length": "0"}, "max_length = '0': must be between 1 and 10,000"),
         (SchemesView, {"bias": "sometimes"}, "must be one of both, with, without"),

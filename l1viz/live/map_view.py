@@ -1,8 +1,10 @@
 """The outcome map page's whole state as one typed object, and its URL form: the CLI's `sweep`
 flags (x, y, x_range=LOW,HIGH, y_range, grid, steps, seed, seeds, fixed=NAME=VALUE,…), the cell
 with biases (bias=true), the colouring (colour=ending|share|steps, ending=…) and the zoom
-breadcrumb (zoom=X0,X1,Y0,Y1;… one box per level below the whole map). A bad value is named and
-replaced by its default.
+breadcrumb (zoom=X0,X1,Y0,Y1;… one box per level below the whole map), the activation
+(activation=leaky_relu, slope=0.05 when not its default). A bad value is named and replaced by its
+default. An axis may be the slope α (x=slope, log-spaced): it trains leaky ReLU unless the
+activation is prelu, as in the CLI.
 
 The settings off the axes start from the page's own values (`FIXED_DEFAULTS`, a live cell with
 biases that fire); `fixed` holds the ones the user changed. As in the CLI, naming a bias there, or
@@ -25,8 +27,9 @@ from l1viz.engine.config import (
 )
 from l1viz.engine.outcomes import Ending
 from l1viz.live.fields import Choice, Flag, Number, Pair, Refused, Several, read_view, view_query
+from l1viz.live.settings import FIELDS as LIVE_FIELDS
 from l1viz.plots.outcome_map import ENDING_MODE, SHARE_MODE, STEPS_MODE, MapView
-from l1viz.study.map import AXES, DEFAULT_RANGES, MAX_SEEDS, SweepSettings
+from l1viz.study.map import ALL_AXES, AXES, DEFAULT_RANGES, MAX_SEEDS, SweepSettings
 from l1viz.study.map.sweep import LR_LIMITS, MAX_GRID
 
 FIXED_DEFAULTS = {
@@ -38,13 +41,14 @@ FIXED_DEFAULTS = {
     "max_length": 10.0,
 }
 MODES = (ENDING_MODE, SHARE_MODE, STEPS_MODE)
-# Wide enough for every axis (an initial value, a learning rate, a length); each axis's own limit
-# is the sweep's check, and `AXIS_FIELDS` its words for the page's boxes.
+# Wide enough for every axis (an initial value, a learning rate, a length, a slope); each axis's
+# own limit is the sweep's check, and `AXIS_FIELDS` its words for the page's boxes.
 AXIS_VALUE = Number(-MAX_ABS_INIT, MAX_ABS_INIT)
 AXIS_FIELDS = {
     **{name: AXIS_VALUE for name in PARAMETERS},
     "lr": Number(*LR_LIMITS),
     "max_length": Number(1, MAX_LENGTH),
+    "slope": LIVE_FIELDS["slope"],
 }
 Box = tuple[float, float, float, float]  # x low, x high, y low, y high
 
@@ -82,8 +86,8 @@ class Boxes:
 
 
 FIELDS = {
-    "x": Choice(AXES),
-    "y": Choice(AXES),
+    "x": Choice(ALL_AXES),
+    "y": Choice(ALL_AXES),
     "x_range": Pair(AXIS_VALUE),
     "y_range": Pair(AXIS_VALUE),
     "grid": Number(2, MAX_GRID, whole=True),
@@ -95,6 +99,8 @@ FIELDS = {
     "colour": Choice(MODES),
     "ending": Choice(tuple(ending.value for ending in Ending)),
     "zoom": Boxes(),
+    "activation": LIVE_FIELDS["activation"],
+    "slope": LIVE_FIELDS["slope"],
 }
 _CULPRITS = {"x": ("x",), "y": ("y", "x"), "lr": ("fixed", "x_range", "y_range")}
 _CULPRITS["max_length"] = _CULPRITS["lr"]
@@ -115,6 +121,8 @@ class OutcomeMapView:
     colour: str = ENDING_MODE
     ending: str = Ending.CONVERGED.value
     zoom: tuple[Box, ...] = ()
+    activation: str = SweepSettings.activation
+    slope: float | None = None  # off the axes: the activation's own when None
 
     @property
     def has_bias(self) -> bool:
@@ -142,6 +150,8 @@ class OutcomeMapView:
             fixed=tuple(self.fixed_values().items()),
             seed=self.seed,
             seeds=self.seeds,
+            activation=self.activation,
+            slope=self.slope,
         )
 
     def levels(self) -> list[SweepSettings]:
@@ -174,4 +184,6 @@ class OutcomeMapView:
 def _default_text(name: str, value) -> str:
     if name in ("x_range", "y_range") and not value:
         return "the axis's own range"
+    if name == "slope" and value is None:
+        return "the activation's own"
     return FIELDS[name].text(value)
