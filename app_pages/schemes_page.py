@@ -9,19 +9,20 @@ from dataclasses import replace
 import pandas as pd
 import streamlit as st
 
+from app_pages.activation_box import activation_choice, seed_activation, slope_box
 from app_pages.boxes import seed_box, typed_box
 from app_pages.common import request_live_run
 from app_pages.downloads import download_buttons
 from app_pages.page_state import accepted, keep_view, show_notes, take_view
 from app_pages.studies import follow, schemes_job
-from l1viz.engine.outcomes import Ending
+from l1viz.engine.outcomes import Ending, dead_rules_apply, possible_endings
 from l1viz.live.downloads import schemes_csv
 from l1viz.live.links import live_settings
 from l1viz.live.schemes_view import BIASES, FIELDS, SchemesView
 from l1viz.plots.palette import ENDINGS
 from l1viz.plots.schemes import schemes_figure
-from l1viz.study.schemes import SCHEMES, SchemeResult
-from l1viz.study.vocabulary import dead_rule_text
+from l1viz.study.schemes import SCHEMES, SchemeResult, SchemeSettings
+from l1viz.study.vocabulary import ACTIVATION_NAMES, dead_rule_text, still_learns
 
 VIEW = "schemes.view"
 BIAS_LABELS = {"both": "both", "with": "with bias", "without": "without bias"}
@@ -41,13 +42,16 @@ def seed_widgets(view: SchemesView, force: bool) -> None:
         if force or key not in st.session_state:
             value = getattr(view, name)
             st.session_state[key] = list(value) if name == "schemes" else value
+    seed_activation("schemes", view.activation, view.slope, force)
 
 
 def settings_form(view: SchemesView) -> SchemesView:
     """The form's view: each refused box says why beside it and keeps the last accepted value."""
-    values = {}
+    st.sidebar.subheader("Schemes")
+    activation = activation_choice(st.sidebar, "schemes")
+    values = {"activation": activation}
     with st.sidebar.form("schemes.form"):
-        st.subheader("Schemes")
+        values["slope"] = slope_box(st, "schemes", activation, (view.activation, view.slope))
         values["schemes"] = tuple(st.multiselect("Schemes", SCHEMES, key="schemes.names"))
         for name, (label, key) in BOXES.items():
             help = "Comma-separated, e.g. 10, 100: each length trains every scheme's draws again."
@@ -60,18 +64,27 @@ def settings_form(view: SchemesView) -> SchemesView:
     return replace(view, **values)
 
 
+def dead_column(activation: str) -> str:
+    """The exact chance of being born dead: ReLU's dead rule at step 0, under any activation."""
+    born_dead = "dead at init" if dead_rules_apply(activation) else "ReLU dead at init"
+    return f"P({born_dead}), exact"
+
+
 def shares_table(result: SchemeResult) -> pd.DataFrame:
+    """A row per scheme, bias setting and length: the shares of the endings its activation can
+    reach."""
     records = []
+    activation = result.settings.activation
     for row in result.rows:
         record = {
             "scheme": row.scheme,
             "bias": "yes" if row.bias else "no",
             "max length": row.max_length,
-            "P(dead at init), exact": row.dead_at_init,
+            dead_column(activation): row.dead_at_init,
         }
-        for ending, shade in ENDINGS.items():
+        for ending in possible_endings(activation):
             share = row.measured[ending] if row.measured else None
-            record[shade.label] = share.value if share else None
+            record[ENDINGS[ending].label] = share.value if share else None
         record["median steps"] = row.median_steps
         records.append(record)
     return pd.DataFrame(records)
@@ -106,6 +119,32 @@ def load_controls(result: SchemeResult) -> None:
         request_live_run(live_settings(init, config), origin=origin)
 
 
+def ending_choice(view: SchemesView, activation: str) -> str:
+    """The ending whose share the chart shows, among those the activation can reach."""
+    endings = [e.value for e in possible_endings(activation)]
+    if st.session_state.get("schemes.ending") not in endings:
+        st.session_state["schemes.ending"] = view.ending if view.ending in endings else endings[0]
+    return st.selectbox(
+        "Share of draws that ended",
+        endings,
+        format_func=lambda value: ENDINGS[Ending(value)].label,
+        key="schemes.ending",
+    )
+
+
+def activation_note(settings: SchemeSettings) -> None:
+    """Under another activation than ReLU: what born dead still means, and why nothing dies."""
+    if dead_rules_apply(settings.activation):
+        return
+    name = ACTIVATION_NAMES[settings.activation]
+    endings = ", ".join(ENDINGS[e].label for e in possible_endings(settings.activation))
+    st.caption(
+        f"The draws train under {name}. {still_learns(settings.activation, settings.slope)} "
+        "Born dead is ReLU's rule at step 0; here no draw dies, so the shares are of "
+        f"{endings} only."
+    )
+
+
 def main() -> None:
     st.title("Initialisation schemes")
     st.markdown(
@@ -120,15 +159,11 @@ def main() -> None:
     seed_widgets(view, force=from_url)
     show_notes(VIEW)
     view = accepted(settings_form(view), view, type(view).settings)
-    ending = st.selectbox(
-        "Share of draws that ended",
-        [e.value for e in ENDINGS],
-        format_func=lambda value: ENDINGS[Ending(value)].label,
-        key="schemes.ending",
-    )
-    view = replace(view, ending=ending)
-    keep_view(VIEW, view)
     settings = view.settings()
+    activation_note(settings)
+    view = replace(view, ending=ending_choice(view, settings.activation))
+    keep_view(VIEW, view)
+    ending = view.ending
 
     def draw(state) -> None:
         result = state.latest
@@ -138,7 +173,7 @@ def main() -> None:
             hide_index=True,
             column_config={
                 name: st.column_config.NumberColumn(name, format="percent")
-                for name in ["P(dead at init), exact", *(s.label for s in ENDINGS.values())]
+                for name in [dead_column(settings.activation), *(s.label for s in ENDINGS.values())]
             },
         )
         load_controls(result)

@@ -16,8 +16,10 @@ from app_pages.common import plain_markdown
 from l1viz.engine.outcomes import Ending
 from l1viz.engine.trainer import Trainer
 from l1viz.live.map_view import OutcomeMapView
+from l1viz.live.schemes_view import SchemesView
 from l1viz.plots.outcome_map import ENDING_ORDER
 from l1viz.plots.palette import ENDINGS, REFUSED
+from l1viz.study.schemes import measure_schemes
 
 APP = "../app.py"
 MAP_PAGE = "app_pages/map_page.py"
@@ -189,3 +191,45 @@ def test_the_sidebar_sets_the_activation_and_its_slope_and_refuses_a_bad_one(loa
     (error,) = [e.value for e in at.sidebar.error]
     assert "elu has no slope to put on an axis" in error and "last accepted" in error
     assert chart_spec(at)["layout"]["xaxis"]["title"]["text"] == "w_hh"
+
+
+SCHEMES_PAGE = "app_pages/schemes_page.py"
+SCHEMES_LINK = {"schemes": "pytorch", "max_length": "3", "samples": "8", "steps": "300"}
+
+
+def test_a_leaky_relu_schemes_link_shows_the_studys_shares_and_loads_a_draw_under_it(loads):
+    query = {**SCHEMES_LINK, "bias": "without", "activation": "leaky_relu", "slope": "0.05"}
+    at = settle(open_link(SCHEMES_PAGE, query))
+    assert not at.warning and dict(at.query_params) == query
+    assert at.sidebar.text_input(key="schemes.slope").value == "0.05"
+    expected = measure_schemes(SchemesView.from_params(query)[0].settings())
+    (row,) = expected.rows
+    table = at.dataframe[0].value
+    assert list(table["P(ReLU dead at init), exact"]) == [row.dead_at_init]
+    for ending in (Ending.CONVERGED, Ending.DIVERGED, Ending.STALLED):
+        assert list(table[ENDINGS[ending].label]) == [row.measured[ending].value]
+    assert not set(table.columns) & DEAD_LABELS
+    assert list(at.selectbox(key="schemes.ending").options) == [
+        ENDINGS[e].label for e in (Ending.CONVERGED, Ending.DIVERGED, Ending.STALLED)
+    ]
+    assert any("train under leaky ReLU" in caption.value for caption in at.caption)
+    at.button(key="schemes.load").click().run()
+    assert not at.exception
+    loaded = loads.settings[-1]
+    assert loaded["activation"] == "leaky_relu" and loaded["slope"] == 0.05
+    assert loaded["max_length"] == 3 and loaded["steps"] == 300
+
+
+def test_the_schemes_sidebar_sets_the_activation_and_a_bad_link_is_named():
+    query = {**SCHEMES_LINK, "bias": "with", "activation": "softmax", "slope": "0"}
+    at = settle(open_link(SCHEMES_PAGE, query))
+    warnings = [w.value for w in at.warning]
+    assert any(plain_markdown("activation = 'softmax': must be one of relu") in w for w in warnings)
+    assert any(plain_markdown("slope = '0': must be above 0") in w for w in warnings)
+    table = at.dataframe[0].value
+    assert "P(dead at init), exact" in table and ENDINGS[Ending.DIED].label in table
+    at.sidebar.selectbox(key="schemes.activation").set_value("prelu").run()
+    assert at.sidebar.text_input(key="schemes.slope").value == "0.25"
+    settle(at)
+    assert dict(at.query_params)["activation"] == "prelu" and "slope" not in at.query_params
+    assert "P(ReLU dead at init), exact" in at.dataframe[0].value

@@ -47,6 +47,8 @@ EXAMPLES = [
     OutcomeMapView(activation="leaky_relu", slope=0.05, colour="steps"),
     SchemesView(schemes=("kaiming", "rai"), max_length=(3, 300), samples=9, bias="without"),
     SchemesView(ending="dead_at_init", seed=11, steps=777),
+    SchemesView(activation="leaky_relu", slope=0.2, bias="with"),
+    SchemesView(activation="tanh"),
 ]
 
 
@@ -74,6 +76,8 @@ def test_every_setting_survives_the_round_trip_through_the_url(view):
         (SchemesView, {"schemes": "pytorch,bogus"}, "must be one of pytorch"),
         (SchemesView, {"max_length": "0"}, "max_length = '0': must be between 1 and 10,000"),
         (SchemesView, {"bias": "sometimes"}, "must be one of both, with, without"),
+        (SchemesView, {"activation": "gelu"}, "must be one of relu, leaky_relu"),
+        (SchemesView, {"slope": "0.3"}, "only leaky_relu and prelu have a slope, not relu"),
     ],
 )
 def test_a_bad_value_is_named_and_only_it_is_replaced_by_its_default(view, params, named):

@@ -1,6 +1,7 @@
 """The schemes page's whole state as one typed object, and its URL form: the CLI's `schemes` flags
-(schemes=pytorch,kaiming, max_length=10,100, samples, steps, seed, bias=both|with|without) and the
-ending whose share the chart shows. A bad value is named and replaced by its default."""
+(schemes=pytorch,kaiming, max_length=10,100, samples, steps, seed, bias=both|with|without,
+activation, slope when not the activation's default) and the ending whose share the chart shows. A
+bad value is named and replaced by its default."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass
 from l1viz.engine.config import MAX_LENGTH, MAX_SEED, MAX_STEPS
 from l1viz.engine.outcomes import Ending
 from l1viz.live.fields import Choice, Number, Several, read_view, view_query
+from l1viz.live.settings import FIELDS as LIVE_FIELDS
 from l1viz.study.schemes import MAX_SAMPLES, SCHEMES, SchemeSettings
 
 # Which cells each `bias` value trains, as the CLI's --bias says it.
@@ -23,6 +25,8 @@ FIELDS = {
     "seed": Number(0, MAX_SEED, whole=True),
     "bias": Choice(tuple(BIASES)),
     "ending": Choice(ENDINGS),
+    "activation": LIVE_FIELDS["activation"],
+    "slope": LIVE_FIELDS["slope"],
 }
 
 
@@ -37,6 +41,8 @@ class SchemesView:
     seed: int = 42
     bias: str = "both"
     ending: str = Ending.CONVERGED.value  # the share the chart shows
+    activation: str = SchemeSettings.activation
+    slope: float | None = None  # the activation's own when None
 
     def settings(self) -> SchemeSettings:
         """The measurement this view shows; raises ConfigError naming a bad setting."""
@@ -47,6 +53,8 @@ class SchemesView:
             steps=self.steps,
             seed=self.seed,
             biases=BIASES[self.bias],
+            activation=self.activation,
+            slope=self.slope,
         )
 
     def to_query(self) -> dict[str, str]:
@@ -54,4 +62,10 @@ class SchemesView:
 
     @classmethod
     def from_params(cls, params: Mapping) -> tuple[SchemesView, list[str]]:
-        return read_view(cls, FIELDS, params, cls.settings)
+        return read_view(cls, FIELDS, params, cls.settings, text=_default_text)
+
+
+def _default_text(name: str, value) -> str:
+    if name == "slope" and value is None:
+        return "the activation's own"
+    return FIELDS[name].text(value)
