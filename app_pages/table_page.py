@@ -1,5 +1,7 @@
 """Notebook observations: the notebook's 17 cases beside what happens over each case's whole region.
 
+With a remedy activation chosen (?activation=leaky_relu&slope=0.01), every case's samples are also
+trained under it and each row shows that measurement under ReLU's, which the verdict stays on.
 The documented half of every row is drawn at once; each case's measurement fills in as it finishes
 (`app_pages.studies`: computed once per server, the default settings from the server's first page
 view). The row of the live view's current case, or the one a link names (?case=bias-8), is
@@ -15,14 +17,16 @@ import streamlit as st
 from app_pages.boxes import seed_box, typed_box
 from app_pages.common import plain_markdown, request_live_run
 from app_pages.downloads import download_buttons
+from app_pages.live_parts.controls import HELP as SETUP_HELP
+from app_pages.live_parts.controls import LABELS as SETUP_LABELS
 from app_pages.page_state import accepted, keep_view, show_notes, take_view
 from app_pages.studies import follow, table_job
-from l1viz.engine.config import CRITERIA
+from l1viz.engine.config import ACTIVATIONS, CRITERIA, SLOPE_DEFAULTS
 from l1viz.engine.outcomes import Ending
 from l1viz.live.downloads import table_csv
 from l1viz.live.links import live_settings
 from l1viz.live.settings import Settings
-from l1viz.live.table_view import FIELDS, MAGNITUDE, TableView
+from l1viz.live.table_view import FIELDS, MAGNITUDE, TableView, default_text
 from l1viz.plots.palette import AGREEMENT, ENDINGS, MEASURING
 from l1viz.plots.table import share_bar_html, share_legend_html, table_css
 from l1viz.study.table import (
@@ -34,9 +38,10 @@ from l1viz.study.table import (
     percent,
     place,
     remark_text,
+    remedy_summary,
     signs_text,
 )
-from l1viz.study.vocabulary import SAMPLE_WORDS
+from l1viz.study.vocabulary import SAMPLE_WORDS, activation_name
 
 VIEW = "table.view"
 COLUMNS = [0.35, 1.4, 1.5, 2.0, 1.2, 2.9, 0.9]
@@ -48,7 +53,14 @@ BOXES = {  # view field -> (label, widget key)
     "steps": ("Step budget", "table.steps"),
     "seed": ("Seed", "table.seed"),
     "small": ("Very small magnitude: at most", "table.small_high"),
+    "slope": ("Slope α below 0", "table.slope"),
 }
+RELU = activation_name("relu")
+REMEDY_HELP = (
+    f"{SETUP_HELP['activation']} Any but ReLU: each case's samples are trained again under it, "
+    "shown under ReLU's measurement in every row (the verdict stays ReLU's)."
+)
+SLOPE_HELP = f"{SETUP_HELP['slope']} Blank: the default. The other activations have none."
 NORMAL_KEYS = ("table.normal_low", "table.normal_high")
 
 
@@ -57,7 +69,12 @@ def seed_widgets(view: TableView, force: bool) -> None:
         seed_box(key, FIELDS[name].text(getattr(view, name)), force)
     for key, value in zip(NORMAL_KEYS, view.normal):
         seed_box(key, MAGNITUDE.text(value), force)
-    for key, value in (("table.criterion", view.criterion), ("table.recheck", view.recheck)):
+    chosen = (
+        ("table.criterion", view.criterion),
+        ("table.recheck", view.recheck),
+        ("table.activation", view.activation),
+    )
+    for key, value in chosen:
         if force or key not in st.session_state:
             st.session_state[key] = value
 
@@ -90,8 +107,34 @@ def settings_form(view: TableView) -> TableView:
             help="Only with another rule than exact: converged samples of a 'does not converge' "
             "case are trained again under the notebook's rule.",
         )
+        values.update(remedy_boxes(view))
         st.form_submit_button("Measure", type="primary")
     return replace(view, **values)
+
+
+def remedy_boxes(view: TableView) -> dict:
+    """The activation trained beside ReLU, and its slope α when it has one (a form cannot redraw
+    while it is filled in, so the slope box is always there; blank is the activation's own)."""
+    st.subheader("Remedy")
+    activation = st.selectbox(
+        "Activation beside ReLU",
+        ACTIVATIONS,
+        key="table.activation",
+        format_func=SETUP_LABELS["activation"].get,
+        help=REMEDY_HELP,
+    )
+    label, key = BOXES["slope"]
+    slope = typed_box(
+        st,
+        label,
+        FIELDS["slope"],
+        key,
+        view.slope,
+        text=lambda value: default_text("slope", value),
+        placeholder="blank: leaky ReLU 0.01, PReLU 0.25",
+        help=SLOPE_HELP,
+    )
+    return {"activation": activation, "slope": slope if activation in SLOPE_DEFAULTS else None}
 
 
 def highlighted_case(view: TableView, magnitudes: Magnitudes) -> str | None:
@@ -142,8 +185,7 @@ def case_row(row: CaseResult, settings: TableSettings, highlighted: bool) -> Non
     if measured is None:
         cells[3].caption("measuring…")
         return
-    cells[3].html(share_bar_html(measured))
-    cells[3].caption(plain_markdown(measured_summary(measured)))
+    measured_cell(cells[3], row, settings)
     if row.agreement:
         cells[4].badge(row.agreement, color=AGREEMENT[row.agreement].badge)
     else:
@@ -156,6 +198,28 @@ def case_row(row: CaseResult, settings: TableSettings, highlighted: bool) -> Non
         )
     cells[5].caption(plain_markdown(row.explanation))
     load_menu(cells[6], row, settings)
+
+
+def measured_cell(cell, row: CaseResult, settings: TableSettings) -> None:
+    """ReLU's shares and summary; with a remedy, the same samples under it below them."""
+    cell.html(share_bar_html(row.measured))
+    if not settings.remedy:
+        cell.caption(plain_markdown(measured_summary(row.measured)))
+        return
+    cell.caption(plain_markdown(f"{RELU}: {measured_summary(row.measured)}"))
+    if row.remedy is None:
+        name = activation_name(settings.activation, settings.slope)
+        cell.caption(plain_markdown(f"{name}: measuring…"))
+        return
+    cell.html(share_bar_html(row.remedy))
+    cell.caption(plain_markdown(remedy_summary(row.remedy)))
+
+
+def headers(settings: TableSettings) -> list[str]:
+    if not settings.remedy:
+        return HEADERS
+    name = activation_name(settings.activation, settings.slope)
+    return [text if text != "measured" else f"measured: {RELU}, then {name}" for text in HEADERS]
 
 
 def summary(table: TableResult) -> None:
@@ -178,16 +242,20 @@ def rows(table: TableResult, settings: TableSettings, highlight: str | None) -> 
         with st.container(key=f"table.rows.{group}"):
             st.subheader("With bias" if bias else "Without bias (the notebook's cell)")
             header = st.container(key=f"table.head.{group}").columns(COLUMNS)
-            for cell, text in zip(header, HEADERS):
+            for cell, text in zip(header, headers(settings)):
                 cell.caption(plain_markdown(text))
             for row in table.cases:
                 if row.case.bias == bias:
                     case_row(row, settings, highlighted=row.case.id == highlight)
+    remedy = ""
+    if settings.remedy:
+        name = activation_name(settings.activation, settings.slope)
+        remedy = f", and the same samples under {name}"
     st.caption(
         f"{len(table.cases)} cases × {settings.samples:,} samples, budget {settings.steps:,} "
-        f"steps, seed {settings.seed}, rule “{settings.criterion}”. Each Load replays the sample "
-        "nearest the middle of the region among those that ended that way: in the live view it "
-        "ends the same way."
+        f"steps, seed {settings.seed}, rule “{settings.criterion}”{remedy}. Each Load replays the "
+        "sample (under ReLU) nearest the middle of the region among those that ended that way: in "
+        "the live view it ends the same way."
     )
     if table.complete:
         download_buttons("table", table.to_json(), table_csv(table))

@@ -30,6 +30,8 @@ def test_the_default_view_is_a_bare_url_and_reads_back_without_a_word(view):
 EXAMPLES = [
     TableView(samples=8, steps=300, seed=7, normal=(0.2, 0.9), small=0.05, case="bias-8"),
     TableView(criterion="tolerance", recheck=False),
+    TableView(activation="prelu", slope=0.125),
+    TableView(activation="elu"),
     OutcomeMapView(
         x="lr",
         y="b_hh",

@@ -1,5 +1,7 @@
 """The observation table and outcome map pages, driven by Streamlit's AppTest."""
 
+import csv
+import io
 import json
 import time
 from types import SimpleNamespace
@@ -7,11 +9,13 @@ from types import SimpleNamespace
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from app_pages import studies
+from app_pages import downloads, studies
+from app_pages.common import plain_markdown
 from l1viz.engine.config import PARAMETERS
+from l1viz.engine.outcomes import Ending
 from l1viz.live.links import live_settings
 from l1viz.live.map_view import OutcomeMapView
-from l1viz.study.table import TableSettings, measure_table
+from l1viz.study.table import TableSettings, measure_table, measured_summary, remedy_summary
 
 APP = "../app.py"
 TABLE_PAGE, MAP_PAGE = "app_pages/table_page.py", "app_pages/map_page.py"
@@ -154,6 +158,115 @@ def test_a_refused_box_says_why_beside_it_and_the_value_used():
     at.sidebar.button[0].click().run()  # the form's Measure
     message = [c.value for c in at.sidebar.caption if c.value.startswith(":red[Seed")]
     assert message and "must be a number\\; using 104" in message[0]
+
+
+# -- the remedy activation (issue 20) ------------------------------------------------------------
+def open_link(**query) -> AppTest:
+    """The table page opened from a link with `query`."""
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()  # the live page first: it would read the table's names as its own
+    for name, value in query.items():
+        at.query_params[name] = value
+    return at.switch_page(TABLE_PAGE).run()
+
+
+def remedy_measured(at: AppTest) -> bool:
+    return not measuring(at) and not any("measuring…" in c.value for c in at.caption)
+
+
+@pytest.fixture
+def offered(monkeypatch):
+    """The CSV text of each pair of download buttons the pages drew."""
+    texts = []
+
+    def record(name: str, payload: dict, csv_text: str) -> None:
+        texts.append(csv_text)
+        draw(name, payload, csv_text)
+
+    draw = downloads.download_buttons
+    monkeypatch.setattr(downloads, "download_buttons", record)
+    return texts
+
+
+def test_a_link_with_an_activation_shows_each_rows_remedy_beside_relu_and_downloads_it(offered):
+    link = {"samples": "4", "steps": "300", "seed": "601", "recheck": "false"}
+    link |= {"activation": "leaky_relu", "slope": "0.01"}
+    at = open_link(**link)
+    assert not at.exception and not at.warning
+    assert at.selectbox(key="table.activation").value == "leaky_relu"
+    assert at.text_input(key="table.slope").value == "0.01"
+    settle(at, remedy_measured)
+    assert dict(at.query_params) == link  # the address still reproduces the view
+    settings = TableSettings(samples=4, steps=300, seed=601, recheck=False, activation="leaky_relu")
+    expected = measure_table(settings)
+    captions = [caption.value for caption in at.caption]
+    assert plain_markdown("measured: ReLU, then leaky ReLU α = 0.01") in captions
+    for row in expected.cases:  # in the rows' order, ReLU's summary then the remedy's
+        relu = captions.index(plain_markdown(f"ReLU: {measured_summary(row.measured)}"))
+        assert captions[relu + 1] == plain_markdown(remedy_summary(row.remedy))
+        captions = captions[relu + 2 :]
+    bars = [element for element in at.get("html") if "display:flex" in element.proto.body]
+    assert len(bars) == 2 * 17
+    assert any("and the same samples under leaky ReLU α = 0.01" in c.value for c in at.caption)
+    rows = list(csv.DictReader(io.StringIO(offered[-1])))
+    assert [row["id"] for row in rows] == [row.case.id for row in expected.cases]
+    for got, row in zip(rows, expected.cases):
+        remedy = row.remedy
+        assert (got["remedy_activation"], float(got["remedy_slope"])) == ("leaky_relu", 0.01)
+        for ending in Ending:
+            assert float(got[f"remedy_share_{ending.value}"]) == remedy.share(ending)
+        assert float(got["remedy_revived"]) == remedy.revived
+        for name in ("median_steps", "median_revived_at"):
+            value = getattr(remedy, name)
+            assert got[f"remedy_{name}"] == ("" if value is None else str(value)), name
+    assert any(float(row["remedy_revived"]) > 0 for row in rows)  # the dead cases came back
+
+
+def test_the_form_takes_an_activation_and_a_slope_and_refuses_a_bad_slope_beside_its_box():
+    at = open_page(TABLE_PAGE, **table_state(seed=602))
+    assert at.selectbox(key="table.activation").value == "relu"
+    assert at.text_input(key="table.slope").value == ""
+    at.selectbox(key="table.activation").select("prelu")
+    at.text_input(key="table.slope").input("abc")
+    at.sidebar.button[0].click().run()  # the form's Measure
+    refused = plain_markdown("Slope α below 0: 'abc' must be a number; using the activation's own.")
+    assert any(refused in caption.value for caption in at.sidebar.caption)
+    view = at.session_state["table.view"]
+    assert (view.activation, view.slope) == ("prelu", None)
+    assert dict(at.query_params)["activation"] == "prelu" and "slope" not in at.query_params
+    at.text_input(key="table.slope").input("0.125")
+    at.sidebar.button[0].click().run()
+    assert at.session_state["table.view"].settings().slope == 0.125
+    assert dict(at.query_params)["slope"] == "0.125"
+    at.text_input(key="table.slope").input("1.5")
+    at.sidebar.button[0].click().run()
+    refused = plain_markdown("'1.5' must be above 0 and at most 0.999; using 0.125.")
+    assert any(refused in caption.value for caption in at.sidebar.caption)
+    assert at.session_state["table.view"].slope == 0.125
+    at.selectbox(key="table.activation").select("elu")
+    at.text_input(key="table.slope").input("0.125")  # the others have no slope: ignored
+    at.sidebar.button[0].click().run()
+    assert not at.exception and not at.sidebar.error
+    assert dict(at.query_params)["activation"] == "elu" and "slope" not in at.query_params
+    assert plain_markdown("measured: ReLU, then ELU") in [c.value for c in at.caption]
+
+
+@pytest.mark.parametrize(
+    "link,named",
+    [
+        ({"activation": "gelu"}, "activation = 'gelu': must be one of relu, leaky_relu"),
+        ({"activation": "prelu", "slope": "2"}, "slope = '2': must be above 0 and at most 0.999"),
+        ({"slope": "0.05"}, "slope = '0.05': only leaky_relu and prelu have a slope, not relu"),
+    ],
+)
+def test_a_bad_activation_or_slope_in_a_link_is_named_and_replaced_by_its_default(link, named):
+    at = open_link(samples="4", steps="200", recheck="false", seed="603", **link)
+    assert not at.exception
+    (warning,) = [w.value for w in at.warning]
+    assert warning.startswith(plain_markdown(named)) and "Using the default" in warning
+    view = at.session_state["table.view"]
+    assert view.samples == 4 and view.slope is None  # nothing else is lost
+    assert view.activation == link.get("activation", "relu").replace("gelu", "relu")
 
 
 def map_state(seed: int, **extra) -> dict:

@@ -9,7 +9,7 @@ import io
 from l1viz.engine.jsontext import dumps
 from l1viz.engine.outcomes import Ending
 from l1viz.study.schemes import SchemeResult
-from l1viz.study.table import TableResult
+from l1viz.study.table import RemedyMeasurement, TableResult
 
 
 def json_text(payload: dict) -> str:
@@ -25,11 +25,32 @@ def _csv(columns: list[str], rows: list[list]) -> str:
     return out.getvalue()
 
 
+# With a remedy activation, the same samples under it (`RemedyMeasurement`), after ReLU's columns.
+REMEDY_COLUMNS = (
+    ["remedy_activation", "remedy_slope"]
+    + [f"remedy_share_{ending.value}" for ending in Ending]
+    + ["remedy_revived", "remedy_median_steps", "remedy_median_revived_at"]
+)
+
+
+def _remedy_values(remedy: RemedyMeasurement | None) -> list:
+    if remedy is None:
+        return [None] * len(REMEDY_COLUMNS)
+    return (
+        [remedy.activation, remedy.slope]
+        + [remedy.share(ending) for ending in Ending]
+        + [remedy.revived, remedy.median_steps, remedy.median_revived_at]
+    )
+
+
 def table_csv(table: TableResult) -> str:
-    """One row per notebook case: its claim, the measured share of each ending, the verdict."""
+    """One row per notebook case: its claim, the measured share of each ending, the verdict; with
+    a remedy activation, how the same samples did under it."""
     shares = [f"share_{ending.value}" for ending in Ending]
     columns = ["number", "id", "bias", "signs", "documented", "verdict", *shares]
     columns += ["median_steps", "dead_rule_share", "explanation"]
+    remedy = table.settings.remedy
+    columns += REMEDY_COLUMNS if remedy else []
     rows = []
     for row in table.cases:
         case, measured = row.case, row.measured
@@ -39,6 +60,7 @@ def table_csv(table: TableResult) -> str:
         rows.append(
             [case.number, case.id, case.bias, signs, case.documented, row.agreement, *values]
             + [*extra, row.explanation]
+            + (_remedy_values(row.remedy) if remedy else [])
         )
     return _csv(columns, rows)
 

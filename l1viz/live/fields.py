@@ -148,7 +148,23 @@ class Several:
         return ",".join(self.of.text(part) for part in value)
 
 
-Field = Number | Choice | Flag | Pair | Several
+@dataclass(frozen=True)
+class Blank:
+    """A value of `of`, or None when left blank: a default that depends on another setting (a
+    slope is its activation's own)."""
+
+    of: Number
+
+    def parse(self, raw):
+        if raw is None or (isinstance(raw, str) and not raw.strip()):
+            return None
+        return self.of.parse(raw)
+
+    def text(self, value) -> str:
+        return "" if value is None else self.of.text(value)
+
+
+Field = Number | Choice | Flag | Pair | Several | Blank
 
 
 def _parts(raw) -> list:

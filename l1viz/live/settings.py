@@ -49,6 +49,8 @@ COMMON_INIT_RANGE = (-2.0, 2.0)
 MAX_STEP_VALUES = 1 << 20
 # The engine takes any slope in (0, 1); a box's limits are inclusive.
 MAX_SLOPE = 0.999
+# What a slope left unset stands for, as a warning names the default.
+OWN_SLOPE = "the activation's own"
 
 
 def as_float32(value: float) -> float:
@@ -208,7 +210,7 @@ def format_value(name: str, value) -> str:
 
 def _default_text(name: str, value) -> str:
     """A default as a warning names it ("Using the default, 0.001.")."""
-    return "the activation's own" if value is None else format_value(name, value)
+    return OWN_SLOPE if value is None else format_value(name, value)
 
 
 def _problem(name: str, value) -> str | None:

@@ -1,6 +1,7 @@
 """The observation table page's whole state as one typed object, and its URL form: the CLI's
-`table` flags (samples, steps, seed, normal=LOW,HIGH, small, criterion, recheck) and the case a
-link highlights (case=bias-8). A bad value is named and replaced by its default."""
+`table` flags (samples, steps, seed, normal=LOW,HIGH, small, criterion, recheck, activation,
+slope) and the case a link highlights (case=bias-8). A bad value is named and replaced by its
+default."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from l1viz.engine.config import CRITERIA, MAX_ABS_INIT, MAX_SEED, MAX_STEPS
-from l1viz.live.fields import Choice, Flag, Number, Pair, read_view, view_query
+from l1viz.live.fields import Blank, Choice, Flag, Number, Pair, read_view, view_query
+from l1viz.live.settings import FIELDS as SETUP_FIELDS
+from l1viz.live.settings import OWN_SLOPE
 from l1viz.study.table import MAX_SAMPLES, OBSERVATIONS, Magnitudes, TableSettings
 
 _TABLE, _MAGNITUDES = TableSettings(), Magnitudes()
@@ -21,6 +24,9 @@ FIELDS = {
     "small": MAGNITUDE,
     "criterion": Choice(CRITERIA),
     "recheck": Flag(),
+    # The remedy trained beside ReLU ("relu": none), the live page's choices and limits.
+    "activation": SETUP_FIELDS["activation"],
+    "slope": Blank(SETUP_FIELDS["slope"]),
     "case": Choice(
         ("", *(case.id for case in OBSERVATIONS)),
         what="must be one of the notebook's cases (no-bias-1 … no-bias-5, bias-1 … bias-12)",
@@ -43,6 +49,8 @@ class TableView:
     small: float = _MAGNITUDES.small_high
     criterion: str = _TABLE.criterion
     recheck: bool = _TABLE.recheck
+    activation: str = _TABLE.activation
+    slope: float | None = None  # None: the activation's own (leaky ReLU 0.01, PReLU 0.25)
     case: str = ""  # the case a link highlights ("" : the live view's current case)
 
     def settings(self) -> TableSettings:
@@ -53,6 +61,8 @@ class TableView:
             seed=self.seed,
             criterion=self.criterion,
             recheck=self.recheck,
+            activation=self.activation,
+            slope=self.slope,
             magnitudes=Magnitudes(*self.normal, self.small),
         )
 
@@ -61,4 +71,11 @@ class TableView:
 
     @classmethod
     def from_params(cls, params: Mapping) -> tuple[TableView, list[str]]:
-        return read_view(cls, FIELDS, params, cls.settings, _CULPRITS)
+        return read_view(cls, FIELDS, params, cls.settings, _CULPRITS, default_text)
+
+
+def default_text(name: str, value) -> str:
+    """A value as a warning names it ("Using the default, 256.", "using the activation's own")."""
+    if name == "slope" and value is None:
+        return OWN_SLOPE
+    return FIELDS[name].text(value)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import html
 
 from l1viz.plots.palette import CURRENT_ROW, ENDINGS, RULE, UNDECIDED, WHITE
-from l1viz.study.table import CaseMeasurement
+from l1viz.study.table import CaseMeasurement, RemedyMeasurement
 
 
-def share_bar_html(measured: CaseMeasurement) -> str:
+def share_bar_html(measured: CaseMeasurement | RemedyMeasurement) -> str:
     """A 100 %-wide bar split by outcome share; each part names itself on hover."""
     parts = []
     for ending, shade in ENDINGS.items():
@@ -64,7 +64,7 @@ def table_css() -> str:
     labels = "\n".join(
         f'{CELLS} > [data-testid="stColumn"]:nth-child({index})::before '
         f'{{ content: "{label}"; display: block; font-size: 0.75rem; opacity: 0.6; }}'
-        for index, label in ((3, "notebook"), (4, "measured"))
+        for index, label in ((3, "notebook"), (4, "measured"), (6, "why"))
     )
     return f"""<style>
 .stMainBlockContainer {{ padding-left: 2rem; padding-right: 2rem; }}

@@ -25,6 +25,9 @@ class RemedyMeasurement:
     median_steps: float | None  # of the converged samples
     median_revived_at: float | None  # of the revived samples
 
+    def share(self, ending: Ending) -> float:
+        return self.shares[ending]
+
     @property
     def converged(self) -> float:
         return self.shares[Ending.CONVERGED]
