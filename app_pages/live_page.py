@@ -106,12 +106,23 @@ def polling(run: LiveRun, view: ViewState, cursor: Cursor) -> bool:
 
 
 # -- the page's parts ---------------------------------------------------------------------------
+def case_tables(settings: Settings) -> tuple:
+    """The table jobs the case panel quotes: the default one (ReLU's rows, which the player's
+    verdict quotes too), then the one under the run's activation (the same job for ReLU)."""
+    return studies.default_table(), studies.quoted_table(settings.activation, settings.slope)
+
+
+def tables_pending(settings: Settings) -> tuple[bool, ...]:
+    """Which of the case panel's tables are still measuring (each can only end)."""
+    return tuple(studies.running(job) for job in case_tables(settings))
+
+
 def live_view() -> None:
     state = st.session_state
-    table_pending = studies.running(studies.default_table())
+    table_pending = tables_pending(state[RUN].settings)
     fan_pending = seeds.busy(state[RUN])
     poll = polling(state[RUN], state[VIEW], state[CURSOR])
-    slow = table_pending or fan_pending
+    slow = any(table_pending) or fan_pending
     every = POLL_SECONDS if poll else (studies.POLL_SECONDS if slow else None)
 
     @st.fragment(run_every=every)
@@ -123,7 +134,7 @@ def live_view() -> None:
         keep_training(run, view)
         # Rerun in full, before anything is drawn, when the timer must change or the page
         # outside the fragment shows something new (rows sent and then redrawn would be lost).
-        table_came = table_pending and not studies.running(studies.default_table())
+        table_came = table_pending != tables_pending(run.settings)
         fan_came = fan_pending and not seeds.busy(run)
         timer = polling(run, view, state[CURSOR]) != poll
         if timer or table_came or fan_came or state.pop(REDRAW, False):
@@ -228,8 +239,8 @@ def main() -> None:
         start_run(settings, at=at)
     run, view = state[RUN], state[VIEW]
     header(run.settings)
-    table = studies.default_table().state().latest
-    live_case.section(case_panel(run.settings, table, None))
+    table, remedies = (job.state().latest for job in case_tables(run.settings))
+    live_case.section(case_panel(run.settings, table, None, remedies))
     live_view()
     if view.ended:
         live_tracking.note(run)

@@ -62,6 +62,12 @@ def default_table() -> Job[TableResult]:
     return table_job(TableSettings())
 
 
+def quoted_table(activation: str, slope: float | None) -> Job[TableResult]:
+    """The table the live page's case panel quotes: the default one, with `activation` trained
+    beside ReLU when it is another (the same samples, so ReLU's rows are the default table's)."""
+    return table_job(TableSettings(activation=activation, slope=slope))
+
+
 def map_job(settings: SweepSettings) -> Job[SweepResult | None]:
     where = runner()
     return board().job(

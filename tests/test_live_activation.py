@@ -3,25 +3,46 @@ that trains under it, and what the player, the tabs and the case panel say of it
 Streamlit's AppTest."""
 
 import json
+import time
 from dataclasses import replace
+from urllib.parse import parse_qsl
 
 import numpy as np
 import pytest
 
+from app_pages import studies
 from app_pages.common import plain_markdown
 from app_pages.live_parts.surface import run_surfaces
 from l1viz.engine.config import Init, TrainConfig
 from l1viz.engine.solutions import solution_check
 from l1viz.engine.trainer import Trainer
 from l1viz.live.case_panel import case_panel
+from l1viz.live.jobs import DONE
 from l1viz.live.links import live_settings
 from l1viz.live.settings import Settings
-from l1viz.study.table import TableSettings, documented_rows, measure_table
+from l1viz.live.table_view import TableView
+from l1viz.study.table import TableSettings, documented_rows, measure_table, remedy_summary
 from l1viz.study.vocabulary import cell_sentence
 from tests.test_app import engine, open_app, open_tab, watched_to_end
 
 # No bias and w_ih < 0: dead from the start under ReLU; leaky ReLU revives it.
 DEAD_UNDER_RELU = {"w_ih": "-0.2", "bias": "false"}
+MEASURED = (("relu", None), ("leaky_relu", 0.01))
+
+
+@pytest.fixture(autouse=True)
+def few_tables(monkeypatch):
+    """The live page has the table measured under each activation and slope it shows, in full
+    (tens of seconds each on two cores), and the process waits for them at exit: here only
+    ReLU's and leaky ReLU α = 0.01's are measured; the others quote the default (ReLU) table."""
+    quoted = studies.quoted_table
+
+    def fewer(activation: str, slope: float | None):
+        if (activation, slope) in MEASURED:
+            return quoted(activation, slope)
+        return studies.default_table()
+
+    monkeypatch.setattr(studies, "quoted_table", fewer)
 
 
 def test_relu_is_dead_and_leaky_relu_chosen_in_the_sidebar_converges_as_the_engine_does():
@@ -206,3 +227,48 @@ def test_the_case_panel_says_when_the_table_has_not_measured_the_activation(reme
     relu = case_panel(Settings(w_ih=-0.2), documented_rows(TableSettings()), None)
     assert relu.claim == "does not converge" and relu.activation == ""
     assert "ReLU" not in relu.measured + relu.firing
+
+
+def test_the_case_panel_says_it_is_measuring_the_activation_and_links_to_that_table(
+    remedy_table,
+):
+    settings = Settings(w_ih=-0.2, activation="leaky_relu")
+    measuring = documented_rows(TableSettings(activation="leaky_relu"))
+    pending = case_panel(settings, measuring, None)
+    assert pending.measured == (
+        "Measuring the region under ReLU at the table's settings… Measuring the same inits under "
+        "leaky ReLU α = 0.01…"
+    )
+    relu_first = case_panel(settings, remedy_table, None, remedies=measuring)
+    assert relu_first.agreement == remedy_table.row("no-bias-2").agreement  # ReLU's, already
+    assert relu_first.measured.startswith("Measured under ReLU over 4 inits of this region: ")
+    assert relu_first.measured.endswith(" Measuring the same inits under leaky ReLU α = 0.01…")
+    assert pending.table_link == {"activation": "leaky_relu", "slope": "0.01", "case": "no-bias-2"}
+    view, warnings = TableView.from_params(pending.table_link)
+    assert warnings == [] and view.case == "no-bias-2"
+    assert view.settings() == TableSettings(activation="leaky_relu")  # the panel's own table
+    assert case_panel(Settings(w_ih=-0.2), None, None).table_link == {"case": "no-bias-2"}
+    elu = case_panel(Settings(w_ih=-0.2, activation="elu"), None, None)
+    assert elu.table_link == {"activation": "elu", "case": "no-bias-2"}
+
+
+def test_the_live_page_quotes_the_table_measured_under_the_runs_activation_and_links_to_it():
+    job = studies.quoted_table("leaky_relu", 0.01)
+    at = open_app(activation="leaky_relu", **DEAD_UNDER_RELU)
+    deadline = time.monotonic() + 300
+    while job.state().status != DONE and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert job.state().status == DONE
+    at.run()
+    remedy = job.state().latest.row("no-bias-2").remedy
+    assert (remedy.activation, remedy.slope, remedy.samples) == ("leaky_relu", 0.01, 256)
+    (case,) = at.expander
+    text = "\n".join(m.value for m in case.markdown).replace("\\", "")
+    assert text.endswith(f"The same inits under {remedy_summary(remedy)}.")
+    (link,) = at.get("page_link")
+    assert link.proto.label == "no bias 2 in the table, with leaky ReLU α = 0.01"
+    assert dict(parse_qsl(link.proto.query_string)) == {
+        "activation": "leaky_relu",
+        "slope": "0.01",
+        "case": "no-bias-2",
+    }

@@ -48,9 +48,10 @@ def section(panel: CasePanel) -> None:
             st.markdown(plain_markdown(f"Notebook: {panel.claim}. {panel.measured}"))
             if panel.firing:
                 st.caption(plain_markdown(panel.firing))
+            under = f", with {panel.activation}" if panel.activation else ""
             st.page_link(
                 TABLE_PAGE,
-                label=f"{panel.case.label} in the table",
+                label=f"{panel.case.label} in the table{under}",
                 icon=":material/table_view:",
-                query_params={"case": panel.case.id},
+                query_params=panel.table_link,
             )

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from l1viz.engine.outcomes import CONVERGED, TRAINING, RunResult
 from l1viz.live.settings import Settings
+from l1viz.live.table_view import TableView
 from l1viz.study.table import (
     DOES_NOT_CONVERGE,
     Magnitudes,
@@ -35,6 +36,7 @@ class CasePanel:
     run_agrees: bool | None  # None until the run has ended
     run_sentence: str  # why this run agrees or disagrees ('' until it has ended)
     activation: str = ""  # the run's activation, named, when it is not the notebook's ReLU
+    table_link: dict[str, str] | None = None  # the table page's query: this case, this activation
 
     @property
     def heading(self) -> str:
@@ -44,8 +46,13 @@ class CasePanel:
 
 
 def case_panel(
-    settings: Settings, table: TableResult | None, result: RunResult | None
+    settings: Settings,
+    table: TableResult | None,
+    result: RunResult | None,
+    remedies: TableResult | None = None,
 ) -> CasePanel:
+    """`table` gives ReLU's rows; `remedies` (default: `table`) the same samples under the run's
+    activation, when it is measuring or has measured them."""
     magnitudes = table.settings.magnitudes if table else Magnitudes()
     values = settings.init().as_dict()
     placement = place(values, settings.bias, magnitudes)
@@ -66,7 +73,7 @@ def case_panel(
     agrees, sentence = _run_verdict(case, result, row.measured if row else None)
     if other:
         claim += " (for ReLU)"
-        measured += f" {_remedy_text(settings, row)}"
+        measured += f" {_remedy_text(settings, remedies or table, case)}"
         if sentence:
             sentence += f" The notebook's claim is for ReLU; this run uses {_name(settings)}."
     return CasePanel(
@@ -80,7 +87,14 @@ def case_panel(
         run_agrees=agrees if placement.case is not None else None,
         run_sentence=sentence if placement.case is not None else "",
         activation=_name(settings) if other else "",
+        table_link=quoted_view(settings, case).to_query(),
     )
+
+
+def quoted_view(settings: Settings, case: Observation) -> TableView:
+    """The table the panel quotes (its default settings, the run's activation beside ReLU), with
+    the panel's case highlighted."""
+    return TableView(activation=settings.activation, slope=settings.slope, case=case.id)
 
 
 def _run_verdict(case: Observation, result: RunResult | None, measured) -> tuple:
@@ -112,10 +126,14 @@ def _name(settings: Settings) -> str:
     return activation_name(settings.activation, settings.slope)
 
 
-def _remedy_text(settings: Settings, row) -> str:
-    """What the table measured for this case under the run's activation, if it did."""
-    remedy = row.remedy if row is not None else None
-    if remedy is None or (remedy.activation, remedy.slope) != (settings.activation, settings.slope):
+def _remedy_text(settings: Settings, table: TableResult | None, case: Observation) -> str:
+    """What the table measured for this case under the run's activation: measuring it, or not
+    measured at all (a table under another activation, or none)."""
+    remedy = table.row(case.id).remedy if table else None
+    asked = (settings.activation, settings.slope)
+    if remedy is None and table and (table.settings.activation, table.settings.slope) == asked:
+        return f"Measuring the same inits under {_name(settings)}…"
+    if remedy is None or (remedy.activation, remedy.slope) != asked:
         return (
             f"The table has not measured this region under {_name(settings)} "
             f"(python -m l1viz table {_table_options(settings)} measures it)."
