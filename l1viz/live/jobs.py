@@ -19,6 +19,9 @@ from typing import Generic, TypeVar
 
 T = TypeVar("T")
 QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+# A queued job that no page has read for this long is not started when its turn comes: whoever
+# asked has moved on (a slope tried and changed again). Asking for it again queues it anew.
+UNWATCHED_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -34,12 +37,19 @@ class Job(Generic[T]):
         self._lock = threading.Lock()
         self._latest, self._status, self._error = first, QUEUED, None
         self._started = self._finished = 0.0
+        self._read = time.monotonic()
 
     def state(self) -> JobState[T]:
         with self._lock:
+            self._read = time.monotonic()
             end = self._finished or time.monotonic()
             seconds = end - self._started if self._started else 0.0
             return JobState(self._status, self._latest, self._error, seconds)
+
+    def unread_for(self) -> float:
+        """Seconds since a reader last asked for the state."""
+        with self._lock:
+            return time.monotonic() - self._read
 
     def publish(self, latest: T) -> None:
         with self._lock:
@@ -70,12 +80,13 @@ def yield_to_sessions() -> None:
 
 
 class JobBoard:
-    def __init__(self, workers: int = 2, keep: int = 24):
+    def __init__(self, workers: int = 2, keep: int = 24, unwatched_s: float = UNWATCHED_S):
         self._pool = ThreadPoolExecutor(
             max_workers=workers, thread_name_prefix="l1viz-study", initializer=yield_to_sessions
         )
         self._jobs: dict[Hashable, Job] = {}
         self._keep = keep
+        self._unwatched_s = unwatched_s
         self._lock = threading.Lock()
 
     def job(self, key: Hashable, work: Callable[[Callable[[T], None]], T], first: T) -> Job[T]:
@@ -87,8 +98,16 @@ class JobBoard:
             job = Job(first)
             self._jobs[key] = job
             self._forget_old()
-        self._pool.submit(job.run, work)
+        self._pool.submit(self._start, key, job, work)
         return job
+
+    def _start(self, key: Hashable, job: Job, work: Callable) -> None:
+        if job.unread_for() > self._unwatched_s:
+            with self._lock:
+                if self._jobs.get(key) is job:
+                    del self._jobs[key]
+            return
+        job.run(work)
 
     def _forget_old(self) -> None:
         finished = [key for key, job in self._jobs.items() if job.state().status in (DONE, FAILED)]
