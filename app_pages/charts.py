@@ -21,7 +21,7 @@ _SVG_BUTTON = st.components.v2.component(
 )
 
 
-def chart(figure, key: str, file_name: str, **options):
+def plotly_chart(figure, key: str, file_name: str, **options):
     """`st.plotly_chart(figure, key=key, **options)` with a "Download SVG" button under it that
     saves `file_name`.svg; returns what st.plotly_chart returns."""
     box = f"{key}.box"

@@ -16,6 +16,7 @@ import streamlit as st
 
 from app_pages.activation_box import activation_choice, seed_activation, slope_box
 from app_pages.boxes import seed_box, typed_box
+from app_pages.charts import plotly_chart
 from app_pages.common import plain_markdown, request_live_run
 from app_pages.downloads import download_buttons
 from app_pages.page_state import accepted, keep_view, show_notes, take_view
@@ -233,9 +234,10 @@ def chart(sweep: SweepResult, view: OutcomeMapView) -> None:
     figure = outcome_map_figure(sweep, view.colouring(), agreements(), current_point(settings))
     figure.update_layout(dragmode="zoom", height=CHART_HEIGHT)
     rounds = st.session_state.setdefault(ROUNDS, 0)
-    event = st.plotly_chart(
+    event = plotly_chart(
         figure,
         key=f"map.chart.{abs(hash(settings))}.{rounds}",
+        file_name="l1viz-map",
         on_select="rerun",
         selection_mode=("points", "box"),
         width="stretch",

@@ -11,6 +11,7 @@ import streamlit as st
 
 from app_pages.activation_box import activation_choice, seed_activation, slope_box
 from app_pages.boxes import seed_box, typed_box
+from app_pages.charts import plotly_chart
 from app_pages.common import request_live_run
 from app_pages.downloads import download_buttons
 from app_pages.page_state import accepted, keep_view, show_notes, take_view
@@ -167,7 +168,9 @@ def main() -> None:
 
     def draw(state) -> None:
         result = state.latest
-        st.plotly_chart(schemes_figure(result, Ending(ending)), key="schemes.chart")
+        plotly_chart(
+            schemes_figure(result, Ending(ending)), key="schemes.chart", file_name="l1viz-schemes"
+        )
         st.dataframe(
             shares_table(result),
             hide_index=True,

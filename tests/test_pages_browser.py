@@ -168,6 +168,17 @@ def test_the_maps_hover_is_dark_on_white(pages, app_url):
     )
 
 
+def test_the_map_downloads_as_svg_beside_its_png_button(pages, app_url):
+    """The toolbar's camera saves a PNG; the button under the map saves the heatmap as SVG."""
+    page = pages(app_url + MAP)
+    map_drawn(page)
+    with page.expect_download(timeout=PAGE_MS) as download:
+        page.locator("[class*=st-key-map-chart-] [data-testid=l1-svg]").click()
+    assert download.value.suggested_filename == "l1viz-map.svg"
+    svg = Path(download.value.path()).read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "<image" in svg and "w_hh" in svg
+
+
 def test_a_zoomed_map_link_reproduces_the_breadcrumb_and_whole_map_goes_back(pages, app_url):
     page = pages(app_url + MAP + "&zoom=0,1.5,0,1.5")
     map_drawn(page)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.charts import chart
+from app_pages.charts import plotly_chart
 from app_pages.common import plain_markdown
 from app_pages.live_parts import player
 from l1viz.engine.data import batch_at
@@ -43,7 +43,7 @@ def section(run: LiveRun, view: ViewState) -> None:
     step = int(table["step"][row])
     batch = batch_at(config.seed, config.batch_size, config.max_length, step)
     params = parameters_at(table, run.cell.names, row)
-    chart(
+    plotly_chart(
         activity_figure(activity(run.cell, params, batch), step),
         key="live.chart.raster",
         file_name=f"l1viz-firing-step-{step}",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.charts import chart
+from app_pages.charts import plotly_chart
 from l1viz.live.prefix_curve import PrefixCurve, parameters_at, prefix_curve
 from l1viz.live.run import LiveRun
 from l1viz.live.view import ViewState
@@ -41,7 +41,7 @@ def section(run: LiveRun, view: ViewState) -> None:
     numbers.metric("true L1 norm", f"{check.actual:,.2f}")
     numbers.metric("cell's output", f"{check.predicted:,.2f}" if check.finite else "not finite")
     numbers.metric("relative error", f"{check.relative_error:.2%}" if check.finite else "—")
-    chart(
+    plotly_chart(
         time_charts.generalisation_figure(general.lengths, general.predicted, general.actual),
         key="live.chart.general",
         file_name=f"l1viz-long-sequences-step-{step}",

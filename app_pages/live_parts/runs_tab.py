@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app_pages.charts import chart
+from app_pages.charts import plotly_chart
 from app_pages.live_parts import controls
 from l1viz.live.run_log import RunLog, RunRecord, summary_table
 from l1viz.plots import time_charts
@@ -25,7 +25,7 @@ def section(log: RunLog) -> None:
     records = log.records()
     selected = runs_table(records)
     if selected:
-        chart(
+        plotly_chart(
             time_charts.overlay_figure(log.loss_curves(selected)),
             key="live.chart.overlay",
             file_name="l1viz-runs",

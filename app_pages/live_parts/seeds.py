@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app_pages import studies
-from app_pages.charts import chart
+from app_pages.charts import plotly_chart
 from app_pages.common import plain_markdown
 from l1viz.live.run import LiveRun
 from l1viz.plots import palette, time_charts
@@ -51,7 +51,7 @@ def section(run: LiveRun) -> None:
     for ending, share in split.items():
         shade = palette.ENDINGS[ending]
         row.badge(f"{share:.0%} {shade.label}", color=shade.badge)
-    chart(
+    plotly_chart(
         fan_figure(fan, watched_seed=run.config.seed),
         key="live.chart.fan",
         file_name="l1viz-seed-fan",
