@@ -170,6 +170,23 @@ def load_menu(container, row: CaseResult, settings: TableSettings) -> None:
                 )
                 config = settings.train_config(case.bias)
                 request_live_run(live_settings(item.init, config), origin=origin)
+        if settings.remedy:
+            remedy_loads(row, settings)
+
+
+def remedy_loads(row: CaseResult, settings: TableSettings) -> None:
+    """The same samples trained under the table's remedy activation instead of ReLU."""
+    case, name = row.case, activation_name(settings.activation, settings.slope)
+    st.caption(plain_markdown(f"The same samples under {name}:"))
+    for item in row.typical:
+        label = f"{SAMPLE_WORDS[item.ending]} init under ReLU, under {name}"
+        if st.button(label, key=f"table.remedy.{case.id}.{item.ending.value}", width="stretch"):
+            origin = (
+                f"Loaded from the notebook table, {case.label}: a sample that ended "
+                f"{ENDINGS[item.ending].label} under ReLU, trained under {name} as the table did."
+            )
+            config = settings.remedy_config(case.bias)
+            request_live_run(live_settings(item.init, config), origin=origin)
 
 
 def case_row(row: CaseResult, settings: TableSettings, highlighted: bool) -> None:

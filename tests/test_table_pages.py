@@ -222,6 +222,24 @@ def test_a_link_with_an_activation_shows_each_rows_remedy_beside_relu_and_downlo
     assert any(float(row["remedy_revived"]) > 0 for row in rows)  # the dead cases came back
 
 
+def test_load_under_the_remedy_sends_the_same_sample_with_the_remedy_activation(loads):
+    """With a remedy chosen, each case's Load also offers its samples under the remedy: the
+    live view then repeats the table's remedy run of that init."""
+    link = {"samples": "4", "steps": "300", "seed": "601", "recheck": "false"}
+    at = open_link(**link, activation="leaky_relu", slope="0.01")
+    settle(at, remedy_measured)
+    settings = TableSettings(samples=4, steps=300, seed=601, recheck=False, activation="leaky_relu")
+    row = measure_table(settings).row("no-bias-2")
+    for item in row.typical:
+        at.button(key=f"table.remedy.no-bias-2.{item.ending.value}").click().run()
+        assert not at.exception
+        sent = loads.settings[-1]
+        assert sent == live_settings(item.init, settings.remedy_config(bias=False))
+        assert (sent["activation"], sent["slope"], sent["steps"]) == ("leaky_relu", 0.01, 300)
+        assert "under leaky ReLU α = 0.01 as the table did" in loads.origins[-1]
+    assert len(loads.settings) == len(row.typical)
+
+
 def test_the_form_takes_an_activation_and_a_slope_and_refuses_a_bad_slope_beside_its_box():
     at = open_page(TABLE_PAGE, **table_state(seed=602))
     assert at.selectbox(key="table.activation").value == "relu"
