@@ -1,3 +1,5 @@
+from types import SimpleNamespace
+
 import pytest
 
 from l1viz.engine.kernel import build
@@ -11,6 +13,20 @@ def engine_path(request, monkeypatch):
     else:
         monkeypatch.setattr(build, "library", lambda: None)
     return request.param
+
+
+# -- the pages' AppTests ------------------------------------------------------------------------
+@pytest.fixture
+def loads(monkeypatch):
+    """What the pages asked the live view to load (instead of switching page), and why."""
+    asked = SimpleNamespace(settings=[], origins=[])
+
+    def request(settings: dict, origin: str = "") -> None:
+        asked.settings.append(settings)
+        asked.origins.append(origin)
+
+    monkeypatch.setattr("app_pages.common.request_live_run", request)
+    return asked
 
 
 # -- browser tests: one app server and one chromium per test module ----------------------------

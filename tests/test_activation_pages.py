@@ -5,7 +5,6 @@ import base64
 import json
 import math
 import time
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -64,19 +63,6 @@ def typed_array(value: dict) -> np.ndarray:
 
 def names(spec: dict) -> set:
     return {trace.get("name") for trace in spec["data"]}
-
-
-@pytest.fixture
-def loads(monkeypatch):
-    """What the pages asked the live view to load (instead of switching page), and why."""
-    asked = SimpleNamespace(settings=[], origins=[])
-
-    def request(settings: dict, origin: str = "") -> None:
-        asked.settings.append(settings)
-        asked.origins.append(origin)
-
-    monkeypatch.setattr("app_pages.common.request_live_run", request)
-    return asked
 
 
 def click_cell(at: AppTest, view: OutcomeMapView, row: int, column: int) -> AppTest:

@@ -4,7 +4,6 @@ import csv
 import io
 import json
 import time
-from types import SimpleNamespace
 
 import pytest
 from streamlit.testing.v1 import AppTest
@@ -37,19 +36,6 @@ def table_state(seed: int, **extra) -> dict:
         "table.seed": str(seed),
         **extra,
     }
-
-
-@pytest.fixture
-def loads(monkeypatch):
-    """What the pages asked the live view to load (instead of switching page), and why."""
-    asked = SimpleNamespace(settings=[], origins=[])
-
-    def request(settings: dict, origin: str = "") -> None:
-        asked.settings.append(settings)
-        asked.origins.append(origin)
-
-    monkeypatch.setattr("app_pages.common.request_live_run", request)
-    return asked
 
 
 @pytest.fixture
