@@ -316,6 +316,33 @@ def test_a_typed_value_then_play_plays_the_typed_value(pages, app_url):
     expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.9")
 
 
+KEEP_DATA = "() => { window.kept = [...window.l1vizPlayers][0].data; }"
+# Streamlit hands the mount an outdated update (the run before), then the current one again.
+REDELIVER = """() => {
+  const player = [...window.l1vizPlayers][0];
+  const current = player.data;
+  player.setData(window.kept);
+  player.setData(current);
+}"""
+
+
+def test_an_outdated_update_after_a_new_run_leaves_it_playing(pages, app_url):
+    page = pages(app_url + "/?steps=3000")
+    page.evaluate(KEEP_DATA)  # the first run's update
+    box = page.locator(".st-key-live-w_hh-exact input")
+    box.fill("0.9")
+    box.press("Enter")
+    expect(page).to_have_url(re.compile(r"w_hh=0\.9(&|$)"), timeout=TIMEOUT_MS)
+    set_speed(page, "100")
+    control(page, "play").click()
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing")
+    page.wait_for_timeout(2_500)  # past the moment a new run may inherit a Play just pressed
+    page.evaluate(REDELIVER)
+    page.wait_for_timeout(500)
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "playing")
+    assert shown_step(page) > 100
+
+
 def test_notebook_after_random_init_is_the_notebook_run_at_once(pages, app_url):
     page = pages(app_url + "/")
     page.get_by_role("button", name="Random init", exact=True).click()

@@ -13,6 +13,7 @@
 const RUNS = new Map();
 window.l1vizRuns = RUNS; // for tests and benchmarks to read the player's state
 const EVENTS = { count: 0 }; // numbers the page's events, so the server takes each once
+const NEWEST = { token: null, serial: -1 }; // the newest run a player of the page has shown
 const MOUNTS = new WeakMap();
 const MAX_POINTS = 1600; // points per drawn trace, whatever the run's length
 const REDRAW_MS = 100; // a chart is redrawn at most this often while playing
@@ -704,6 +705,12 @@ class Player {
   }
 
   setData(data) {
+    // Streamlit may hand a mount an outdated update after a newer one: a run older than the
+    // newest a player has shown (a session's runs are "token:1", "token:2", ...) is not shown
+    // again, or the newer run would come back after it as a fresh one, its playhead lost.
+    const [token, serial] = data.run.split(":");
+    if (NEWEST.token === token && Number(serial) < NEWEST.serial) return;
+    Object.assign(NEWEST, { token, serial: Number(serial) });
     this.data = data;
     this.taken = data.taken; // the number of the last event the server has taken
     let run = RUNS.get(data.run);
@@ -733,6 +740,7 @@ class Player {
         chart.setTemplate(data.templates[name]);
       }
     }
+    if (run.playAsked && run.rows.n) this.play(); // Play was pressed before any row came
     this.message.textContent = data.error ? `Training stopped: ${data.error}` : "";
     if (run.wanted !== null && run.rows.last() >= run.wanted) {
       const target = run.wanted;
@@ -797,7 +805,11 @@ class Player {
   }
   play() {
     const run = this.run;
-    if (!run.rows.n) return;
+    if (!run.rows.n) {
+      run.playAsked = true; // no row has come yet: play once the first ones do
+      return;
+    }
+    run.playAsked = false;
     if (run.atEnd()) run.position = 0; // Play at the end plays it again
     run.playing = true;
     run.reachedEnd = false;
@@ -809,6 +821,7 @@ class Player {
   }
   pause() {
     const run = this.run;
+    run.playAsked = false;
     this.intent = "pause";
     run.playing = false;
     run.position = run.step();
@@ -841,7 +854,7 @@ class Player {
   }
   seek(step, report) {
     const run = this.run;
-    run.playing = false;
+    run.playing = run.playAsked = false;
     run.position = run.rows.steps[run.rows.indexAt(step)] || 0;
     if (report) this.emitSoon(run, run.atEnd() ? "end" : "seek");
     this.frame(true);
@@ -1077,6 +1090,12 @@ class Follower {
     this.listener = () => this.draw();
   }
   setData(data) {
+    // Streamlit may hand a mount an outdated update after a newer one: a run older than the
+    // newest a player has shown (a session's runs are "token:1", "token:2", ...) is not shown
+    // again, or the newer run would come back after it as a fresh one, its playhead lost.
+    const [token, serial] = data.run.split(":");
+    if (NEWEST.token === token && Number(serial) < NEWEST.serial) return;
+    Object.assign(NEWEST, { token, serial: Number(serial) });
     this.data = data;
     this.taken = data.taken; // the number of the last event the server has taken
     loadPlotly(data.plotly).then((Plotly) => {
