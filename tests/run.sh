@@ -20,4 +20,12 @@ fi
 
 # Build the C kernel from scratch, as a fresh machine would.
 export L1VIZ_CACHE_DIR="${L1VIZ_CACHE_DIR:-$(mktemp -d)}"
-exec .venv/bin/python -m pytest --durations=25 "$@"
+if [ "$#" -gt 0 ]; then
+  exec .venv/bin/python -m pytest --durations=25 "$@"
+fi
+# Every test: those without a browser on both cores at once (they compute), then the browser
+# tests one at a time on a quiet machine (they time what a user sees). Both phases always run.
+status=0
+.venv/bin/python -m pytest -m "not browser" -n 2 --durations=15 || status=$?
+.venv/bin/python -m pytest -m browser --durations=15 || status=$?
+exit "$status"
