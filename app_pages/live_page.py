@@ -11,6 +11,7 @@ while a run that is being watched is still training.
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 import streamlit as st
@@ -40,19 +41,35 @@ LOG, LAST_ID, TOKEN, AUTOPLAY = "live.log", "live.last_id", "live.token", "live.
 # While a watched run is still training, the page sends the browser new rows this often.
 POLL_SECONDS = 0.3
 TABS = ("Landscape", "Firing", "Long sequences", "32 seeds", "Runs")
+RUNS_LOCK = threading.Lock()  # numbers and installs the sessions' runs (start_run)
 TAB_KEY = "live.tab"
 
 
 # -- the run ------------------------------------------------------------------------------------
 def start_run(settings: Settings, play: bool = False, at: int = 0) -> None:
     """Replace the current run by a fresh one (the old one stops training), keeping the
-    viewer's speed; `play` starts it playing once the browser has it, `at` opens it there."""
+    viewer's speed; `play` starts it playing once the browser has it, `at` opens it there.
+
+    Two script runs of a session can overlap (a callback's run starts while the one before is
+    still in its code), so a run is numbered under a lock and only a run newer than the current
+    one replaces it: an older script run that finishes building its run last keeps the newer."""
     state = st.session_state
-    old = state.get(RUN)
+    with RUNS_LOCK:
+        state[LAST_ID] += 1
+        run_id = state[LAST_ID]
+    run = LiveRun(settings, run_id)  # a short run trains here at once: not under the lock
+    with RUNS_LOCK:
+        old = state.get(RUN)
+        if old is not None and old.run_id > run_id:
+            run.close()
+            return
+        install_run(run, play, at)
     if old is not None:
         old.close()
-    state[LAST_ID] += 1
-    run = LiveRun(settings, state[LAST_ID])
+
+
+def install_run(run: LiveRun, play: bool, at: int) -> None:
+    state, settings = st.session_state, run.settings
     key = run_key(state[TOKEN], run.run_id)
     speed = state[VIEW].speed if VIEW in state else viewing.DEFAULT_SPEED
     state[RUN], state[SHOWN] = run, Presentation(run, key)
