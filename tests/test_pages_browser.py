@@ -228,9 +228,10 @@ def test_the_schemes_page_cuts_nothing_and_labels_the_lengths_measured(
 ):
     page = pages(app_url + SCHEMES + "&bias=without&ending=dead_at_init", width, height)
     expect(page.get_by_test_id("stDownloadButton")).to_have_count(2, timeout=STUDY_MS)
+    ticks = page.locator(f"{CHART} .xtick text")
+    expect(ticks).to_have_count(2, timeout=PAGE_MS)  # the chart may draw after the downloads
+    assert ticks.all_text_contents() == ["3", "10"]
     assert page.evaluate(CUT) == []
-    ticks = page.locator(f"{CHART} .xtick text").all_text_contents()
-    assert ticks == ["3", "10"]
     screenshot(page, f"schemes-{width}x{height}")
 
 
