@@ -176,7 +176,7 @@ def load_menu(container, row: CaseResult, settings: TableSettings) -> None:
 
 def remedy_loads(row: CaseResult, settings: TableSettings) -> None:
     """The same samples trained under the table's remedy activation instead of ReLU."""
-    case, name = row.case, activation_name(settings.activation, settings.slope)
+    case, name = row.case, settings.remedy_name
     st.caption(plain_markdown(f"The same samples under {name}:"))
     for item in row.typical:
         label = f"{SAMPLE_WORDS[item.ending]} init under ReLU, under {name}"
@@ -225,7 +225,7 @@ def measured_cell(cell, row: CaseResult, settings: TableSettings) -> None:
         return
     cell.caption(plain_markdown(f"{RELU}: {measured_summary(row.measured)}"))
     if row.remedy is None:
-        name = activation_name(settings.activation, settings.slope)
+        name = settings.remedy_name
         cell.caption(plain_markdown(f"{name}: measuring…"))
         return
     cell.html(share_bar_html(row.remedy))
@@ -235,7 +235,7 @@ def measured_cell(cell, row: CaseResult, settings: TableSettings) -> None:
 def headers(settings: TableSettings) -> list[str]:
     if not settings.remedy:
         return HEADERS
-    name = activation_name(settings.activation, settings.slope)
+    name = settings.remedy_name
     return [text if text != "measured" else f"measured: {RELU}, then {name}" for text in HEADERS]
 
 
@@ -266,7 +266,7 @@ def rows(table: TableResult, settings: TableSettings, highlight: str | None) -> 
                     case_row(row, settings, highlighted=row.case.id == highlight)
     remedy = ""
     if settings.remedy:
-        name = activation_name(settings.activation, settings.slope)
+        name = settings.remedy_name
         remedy = f", and the same samples under {name}"
     st.caption(
         f"{len(table.cases)} cases × {settings.samples:,} samples, budget {settings.steps:,} "

@@ -98,6 +98,11 @@ class TableSettings:
     def remedy(self) -> bool:
         return self.activation != "relu"
 
+    @property
+    def remedy_name(self) -> str:
+        """The remedy activation, named as the pages and the CLI write it."""
+        return activation_name(self.activation, self.slope)
+
     def remedy_config(self, bias: bool) -> TrainConfig:
         return replace(self.train_config(bias), activation=self.activation, slope=self.slope)
 
@@ -250,8 +255,7 @@ class _Table:
         phase = f"Training {len(self.cases)} cases × {self.settings.samples:,} initialisations"
         groups = _groups(self.cases, self.inits, self.settings.train_config)
         if self.settings.remedy:
-            remedy = activation_name(self.settings.activation, self.settings.slope)
-            phase += f", under ReLU and {remedy}"
+            phase += f", under ReLU and {self.settings.remedy_name}"
             groups += _groups(self.cases, self.inits, self.settings.remedy_config)
         found = _unfilled(groups)
         relu_groups = len(groups) // (1 + self.settings.remedy)
