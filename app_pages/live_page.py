@@ -144,7 +144,10 @@ def live_view() -> None:
 
     @st.fragment(run_every=every)
     def shown():
-        if controls.unapplied_change():
+        # The address a fragment's run brings may predate the last full run's (its request was
+        # held behind that run), and a rerun from here would take it for a link: put ours back.
+        controls.write_url(state[RUN].settings, viewing.view_query(state[VIEW]))
+        if controls.fragment_change():
             st.rerun()  # a setting changed in a fragment's run: the page applies it in full
         take_events()
         run, view = state[RUN], state[VIEW]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -189,9 +190,12 @@ def fresh_pages(browser, ready: str | None = None, console: bool = False):
     raised an error (nor logged one to the console, with `console`)."""
     opened = []
 
-    def opener(url: str, width: int = 1500, height: int = 1000):
+    def opener(url: str, width: int = 1500, height: int = 1000, before=None):
+        """`before(page)` runs before the page opens (to route its traffic, say)."""
         context = browser.new_context(viewport={"width": width, "height": height})
         page = context.new_page()
+        if before:
+            before(page)
         page.errors = []
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         if console:
@@ -213,3 +217,33 @@ def fresh_pages(browser, ready: str | None = None, console: bool = False):
         errors = page.errors
         page.context.close()
         assert shown == [] and errors == []
+
+
+class HeldReplies:
+    """Stands between a page and the server's websocket: while `held`, what the server sends
+    waits, as on a slow link, while what the page sends goes through. Install with `route`
+    before the page opens."""
+
+    def __init__(self):
+        self.held, self.waiting, self.socket = False, [], None
+
+    def route(self, page) -> None:
+        page.route_web_socket(re.compile(r"/_stcore/stream"), self._connect)
+
+    def _connect(self, socket) -> None:
+        server = socket.connect_to_server()
+        self.socket = socket
+        server.on_message(self._from_server)
+        socket.on_message(server.send)
+
+    def _from_server(self, message) -> None:
+        if self.held:
+            self.waiting.append(message)
+        else:
+            self.socket.send(message)
+
+    def release(self) -> None:
+        self.held = False
+        for message in self.waiting:
+            self.socket.send(message)
+        self.waiting.clear()

@@ -493,3 +493,23 @@ def test_a_typed_value_that_reached_only_a_fragment_run_is_applied():
     assert at.session_state["live.run"].settings.w_hh == Settings(w_hh=0.6).w_hh
     assert at.slider(key="live.w_hh").value == 0.6
     assert dict(at.query_params) == {"w_hh": "0.6"}
+
+
+def test_values_the_full_run_before_had_are_outdated_and_others_are_changes():
+    """A fragment's run can bring the widget values from before the last full run (Streamlit
+    held its request behind that run): those are put back; any other value is the user's."""
+    from app_pages.live_parts.controls import outdated
+
+    random_init = {
+        "live.w_hh": 0.14175176620483398,
+        "live.w_hh.exact": "0.14175177",
+        "live.seed": "1287898659",
+    }
+    notebook = {"live.w_hh": 0.8300079107284546, "live.w_hh.exact": "0.8300079", "live.seed": "42"}
+    # the browser sends a slider's value back rounded: the same float32
+    from_browser = {**random_init, "live.w_hh": 0.14175177}
+    assert outdated(from_browser, notebook, [random_init])
+    assert outdated({**notebook, "live.seed": "1287898659"}, notebook, [random_init])
+    assert not outdated({**notebook, "live.seed": "7"}, notebook, [random_init])
+    assert not outdated({**from_browser, "live.seed": "7"}, notebook, [random_init])
+    assert not outdated(from_browser, notebook, [])

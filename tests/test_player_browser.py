@@ -22,6 +22,7 @@ from tests.browser_support import (
     PLAYER,
     PLAYER_BADGE,
     PLAYER_CHART,
+    HeldReplies,
     control,
     fresh_pages,
     metric_exact,
@@ -350,6 +351,29 @@ def test_notebook_after_random_init_is_the_notebook_run_at_once(pages, app_url):
     page.get_by_role("button", name="Notebook", exact=True).click()
     expect(page).to_have_url(f"{app_url}/", timeout=10_000)
     expect(page.locator(".st-key-live-seed input")).to_have_value("42")
+    set_speed(page, "max")
+    control(page, "play").click()
+    expect(page.locator(PLAYER_BADGE)).to_have_text("converged at step 9783", timeout=TIMEOUT_MS)
+
+
+def test_a_preset_outlives_requests_the_page_sent_before_it_arrived(pages, app_url):
+    """On a slow link the page asks for a refresh before a preset's widgets reach it, with the
+    setup and address from before. Streamlit holds that request behind the preset's run and then
+    applies its values: the preset must stay, in the widgets, the address and the run."""
+    link = HeldReplies()
+    page = pages(app_url + "/?seed=7", before=link.route)
+    page.get_by_role("button", name="Init from seed", exact=True).click()
+    expect(page).to_have_url(re.compile(r"w_hh=.*seed=7"), timeout=TIMEOUT_MS)
+    link.held = True  # the server's replies wait, as on a slow link
+    page.get_by_role("button", name="Notebook", exact=True).click()
+    page.get_by_role("tab", name="Runs").click()  # a refresh of the live view, sent meanwhile
+    page.wait_for_timeout(1_500)
+    link.release()
+    expect(page).to_have_url(f"{app_url}/", timeout=10_000)
+    page.wait_for_timeout(3_000)  # the refreshes that follow must not bring the old setup back
+    assert page.url == f"{app_url}/"
+    expect(page.locator(".st-key-live-seed input")).to_have_value("42")
+    expect(page.locator(".st-key-live-w_hh-exact input")).to_have_value("0.8300079")
     set_speed(page, "max")
     control(page, "play").click()
     expect(page.locator(PLAYER_BADGE)).to_have_text("converged at step 9783", timeout=TIMEOUT_MS)

@@ -39,11 +39,14 @@ SETTINGS = "live.settings"
 NOTES = "live.notes"  # (setup, warnings) of the last URL or load: shown while it is the setup
 ORIGIN = "live.origin"  # (setup, where a loaded setup came from): shown while it is the setup
 APPLIED = "live.applied"  # the drawn widgets' values the last full run built the setup from
+EARLIER = "live.earlier"  # those of the full runs before, newest first (EARLIER_KEPT of them)
+EARLIER_KEPT = 4
 WRITTEN = "live.url"  # the query we last wrote: a different one is a setup to load
 KEY = "live.{}".format
 EXACT = "live.{}.exact".format
 # A slider for the common range beside a box for the engine's whole range; the box is the value.
 PAIRED = (*INIT_NAMES, "lr")
+_INIT_SLIDERS = {KEY(name): name for name in INIT_NAMES}
 BOXES = ("batch_size", "max_length", "seed", "steps", "tolerance", "slope")
 
 LR_GRID = tuple(m * 10.0**e for e in range(-4, 0) for m in (1, 2, 3, 5)) + (1.0,)
@@ -190,7 +193,7 @@ def sidebar() -> Settings:
     values = initial_values(st.sidebar)
     values.update(training_settings(st.sidebar))
     st.sidebar.caption("The address bar holds this setup: copy it to share or replay the run.")
-    st.session_state[APPLIED] = _drawn_values()
+    _remember_applied(_drawn_values())
     try:
         return Settings(**values)
     except ValueError as error:  # kept by each box's own check; a last guard
@@ -346,8 +349,12 @@ def _new_activation() -> None:
 
 # A value can reach the server in a fragment's run (the live view's timer) instead of a full one:
 # then no full run applies it and the widget's callback never runs. The live view asks
-# `unapplied_change` on every refresh and runs the page in full when it is true; the full run
+# `fragment_change` on every refresh and runs the page in full when it is true; the full run
 # copies a typed value to its slider, or a slider's to its box, as the callback would have.
+#
+# A fragment's run can also bring old values: Streamlit holds a fragment's request while a full
+# run is in progress, and then applies the widget values the browser sent with it, which predate
+# the values that full run pushed (a preset, Random init, a link). Those are put back.
 def _drawn_keys() -> list[str]:
     state = st.session_state
     bias, exact = state.get(KEY("bias")), state.get(KEY("criterion")) == "exact"
@@ -360,20 +367,60 @@ def _drawn_values() -> dict:
     return {key: st.session_state.get(key) for key in _drawn_keys()}
 
 
-def unapplied_change() -> bool:
-    """A widget shows a value that no full run has built the setup from."""
-    applied = st.session_state.get(APPLIED)
-    return applied is not None and _drawn_values() != applied
+def _comparable(values: dict) -> dict:
+    """Values as the setup reads them: the slider of an initial value comes back from the
+    browser rounded (0.56801724 for 0.5680172443389893), which is the same float32."""
+    return {
+        key: format_value(_INIT_SLIDERS[key], value) if key in _INIT_SLIDERS else value
+        for key, value in values.items()
+    }
+
+
+def _remember_applied(drawn: dict) -> None:
+    state = st.session_state
+    applied = state.get(APPLIED)
+    if applied is not None and _comparable(applied) != _comparable(drawn):
+        state[EARLIER] = [applied, *state.get(EARLIER, [])][:EARLIER_KEPT]
+    state[APPLIED] = drawn
+
+
+def outdated(drawn: dict, applied: dict, earlier: list[dict]) -> bool:
+    """Every value that differs from the last full run's is the one an earlier full run had: the
+    browser sent them before the last full run's widgets reached it."""
+    drawn, applied = _comparable(drawn), _comparable(applied)
+    changed = [key for key, value in drawn.items() if value != applied.get(key)]
+    return any(
+        all(drawn[key] == _comparable(before).get(key) for key in changed) for before in earlier
+    )
+
+
+def fragment_change() -> bool:
+    """Whether a widget shows a value that no full run has built the setup from (the page must
+    run in full to apply it). Outdated values are put back first, and are no change."""
+    state = st.session_state
+    applied = state.get(APPLIED)
+    if applied is None:
+        return False
+    drawn = _drawn_values()
+    if _comparable(drawn) == _comparable(applied):
+        return False
+    if not outdated(drawn, applied, state.get(EARLIER, [])):
+        return True
+    hidden = _widget_values(current())  # widgets not drawn now, which a callback may have set
+    for key, value in {**hidden, **applied}.items():
+        state[key] = value
+    return False
 
 
 def _apply_typed_values() -> None:
-    applied, state = st.session_state.get(APPLIED, {}), st.session_state
+    applied = _comparable(st.session_state.get(APPLIED, {}))
+    shown = _comparable({key: st.session_state.get(key) for key in applied})
     for name in PAIRED:
         box, slider = EXACT(name), KEY(name)
         if box not in applied:
             continue
-        box_moved = state.get(box) != applied[box]
-        slider_moved = state.get(slider) != applied.get(slider)
+        box_moved = shown[box] != applied[box]
+        slider_moved = shown.get(slider) != applied.get(slider)
         if box_moved and not slider_moved:
             _box_to_slider(name)
         elif slider_moved and not box_moved:
