@@ -36,12 +36,30 @@ def take_view(key: str, view_type) -> tuple[object, bool]:
     return view, bool(query)
 
 
+ADDRESS = "page.address"  # the query the session's last full run wrote
+
+
+def write_address(query: dict[str, str]) -> None:
+    if st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.session_state[ADDRESS] = query
+
+
+def rerun() -> None:
+    """`st.rerun()` from a fragment's run. Streamlit may have held that run's request behind a
+    full run, and it brings the address the browser had before: the rerun would read it as a
+    link opened. The page's own address goes back first."""
+    query = st.session_state.get(ADDRESS)
+    if query is not None and st.query_params.to_dict() != query:
+        st.query_params.from_dict(query)
+    st.rerun()
+
+
 def keep_view(key: str, view) -> None:
     """Make `view` the page's state and write it to the URL."""
     st.session_state[key] = view
     query = view.to_query()
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    write_address(query)
     st.session_state[f"{key}.url"] = query
 
 

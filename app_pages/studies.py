@@ -15,6 +15,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from app_pages.common import plain_markdown
+from app_pages.page_state import rerun
 from l1viz.live.jobs import DONE, FAILED, Job, JobBoard, JobState
 from l1viz.live.settings import COMMON_INIT_RANGE, Settings
 from l1viz.live.study_place import SharedPlace, chosen_setting
@@ -125,7 +126,7 @@ def follow(job_of: Callable[[], Job], draw: Callable[[JobState], None], what: st
         if state.latest is not None:
             draw(state)
         if running and state.status in (DONE, FAILED):
-            st.rerun()
+            rerun()
 
     view()
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from app_pages.boxes import refusal, typed_box
 from app_pages.common import plain_markdown
-from app_pages.page_state import url_params
+from app_pages.page_state import url_params, write_address
 from l1viz.engine.config import ACTIVATIONS, CRITERIA, OPTIMIZERS, SLOPE_DEFAULTS, TRANSFORMS
 from l1viz.live.presets import PRESETS, apply_preset, preset_help, pytorch_init
 from l1viz.live.settings import (
@@ -134,8 +134,7 @@ def take_setup_from_url() -> bool:
 def write_url(settings: Settings, extra: dict[str, str] | None = None) -> None:
     """The setup's URL, with the live view's own parameters (`extra`) beside it."""
     query = {**settings.to_query(), **(extra or {})}
-    if st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    write_address(query)
     st.session_state[WRITTEN] = query
 
 

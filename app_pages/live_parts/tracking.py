@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from app_pages.common import plain_markdown
+from app_pages.page_state import rerun
 from l1viz import tracking
 from l1viz.live.run import LiveRun
 
@@ -128,7 +129,7 @@ def note(run: LiveRun) -> None:
     @st.fragment(run_every=POLL_SECONDS if pending else None)
     def shown():
         if pending and logging.outcome.done():
-            st.rerun()
+            rerun()
         st.caption(plain_markdown(logging.message))
 
     shown()
