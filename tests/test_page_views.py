@@ -61,6 +61,18 @@ def test_every_setting_survives_the_round_trip_through_the_url(view):
     assert type(view).from_params(query) == (view, [])
 
 
+@pytest.mark.parametrize("view", VIEWS)
+def test_the_activation_s_own_slope_has_one_address(view):
+    written, warnings = view.from_params({"activation": "leaky_relu", "slope": "0.01"})
+    assert warnings == [] and written == view(activation="leaky_relu")
+    assert written.to_query() == {"activation": "leaky_relu"}
+    assert view(activation="prelu", slope=0.25).to_query() == {"activation": "prelu"}
+    assert view(activation="prelu", slope=0.01).to_query() == {
+        "activation": "prelu",
+        "slope": "0.01",
+    }
+
+
 @pytest.mark.parametrize(
     "view,params,named",
     [

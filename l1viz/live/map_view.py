@@ -28,6 +28,7 @@ from l1viz.engine.config import (
 from l1viz.engine.outcomes import Ending
 from l1viz.live.fields import Choice, Flag, Number, Pair, Refused, Several, read_view, view_query
 from l1viz.live.settings import FIELDS as LIVE_FIELDS
+from l1viz.live.settings import slope_unless_own
 from l1viz.plots.outcome_map import ENDING_MODE, SHARE_MODE, STEPS_MODE, MapView
 from l1viz.study.map import ALL_AXES, AXES, DEFAULT_RANGES, MAX_SEEDS, SweepSettings
 from l1viz.study.map.sweep import LR_LIMITS, MAX_GRID
@@ -123,6 +124,9 @@ class OutcomeMapView:
     zoom: tuple[Box, ...] = ()
     activation: str = SweepSettings.activation
     slope: float | None = None  # off the axes: the activation's own when None
+
+    def __post_init__(self):
+        object.__setattr__(self, "slope", slope_unless_own(self.activation, self.slope))
 
     @property
     def has_bias(self) -> bool:

@@ -12,6 +12,7 @@ from l1viz.engine.config import MAX_LENGTH, MAX_SEED, MAX_STEPS
 from l1viz.engine.outcomes import Ending
 from l1viz.live.fields import Choice, Number, Several, read_view, view_query
 from l1viz.live.settings import FIELDS as LIVE_FIELDS
+from l1viz.live.settings import slope_unless_own
 from l1viz.study.schemes import MAX_SAMPLES, SCHEMES, SchemeSettings
 
 # Which cells each `bias` value trains, as the CLI's --bias says it.
@@ -43,6 +44,9 @@ class SchemesView:
     ending: str = Ending.CONVERGED.value  # the share the chart shows
     activation: str = SchemeSettings.activation
     slope: float | None = None  # the activation's own when None
+
+    def __post_init__(self):
+        object.__setattr__(self, "slope", slope_unless_own(self.activation, self.slope))
 
     def settings(self) -> SchemeSettings:
         """The measurement this view shows; raises ConfigError naming a bad setting."""

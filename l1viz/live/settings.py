@@ -53,6 +53,12 @@ MAX_SLOPE = 0.999
 OWN_SLOPE = "the activation's own"
 
 
+def slope_unless_own(activation: str, slope: float | None) -> float | None:
+    """None for a slope equal to its activation's default, so that a page's view has one address
+    (activation=leaky_relu, and not also &slope=0.01)."""
+    return None if slope is not None and slope == SLOPE_DEFAULTS.get(activation) else slope
+
+
 def as_float32(value: float) -> float:
     return float(np.float32(value))
 

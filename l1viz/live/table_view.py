@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from l1viz.engine.config import CRITERIA, MAX_ABS_INIT, MAX_SEED, MAX_STEPS
 from l1viz.live.fields import Blank, Choice, Flag, Number, Pair, read_view, view_query
 from l1viz.live.settings import FIELDS as SETUP_FIELDS
-from l1viz.live.settings import OWN_SLOPE
+from l1viz.live.settings import OWN_SLOPE, slope_unless_own
 from l1viz.study.table import MAX_SAMPLES, OBSERVATIONS, Magnitudes, TableSettings
 
 _TABLE, _MAGNITUDES = TableSettings(), Magnitudes()
@@ -52,6 +52,9 @@ class TableView:
     activation: str = _TABLE.activation
     slope: float | None = None  # None: the activation's own (leaky ReLU 0.01, PReLU 0.25)
     case: str = ""  # the case a link highlights ("" : the live view's current case)
+
+    def __post_init__(self):
+        object.__setattr__(self, "slope", slope_unless_own(self.activation, self.slope))
 
     def settings(self) -> TableSettings:
         """The measurement this view shows; raises ConfigError naming a bad setting."""
