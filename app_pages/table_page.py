@@ -1,6 +1,6 @@
 """Notebook observations: the notebook's 17 cases beside what happens over each case's whole region.
 
-With a remedy activation chosen (?activation=leaky_relu&slope=0.01), every case's samples are also
+With a remedy activation chosen (?activation=leaky_relu&slope=0.05), every case's samples are also
 trained under it and each row shows that measurement under ReLU's, which the verdict stays on.
 The documented half of every row is drawn at once; each case's measurement fills in as it finishes
 (`app_pages.studies`: computed once per server, the default settings from the server's first page

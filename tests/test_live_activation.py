@@ -243,7 +243,7 @@ def test_the_case_panel_says_it_is_measuring_the_activation_and_links_to_that_ta
     assert relu_first.agreement == remedy_table.row("no-bias-2").agreement  # ReLU's, already
     assert relu_first.measured.startswith("Measured under ReLU over 4 inits of this region: ")
     assert relu_first.measured.endswith(" Measuring the same inits under leaky ReLU α = 0.01…")
-    assert pending.table_link == {"activation": "leaky_relu", "slope": "0.01", "case": "no-bias-2"}
+    assert pending.table_link == {"activation": "leaky_relu", "case": "no-bias-2"}
     view, warnings = TableView.from_params(pending.table_link)
     assert warnings == [] and view.case == "no-bias-2"
     assert view.settings() == TableSettings(activation="leaky_relu")  # the panel's own table
@@ -269,6 +269,5 @@ def test_the_live_page_quotes_the_table_measured_under_the_runs_activation_and_l
     assert link.proto.label == "no bias 2 in the table, with leaky ReLU α = 0.01"
     assert dict(parse_qsl(link.proto.query_string)) == {
         "activation": "leaky_relu",
-        "slope": "0.01",
         "case": "no-bias-2",
     }
