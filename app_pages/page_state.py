@@ -10,6 +10,7 @@ the state it gave and shown while that state stands.
 from __future__ import annotations
 
 import streamlit as st
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from app_pages.common import plain_markdown
 from l1viz.engine.config import ConfigError
@@ -28,7 +29,7 @@ def take_view(key: str, view_type) -> tuple[object, bool]:
     """(the page's state, whether it was just read from a URL that names settings: then it
     replaces what the widgets show)."""
     state, query = st.session_state, url_params()
-    if key in state and (not query or query == state.get(f"{key}.url")):
+    if key in state and (not query or query == state.get(f"{key}.url") or behind(query)):
         return state[key], False
     view, warnings = view_type.from_params(query)
     state[key] = view
@@ -36,22 +37,34 @@ def take_view(key: str, view_type) -> tuple[object, bool]:
     return view, bool(query)
 
 
-ADDRESS = "page.address"  # the query the session's last full run wrote
+ADDRESSES = "page.addresses"  # the queries the session's runs last wrote, newest first
+ADDRESSES_KEPT = 8
 
 
 def write_address(query: dict[str, str]) -> None:
     if st.query_params.to_dict() != query:
         st.query_params.from_dict(query)
-    st.session_state[ADDRESS] = query
+    state = st.session_state
+    earlier = [known for known in state.get(ADDRESSES, []) if known != query]
+    state[ADDRESSES] = [query, *earlier][:ADDRESSES_KEPT]
+
+
+def behind(query: dict[str, str]) -> bool:
+    """The address is one the session wrote a moment ago: the browser sent this request before
+    the newer address reached it (a second click on a slow link, a held fragment's request), and
+    it is no link to open. Back and Forward bring an older address on purpose."""
+    context = get_script_run_ctx()
+    going_back = context is not None and context.is_history_navigation
+    return query in st.session_state.get(ADDRESSES, [])[1:] and not going_back
 
 
 def rerun() -> None:
     """`st.rerun()` from a fragment's run. Streamlit may have held that run's request behind a
     full run, and it brings the address the browser had before: the rerun would read it as a
     link opened. The page's own address goes back first."""
-    query = st.session_state.get(ADDRESS)
-    if query is not None and st.query_params.to_dict() != query:
-        st.query_params.from_dict(query)
+    written = st.session_state.get(ADDRESSES)
+    if written and st.query_params.to_dict() != written[0]:
+        st.query_params.from_dict(written[0])
     st.rerun()
 
 

@@ -18,7 +18,7 @@ import streamlit as st
 
 from app_pages.boxes import refusal, typed_box
 from app_pages.common import plain_markdown
-from app_pages.page_state import url_params, write_address
+from app_pages.page_state import behind, url_params, write_address
 from l1viz.engine.config import ACTIVATIONS, CRITERIA, OPTIMIZERS, SLOPE_DEFAULTS, TRANSFORMS
 from l1viz.live.presets import PRESETS, apply_preset, preset_help, pytorch_init
 from l1viz.live.settings import (
@@ -123,8 +123,8 @@ def notes() -> list[str]:
 def take_setup_from_url() -> bool:
     """Adopt the URL's setup when it is not the one we wrote (a link opened, or a new session).
     A bare URL after a page switch keeps the session's setup. Returns whether it adopted one."""
-    query = url_params()
-    if SETTINGS in st.session_state and (not query or query == st.session_state.get(WRITTEN)):
+    query, state = url_params(), st.session_state
+    if SETTINGS in state and (not query or query == state.get(WRITTEN) or behind(query)):
         return False
     settings, notes = Settings.from_params(query)
     adopt(settings, notes)
