@@ -90,6 +90,25 @@ def test_after_its_first_seconds_a_run_trains_only_as_far_as_its_viewer_asks():
     assert run.frontier == first + 500 and not run.training  # a closed run trains no more
 
 
+def test_a_lower_step_asked_for_stops_training_there():
+    """Max speed asks for the whole budget; a Pause then asks for a little past the playhead:
+    the run stops there instead of training its whole budget while the page stays open."""
+    run = LiveRun(LONG)
+    wait_until(lambda: not run.training, seconds=10)
+    run.want(LONG.steps)  # playing at max speed
+    wait_until(lambda: run.frontier > 0 and run.training)
+    paused_at = run.frontier
+    run.want(paused_at + 100)  # paused: a lead past the playhead
+    wait_until(lambda: not run.training, seconds=5)
+    stopped = run.frontier
+    assert paused_at <= stopped < LONG.steps
+    time.sleep(0.3)
+    run.want(paused_at + 100)  # the page keeps asking the same while paused
+    time.sleep(0.3)
+    assert run.frontier == stopped and not run.training
+    run.close()
+
+
 def test_every_step_reads_as_the_engine_trained_alone_to_it():
     run = finished(DYING)
     rows = run.rows()

@@ -72,7 +72,7 @@ class LiveRun:
         self._lock = threading.Lock()
         # Step 0 is evaluated on construction: the initial values, the dead-region check.
         self._start = self.trainer.results()[0]
-        self._wanted = 0  # the furthest step the viewer asked for
+        self._wanted = 0  # the step the viewer last asked for
         # How far the task may train: in its first seconds FIRST_STEPS, then `_wanted`.
         self._target = min(self.config.steps, FIRST_STEPS) if train else 0
         self._first_until = time.monotonic() + FIRST_SECONDS if train else 0.0
@@ -85,10 +85,13 @@ class LiveRun:
 
     # -- driving: the task is the only writer -------------------------------------------------
     def want(self, step: int) -> None:
-        """Train at least up to `step` (capped at the budget); returns at once."""
+        """Train up to `step` (capped at the budget); returns at once. Each call replaces the
+        last: max speed asks for the whole budget, and a Pause after it asks only for a lead past
+        the playhead, where training stops (nothing trained is lost)."""
         with self._lock:
-            self._wanted = max(self._wanted, min(int(step), self.config.steps))
-            self._target = max(self._target, self._wanted)
+            self._wanted = min(int(step), self.config.steps)
+            first_steps = self._target if self._first_until else 0
+            self._target = max(first_steps, self._wanted)
             self._asked_at = time.monotonic()
         self._start_task()
 
