@@ -146,6 +146,25 @@ def type_new_setup(page, w_hh: str) -> None:
     expect(page).to_have_url(re.compile(rf"w_hh={re.escape(w_hh)}(&|$)"), timeout=TIMEOUT_MS)
 
 
+def test_a_pause_after_max_speed_stops_the_training(server, browser):
+    """At max speed the server trains as fast as it can; once paused, it trains only a little
+    past the playhead and goes idle, though the page stays open (here the budget is 10 million
+    steps: minutes of training)."""
+    url, process, _ = server
+    errors = []
+    page = new_page(browser, url + ENDLESS, errors)
+    loaded(page)
+    playing(page)
+    page.wait_for_timeout(2_000)  # the server has trained at max speed for a while
+    control(page, "play").click()
+    expect(page.locator(PLAYER)).to_have_attribute("data-state", "paused")
+    expect(page).to_have_url(re.compile(r"[?&]at=\d+"), timeout=TIMEOUT_MS)  # pause taken
+    started = time.monotonic()
+    _, share = quiet(process.pid, thread_count(process.pid))
+    assert share < IDLE_CPU, f"still training {time.monotonic() - started:.0f} s after the pause"
+    assert page.locator(EXCEPTION).all_inner_texts() == [] and errors == []
+
+
 def test_faults_during_play_leave_no_thread_training(server, browser):
     """A setting changed while the server trains ahead at max speed, a step pressed as Play is
     taken, a switch to another page and a browser closed, each during play: afterwards the
