@@ -2,7 +2,9 @@
 schemes pages (the live page has its own, `live_parts/controls.py`).
 
 The URL is read when it carries a state this session did not write (a link opened, a new
-session); a bare URL after a page switch keeps the session's state. Every full run writes the
+session) or the user went Back to; a bare URL after a page switch keeps the session's state, and
+so does an address the session wrote a moment ago (`behind`: a request the browser sent before
+the newer address reached it). Every full run writes the
 state back, so the address always reproduces the view. What was wrong with a link is kept beside
 the state it gave and shown while that state stands.
 """

@@ -6,8 +6,8 @@ have a slider for the common range, kept equal to the box. A refused value is na
 with the limit and the value kept. Widgets are seeded from it whenever their own
 state is missing (first run, a hidden bias, a page switch) and are overwritten by it when the setup
 is replaced (URL, preset, another page's "Load") -- always before they are drawn, as Streamlit
-requires. The URL is read when it carries a setup we did not write ourselves, and rewritten from
-the setup on every full run.
+requires. The URL is read when it carries a setup we did not write ourselves (nor a moment ago:
+`page_state.behind`), and rewritten from the setup on every full run.
 """
 
 from __future__ import annotations
