@@ -296,7 +296,8 @@ def click_at_random(sessions: list[Session], seconds: float, seed: int, pid: int
     for session in sessions:  # the last clicks land: every page is read once more
         with contextlib.suppress(PlaywrightError):
             set_speed(session.page, "max")
-            if session.page.locator(PLAYER).get_attribute("data-state") != "ended":
+            # Play only a paused page: a click on a playing one would pause it short of its end.
+            if session.page.locator(PLAYER).get_attribute("data-state") == "paused":
                 control(session.page, "play").click(timeout=2_000)
     for session in sessions:
         with contextlib.suppress(AssertionError):
