@@ -513,3 +513,19 @@ def test_values_the_full_run_before_had_are_outdated_and_others_are_changes():
     assert not outdated({**notebook, "live.seed": "7"}, notebook, [random_init])
     assert not outdated({**from_browser, "live.seed": "7"}, notebook, [random_init])
     assert not outdated(from_browser, notebook, [])
+
+
+def test_an_address_the_session_wrote_a_moment_ago_is_not_a_link_to_open():
+    """A request the browser sent before the newest address reached it (a second click on a slow
+    link) carries the address from before: the click acts, and the old setup does not return."""
+    at = open_app(seed="7")
+    at.button(key="live.random").click().run()
+    first = dict(at.query_params)
+    assert "w_hh" in first and first["seed"] != "7"
+    at.query_params.clear()
+    at.query_params["seed"] = "7"  # the browser had not yet had the first click's address
+    at.button(key="live.random").click().run()
+    assert not at.exception
+    second = dict(at.query_params)
+    assert second["seed"] not in ("7", first["seed"]) and "w_hh" in second
+    assert at.session_state["live.run"].settings == Settings.from_params(second)[0]

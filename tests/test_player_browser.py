@@ -17,7 +17,6 @@ from playwright.sync_api import expect
 
 from l1viz.engine.trainer import Trainer
 from l1viz.live.badge import status_of
-from l1viz.live.presets import pytorch_init
 from l1viz.live.settings import Settings
 from tests.browser_support import (
     PLAYER,
@@ -378,27 +377,6 @@ def test_a_preset_outlives_requests_the_page_sent_before_it_arrived(pages, app_u
     set_speed(page, "max")
     control(page, "play").click()
     expect(page.locator(PLAYER_BADGE)).to_have_text("converged at step 9783", timeout=TIMEOUT_MS)
-
-
-def test_a_second_click_sent_before_the_first_s_reply_still_acts(pages, app_url):
-    """Random init twice, the second before the first's reply arrived (a double click on a slow
-    link): the request carries the address from before both, which is no link to open; the
-    page shows a second random setup, not the one it started from."""
-    link = HeldReplies()
-    page = pages(app_url + "/?seed=7", before=link.route)
-    link.held = True
-    page.get_by_role("button", name="Random init", exact=True).click()
-    page.wait_for_timeout(1_000)  # the first click's run has written its address
-    page.get_by_role("button", name="Random init", exact=True).click()
-    page.wait_for_timeout(1_500)
-    link.release()
-    expect(page).to_have_url(re.compile(r"w_hh="), timeout=10_000)
-    page.wait_for_timeout(2_000)
-    query = address(page)
-    assert query.get("seed") not in (None, "7"), query
-    random_init = pytorch_init(Settings(seed=7), int(query["seed"]))
-    assert Settings.from_params(query) == (random_init, [])
-    expect(page.locator(".st-key-live-seed input")).to_have_value(query["seed"])
 
 
 def test_back_brings_the_setup_before(pages, app_url):
