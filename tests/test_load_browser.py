@@ -139,11 +139,18 @@ def warmed_up(browser, url: str) -> None:
 
 
 def type_new_setup(page, w_hh: str) -> None:
-    """Type w_hh and commit it, until the address holds the new setup."""
+    """Type w_hh and commit it, until the address holds the new setup. A full run that redraws
+    the sidebar while the box is typed into (the case table arriving, say) can drop the text;
+    it is retyped, at most three times: not what this test is about."""
     box = page.locator(".st-key-live-w_hh-exact input")
-    box.fill(w_hh)
-    box.press("Enter")
-    expect(page).to_have_url(re.compile(rf"w_hh={re.escape(w_hh)}(&|$)"), timeout=TIMEOUT_MS)
+    new_address = re.compile(rf"w_hh={re.escape(w_hh)}(&|$)")
+    for _ in range(3):
+        box.fill(w_hh)
+        box.press("Enter")
+        with contextlib.suppress(AssertionError):
+            expect(page).to_have_url(new_address, timeout=30_000)
+            return
+    expect(page).to_have_url(new_address, timeout=TIMEOUT_MS)
 
 
 def test_a_pause_after_max_speed_stops_the_training(server, browser):
