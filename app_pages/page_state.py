@@ -65,8 +65,8 @@ def rerun() -> None:
     full run, and it brings the address the browser had before: the rerun would read it as a
     link opened. The page's own address goes back first."""
     written = st.session_state.get(ADDRESSES)
-    if written and st.query_params.to_dict() != written[0]:
-        st.query_params.from_dict(written[0])
+    if written:
+        write_address(written[0])
     st.rerun()
 
 

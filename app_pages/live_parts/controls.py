@@ -388,9 +388,8 @@ def outdated(drawn: dict, applied: dict, earlier: list[dict]) -> bool:
     browser sent them before the last full run's widgets reached it."""
     drawn, applied = _comparable(drawn), _comparable(applied)
     changed = [key for key, value in drawn.items() if value != applied.get(key)]
-    return any(
-        all(drawn[key] == _comparable(before).get(key) for key in changed) for before in earlier
-    )
+    earlier = [_comparable(before) for before in earlier]
+    return any(all(drawn[key] == before.get(key) for key in changed) for before in earlier)
 
 
 def fragment_change() -> bool:
